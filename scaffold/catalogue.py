@@ -1,0 +1,125 @@
+"""The teaching catalogue: the one list of classic training-loop mistakes.
+
+`scaffold teach`, `scaffold check` and `docs/teaching.md` all read this module, so an ID, its title
+and its one-line explanation are written here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Bug:
+    """One classic mistake.
+
+    Attributes:
+        id: Stable identifier, shared by `teach` and `check` (kebab-case).
+        title: Short human title.
+        why: One sentence: what goes wrong when the loop makes this mistake.
+        kind: "bug" (trains wrong), "hint" (low-confidence check) or "myth" (a popular claim
+            that is mostly false; the lesson shows when it is harmless and when it is not).
+    """
+
+    id: str
+    title: str
+    why: str
+    kind: str = "bug"
+
+
+BUGS: tuple[Bug, ...] = (
+    Bug(
+        "zero-grad-missing",
+        "zero_grad() is never called",
+        "gradients add up across steps, so each update uses the sum of every batch so far",
+    ),
+    Bug(
+        "zero-grad-after-backward",
+        "zero_grad() between backward() and step()",
+        "the gradients are wiped before the optimizer reads them, so step() does nothing useful",
+    ),
+    Bug(
+        "clip-before-backward",
+        "gradient clipping before backward()",
+        "the clip sees the previous step's (or no) gradients; the new ones are never clipped",
+    ),
+    Bug(
+        "clip-after-step",
+        "gradient clipping after optimizer.step()",
+        "the update has already used the unclipped gradients; the clip changes nothing",
+    ),
+    Bug(
+        "scheduler-in-batch-loop",
+        "an epoch scheduler stepped once per batch",
+        "the learning rate decays len(loader) times faster than the schedule intends",
+    ),
+    Bug(
+        "scheduler-before-optimizer-step",
+        "scheduler.step() before optimizer.step()",
+        "the first value of the schedule is skipped and PyTorch warns; the lr runs one step ahead",
+    ),
+    Bug(
+        "missing-train-mode",
+        "model.train() is never restored after validation",
+        "dropout stays off and batchnorm stops updating its statistics for the rest of training",
+    ),
+    Bug(
+        "validation-in-train-mode",
+        "validation without model.eval()",
+        "dropout is active and batchnorm uses and updates batch statistics during validation",
+    ),
+    Bug(
+        "validation-without-no-grad",
+        "validation without torch.no_grad() / inference_mode()",
+        "autograd records a graph for every validation batch, wasting memory and time",
+    ),
+    Bug(
+        "log-loss-tensor",
+        "accumulating the loss tensor instead of loss.item()",
+        "each step's graph stays referenced, so memory grows as steps pass",
+    ),
+    Bug(
+        "softmax-before-cross-entropy",
+        "softmax applied before CrossEntropyLoss",
+        "CrossEntropyLoss already applies log-softmax; a second softmax squashes the gradients",
+    ),
+    Bug(
+        "checkpoint-last-not-best",
+        "saving the last epoch as the 'best' model",
+        "the saved weights are whatever the final epoch produced, not the best validated ones",
+        kind="hint",
+    ),
+    Bug(
+        "clip-without-unscale",
+        "clipping fp16-scaled gradients without scaler.unscale_()",
+        "the threshold is compared with gradients multiplied by the loss scale, so it clips far too hard",
+    ),
+    Bug(
+        "accumulation-loss-not-scaled",
+        "gradient accumulation without dividing the loss",
+        "the accumulated gradient is accum_steps times the large-batch gradient",
+    ),
+    Bug(
+        "validate-on-train-split",
+        "validating on the training data",
+        "the reported accuracy measures memorisation and overestimates held-out accuracy",
+    ),
+    Bug(
+        "to-device-after-optimizer",
+        "moving or casting the model after building the optimizer",
+        "usually harmless (parameters are converted in place); it bites with optimizer state "
+        "loaded before the move or with the overwrite-on-conversion flag",
+        kind="myth",
+    ),
+)
+
+BUGS_BY_ID: dict[str, Bug] = {bug.id: bug for bug in BUGS}
+
+
+def get_bug(bug_id: str) -> Bug:
+    """Return the catalogue entry for `bug_id`.
+
+    Raises:
+        KeyError: if the ID is not in the catalogue.
+    """
+    return BUGS_BY_ID[bug_id]
