@@ -39,7 +39,7 @@ MUTATIONS = {
     "no-optimizer-step": ("test_learns", [("        c.scaler.step(c.optimizer)\n", "")]),
     "scheduler-per-micro-batch": (
         "test_scheduler_cadence",
-        [("        seen += y.size(0)\n", "        seen += y.size(0)\n        c.scheduler.step()\n")],
+        [("\n        seen += y.size(0)\n", "\n        seen += y.size(0)\n        c.scheduler.step()\n")],
     ),
 }
 
