@@ -63,6 +63,9 @@ def test_dry_run_and_resume_flags(tmp_path):
         cwd=dest, env=ENV, capture_output=True, text=True, timeout=300,
     )
     assert first.returncode == 0, first.stderr
+    metrics = dest / "runs" / "metrics.csv"
+    with metrics.open("a") as handle:  # a crash after the metrics row, before last.pt
+        handle.write("4,9,9,0,0.01,1.0\n")
     resumed = subprocess.run(
         [sys.executable, "train.py", "--epochs", "5", "--no-progress", "--resume", "runs/last.pt"],
         cwd=dest, env=ENV, capture_output=True, text=True, timeout=300,
@@ -70,6 +73,8 @@ def test_dry_run_and_resume_flags(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert "resumed from runs/last.pt after epoch 3" in resumed.stdout
     assert json.loads((dest / "runs" / "summary.json").read_text())["epochs_run"] == 5
+    epochs = [line.split(",")[0] for line in metrics.read_text().splitlines()[1:]]
+    assert epochs == ["1", "2", "3", "4", "5"], "resume must trim rows the checkpoint does not cover"
 
     bad = subprocess.run(
         [sys.executable, "train.py", "--resume", "runs/best.pt", "--no-progress"],
