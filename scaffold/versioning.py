@@ -1,18 +1,132 @@
-"""Where copier reads the template from.
+"""Where copier reads the template from: a git bundle of every released version, shipped in the package.
 
-For now the template is read straight from the installed package directory. Versioned updates
-(a git bundle of released template versions shipped in the wheel) plug in here.
+Projects record a fixed template URL (`TEMPLATE_URL`, on the reserved `.invalid` domain, so git
+can never reach it on the network) and the template version as copier's `_commit`. At run time git
+is told to read that URL from the bundle next to this module
+(`url.<bundle>.insteadOf=<TEMPLATE_URL>`, through `GIT_CONFIG_COUNT/KEY_n/VALUE_n`), so `scaffold
+new` and `scaffold update` work offline, wherever the package is installed.
+
+copier runs git through plumbum, whose `local.env` is a copy of the environment taken at import
+time: the variables are set there, not in `os.environ`. copier also keeps a mirror cache of remote
+templates keyed by URL; every operation gets its own empty cache (`COPIER_CACHE_DIR`), so a mirror
+made from another installation's bundle is never reused.
+
+`python -m scaffold.versioning` prints the shell lines that point a plain `copier` at the bundle.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import os
+import shlex
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 
-from scaffold.paths import template_dir
+TEMPLATE_URL = "https://scaffold.invalid/template.git"
+BUNDLE_PATH = Path(__file__).resolve().parent / "_template_versions.bundle"
+
+
+class VersioningError(RuntimeError):
+    """The bundle is missing or unreadable (a broken installation, not a user mistake)."""
+
+
+def bundle_refs(bundle: Path = BUNDLE_PATH) -> dict[str, str]:
+    """The refs a bundle holds (ref name -> commit id), read from its text header without git."""
+    try:
+        with bundle.open("rb") as handle:
+            signature = handle.readline()
+            if signature not in (b"# v2 git bundle\n", b"# v3 git bundle\n"):
+                raise VersioningError(f"{bundle} is not a git bundle")
+            refs = {}
+            for raw in iter(handle.readline, b""):
+                line = raw.decode("utf-8").rstrip("\n")
+                if not line:
+                    break
+                if line.startswith(("@", "-")):  # v3 capabilities, prerequisites
+                    continue
+                sha, _, ref = line.partition(" ")
+                refs[ref] = sha
+    except OSError as exc:
+        raise VersioningError(f"cannot read the template bundle {bundle}: {exc.strerror}") from None
+    return refs
+
+
+def bundled_versions(bundle: Path = BUNDLE_PATH) -> list[str]:
+    """The template versions in the bundle (PEP 440 tags), oldest first."""
+    from packaging.version import InvalidVersion, Version
+
+    versions = []
+    for ref in bundle_refs(bundle):
+        if ref.startswith("refs/tags/"):
+            tag = ref.removeprefix("refs/tags/")
+            with contextlib.suppress(InvalidVersion):
+                versions.append((Version(tag), tag))
+    if not versions:
+        raise VersioningError(f"{bundle} holds no template version")
+    return [tag for _, tag in sorted(versions)]
+
+
+def latest_version(bundle: Path = BUNDLE_PATH) -> str:
+    """The newest template version in the bundle (the one `scaffold new` renders)."""
+    return bundled_versions(bundle)[-1]
+
+
+def git_redirect_env(bundle: Path = BUNDLE_PATH, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables that make git read `TEMPLATE_URL` from `bundle`, after any the caller already set."""
+    environ = os.environ if environ is None else environ
+    try:
+        index = int(environ.get("GIT_CONFIG_COUNT", "0") or "0")
+    except ValueError:
+        index = 0
+    return {
+        "GIT_CONFIG_COUNT": str(index + 1),
+        f"GIT_CONFIG_KEY_{index}": f"url.{bundle.resolve()}.insteadOf",
+        f"GIT_CONFIG_VALUE_{index}": TEMPLATE_URL,
+    }
 
 
 @contextlib.contextmanager
-def copier_source() -> Iterator[tuple[str, str | None]]:
-    """Yield (src_path, vcs_ref) for copier's run_copy."""
-    yield str(template_dir()), None
+def git_redirect(bundle: Path = BUNDLE_PATH) -> Iterator[None]:
+    """While active, copier's git reads `TEMPLATE_URL` from `bundle`, with a private mirror cache."""
+    from plumbum import local
+
+    if not bundle.is_file():
+        raise VersioningError(f"the template bundle {bundle} is missing; reinstall scaffold")
+    env = git_redirect_env(bundle, local.env)
+    saved_cache = os.environ.get("COPIER_CACHE_DIR")
+    with tempfile.TemporaryDirectory(prefix="scaffold-copier-cache-") as cache, local.env(**env):
+        os.environ["COPIER_CACHE_DIR"] = cache  # copier reads this one from os.environ
+        try:
+            yield
+        finally:
+            if saved_cache is None:
+                os.environ.pop("COPIER_CACHE_DIR", None)
+            else:
+                os.environ["COPIER_CACHE_DIR"] = saved_cache
+
+
+@contextlib.contextmanager
+def copier_source(bundle: Path = BUNDLE_PATH, version: str | None = None) -> Iterator[tuple[str, str | None]]:
+    """Yield (src_path, vcs_ref) for copier's run_copy: the fixed URL and a bundled version.
+
+    Args:
+        bundle: The bundle to read (tests pass their own).
+        version: The template version to render; default the newest in the bundle.
+    """
+    version = version or latest_version(bundle)
+    with git_redirect(bundle):
+        yield TEMPLATE_URL, version
+
+
+def main() -> int:
+    """Print `export` lines that let a plain `copier copy/update` use the installed bundle."""
+    for key, value in git_redirect_env(BUNDLE_PATH).items():
+        print(f"export {key}={shlex.quote(value)}")
+    print(f"# template URL: {TEMPLATE_URL}   versions: {', '.join(bundled_versions())}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
