@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from scaffold.options import AnswerError, Asker, Question, load_questions, parse_assignments, resolve_answers
-from scaffold.versioning import BUNDLE_PATH, TEMPLATE_URL, bundled_versions, copier_source
+from scaffold.versioning import TEMPLATE_URL, bundled_versions, copier_source, resolve_bundle
 
 ANSWERS_FILE = ".copier-answers.yml"
 UNDO_COMMAND = "git reset --hard && git clean -fd"
@@ -143,8 +143,9 @@ def check_git(dest: Path) -> None:
         )
 
 
-def read_bundled_file(version: str, relpath: str, bundle: Path = BUNDLE_PATH) -> str:
+def read_bundled_file(version: str, relpath: str, bundle: Path | None = None) -> str:
     """One file of one template version, read from the bundle."""
+    bundle = resolve_bundle(bundle)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     with tempfile.TemporaryDirectory(prefix="scaffold-read-") as tmp:
         for args in (
@@ -160,13 +161,13 @@ def read_bundled_file(version: str, relpath: str, bundle: Path = BUNDLE_PATH) ->
         return proc.stdout.decode("utf-8")
 
 
-def target_questions(version: str, bundle: Path = BUNDLE_PATH) -> tuple[Question, ...]:
+def target_questions(version: str, bundle: Path | None = None) -> tuple[Question, ...]:
     """The questions of a bundled template version's copier.yml."""
     text = read_bundled_file(version, "copier.yml", bundle)
     with tempfile.TemporaryDirectory(prefix="scaffold-questions-") as tmp:
         path = Path(tmp) / "copier.yml"
         path.write_text(text, encoding="utf-8")
-        return load_questions(path)
+        return load_questions.__wrapped__(path)  # not cached: the temporary path is reused
 
 
 def resolve_update_answers(
@@ -205,7 +206,7 @@ def plan_update(
     assignments: list[str] | Mapping[str, Any] = (),
     *,
     ask: Asker | None = None,
-    bundle: Path = BUNDLE_PATH,
+    bundle: Path | None = None,
     version: str | None = None,
 ) -> UpdatePlan:
     """Check everything and decide the target version and answers; writes nothing.
@@ -231,7 +232,7 @@ def plan_update(
     return UpdatePlan(dest=dest, old_version=old, new_version=target, answers=answers, changed_answers=changed)
 
 
-def apply_update(plan: UpdatePlan, *, bundle: Path = BUNDLE_PATH) -> UpdateResult:
+def apply_update(plan: UpdatePlan, *, bundle: Path | None = None) -> UpdateResult:
     """Run copier's update for a plan; conflicts are left inline and listed in the result."""
     if plan.is_noop:
         return UpdateResult(plan=plan)
@@ -282,7 +283,7 @@ def update_project(
     assignments: list[str] | Mapping[str, Any] = (),
     *,
     ask: Asker | None = None,
-    bundle: Path = BUNDLE_PATH,
+    bundle: Path | None = None,
     version: str | None = None,
 ) -> UpdateResult:
     """Update `dest` to template `version` (default the newest bundled), with changed answers.

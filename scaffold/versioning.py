@@ -32,8 +32,14 @@ class VersioningError(RuntimeError):
     """The bundle is missing or unreadable (a broken installation, not a user mistake)."""
 
 
-def bundle_refs(bundle: Path = BUNDLE_PATH) -> dict[str, str]:
+def resolve_bundle(bundle: Path | None = None) -> Path:
+    """`bundle`, or the package's bundle (looked up at call time, so tests can point it elsewhere)."""
+    return bundle if bundle is not None else BUNDLE_PATH
+
+
+def bundle_refs(bundle: Path | None = None) -> dict[str, str]:
     """The refs a bundle holds (ref name -> commit id), read from its text header without git."""
+    bundle = resolve_bundle(bundle)
     try:
         with bundle.open("rb") as handle:
             signature = handle.readline()
@@ -53,8 +59,9 @@ def bundle_refs(bundle: Path = BUNDLE_PATH) -> dict[str, str]:
     return refs
 
 
-def bundled_versions(bundle: Path = BUNDLE_PATH) -> list[str]:
+def bundled_versions(bundle: Path | None = None) -> list[str]:
     """The template versions in the bundle (PEP 440 tags), oldest first."""
+    bundle = resolve_bundle(bundle)
     from packaging.version import InvalidVersion, Version
 
     versions = []
@@ -68,13 +75,14 @@ def bundled_versions(bundle: Path = BUNDLE_PATH) -> list[str]:
     return [tag for _, tag in sorted(versions)]
 
 
-def latest_version(bundle: Path = BUNDLE_PATH) -> str:
+def latest_version(bundle: Path | None = None) -> str:
     """The newest template version in the bundle (the one `scaffold new` renders)."""
     return bundled_versions(bundle)[-1]
 
 
-def git_redirect_env(bundle: Path = BUNDLE_PATH, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def git_redirect_env(bundle: Path | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The variables that make git read `TEMPLATE_URL` from `bundle`, after any the caller already set."""
+    bundle = resolve_bundle(bundle)
     environ = os.environ if environ is None else environ
     try:
         index = int(environ.get("GIT_CONFIG_COUNT", "0") or "0")
@@ -88,9 +96,11 @@ def git_redirect_env(bundle: Path = BUNDLE_PATH, environ: Mapping[str, str] | No
 
 
 @contextlib.contextmanager
-def git_redirect(bundle: Path = BUNDLE_PATH) -> Iterator[None]:
+def git_redirect(bundle: Path | None = None) -> Iterator[None]:
     """While active, copier's git reads `TEMPLATE_URL` from `bundle`, with a private mirror cache."""
     from plumbum import local
+
+    bundle = resolve_bundle(bundle)
 
     if not bundle.is_file():
         raise VersioningError(f"the template bundle {bundle} is missing; reinstall scaffold")
@@ -108,7 +118,7 @@ def git_redirect(bundle: Path = BUNDLE_PATH) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def copier_source(bundle: Path = BUNDLE_PATH, version: str | None = None) -> Iterator[tuple[str, str | None]]:
+def copier_source(bundle: Path | None = None, version: str | None = None) -> Iterator[tuple[str, str | None]]:
     """Yield (src_path, vcs_ref) for copier's run_copy: the fixed URL and a bundled version.
 
     Args:
@@ -122,7 +132,7 @@ def copier_source(bundle: Path = BUNDLE_PATH, version: str | None = None) -> Ite
 
 def main() -> int:
     """Print `export` lines that let a plain `copier copy/update` use the installed bundle."""
-    for key, value in git_redirect_env(BUNDLE_PATH).items():
+    for key, value in git_redirect_env().items():
         print(f"export {key}={shlex.quote(value)}")
     print(f"# template URL: {TEMPLATE_URL}   versions: {', '.join(bundled_versions())}", file=sys.stderr)
     return 0
