@@ -39,6 +39,7 @@ def _owner_edits(dest: Path) -> None:
     readme = dest / "README.md"
     readme.write_text(readme.read_text() + OWNER_README)
     (dest / "mylib.py").write_text(OWNER_MODULE)
+    (dest / ".gitignore").unlink()  # a generated file the owner removed
     commit(dest)
 
 
@@ -60,6 +61,7 @@ def test_v1_to_v2_keeps_every_edit_and_brings_every_change(synthetic: Synthetic,
     readme = (v1_copy / "README.md").read_text()
     assert readme.startswith(V2_README_LINE) and readme.endswith(OWNER_README)
     assert (v1_copy / "mylib.py").read_text() == OWNER_MODULE
+    assert not (v1_copy / ".gitignore").exists()  # stays deleted
     # A new file and a new question (non-interactive: its default); the new file black-formatted.
     assert (v1_copy / "tests" / "test_added.py").read_text().startswith("VALUES = [1, 2]\n")
     assert (v1_copy / "NOTES.md").read_text() == "Progress every 10 steps.\n"
@@ -88,6 +90,13 @@ def test_deliberate_conflict_is_inline_and_listed(synthetic: Synthetic, v1_copy:
     # The rest of the update went through.
     assert readme.read_text().startswith(V2_README_LINE) and readme.read_text().endswith(OWNER_README)
     assert "train.py" in git(v1_copy, "diff", "--name-only", "--diff-filter=U")
+    # docs/updating.md: --theirs takes the template's new file, --ours the owner's.
+    git(v1_copy, "checkout", "--theirs", "--", "train.py")
+    theirs = (v1_copy / "train.py").read_text()
+    assert theirs.startswith(V2_TRAIN_LINE) and "# owner: my own header" not in theirs
+    git(v1_copy, "checkout", "--ours", "--", "train.py")
+    ours = (v1_copy / "train.py").read_text()
+    assert ours.startswith("# owner: my own header") and V2_TRAIN_LINE not in ours
 
 
 def test_new_question_is_the_only_one_asked(synthetic: Synthetic, v1_copy: Path) -> None:
