@@ -58,12 +58,19 @@ class Release:
     rev: str
 
 
-def _git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, data: bytes | None = None) -> bytes:
+def _git(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    data: bytes | None = None,
+) -> bytes:
     # Neither the caller's git config nor variables like GIT_DIR (set inside git hooks) may change
     # what is read or written.
     base = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     base.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, **(env or {})})
-    proc = subprocess.run(["git", *args], cwd=cwd, env=base, input=data, capture_output=True)
+    proc = subprocess.run(
+        ["git", *args], cwd=cwd, env=base, input=data, capture_output=True, check=False
+    )
     if proc.returncode != 0:
         message = proc.stderr.decode(errors="replace").strip()
         raise BundleError(f"git {' '.join(args[:2])} failed: {message}")
@@ -77,7 +84,6 @@ def read_manifest(path: Path = MANIFEST) -> list[Release]:
         BundleError: a version is not canonical PEP 440, not increasing, or WORKTREE is not last.
     """
     import tomllib
-
     from packaging.version import InvalidVersion, Version
 
     data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -91,21 +97,36 @@ def read_manifest(path: Path = MANIFEST) -> list[Release]:
         except InvalidVersion:
             raise BundleError(f"{path}: {release.version!r} is not a PEP 440 version") from None
         if str(parsed) != release.version:
-            raise BundleError(f"{path}: write {release.version!r} in canonical form {str(parsed)!r}")
+            raise BundleError(
+                f"{path}: write {release.version!r} in canonical form {str(parsed)!r}"
+            )
         if previous is not None and parsed <= previous:
-            raise BundleError(f"{path}: versions must increase ({release.version} after {previous})")
+            raise BundleError(
+                f"{path}: versions must increase ({release.version} after {previous})"
+            )
         if release.rev == WORKTREE and index != len(releases) - 1:
             raise BundleError(f"{path}: only the last release may use rev = {WORKTREE!r}")
         previous = parsed
     return releases
 
 
-def release_files(release: Release, repo_root: Path = REPO_ROOT, subdir: str = TEMPLATE_SUBDIR) -> dict[str, tuple[str, bytes]]:
+def release_files(
+    release: Release, repo_root: Path = REPO_ROOT, subdir: str = TEMPLATE_SUBDIR
+) -> dict[str, tuple[str, bytes]]:
     """The template files of one release: relative path -> (git file mode, content)."""
     files: dict[str, tuple[str, bytes]] = {}
     prefix = subdir.rstrip("/") + "/"
     if release.rev == WORKTREE:
-        listed = _git("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", subdir, cwd=repo_root)
+        listed = _git(
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--",
+            subdir,
+            cwd=repo_root,
+        )
         for rel in sorted(set(filter(None, listed.decode().split("\0")))):
             path = repo_root / rel
             if not path.is_file():  # deleted in the work tree but still in the index
@@ -125,7 +146,9 @@ def release_files(release: Release, repo_root: Path = REPO_ROOT, subdir: str = T
     return files
 
 
-def build_repository(releases: list[tuple[str, dict[str, tuple[str, bytes]]]], git_dir: Path) -> dict[str, str]:
+def build_repository(
+    releases: list[tuple[str, dict[str, tuple[str, bytes]]]], git_dir: Path
+) -> dict[str, str]:
     """Write a bare repository with one commit per release; returns version -> commit id."""
     _git("init", "-q", "--bare", "-b", "main", str(git_dir))
     env = {"GIT_DIR": str(git_dir), "GIT_INDEX_FILE": str(git_dir / "build-index"), **_IDENTITY}
@@ -137,7 +160,13 @@ def build_repository(releases: list[tuple[str, dict[str, tuple[str, bytes]]]], g
         for rel, (mode, content) in sorted(files.items()):
             sha = _git("hash-object", "-w", "--stdin", env=env, data=content).decode().strip()
             lines.append(f"{mode} {sha}\t{rel}")
-        _git("update-index", "--add", "--index-info", env=env, data=("\n".join(lines) + "\n").encode())
+        _git(
+            "update-index",
+            "--add",
+            "--index-info",
+            env=env,
+            data=("\n".join(lines) + "\n").encode(),
+        )
         tree = _git("write-tree", env=env).decode().strip()
         args = ["commit-tree", tree, "-m", f"scaffold template {version}"]
         if parent:
@@ -151,7 +180,9 @@ def build_repository(releases: list[tuple[str, dict[str, tuple[str, bytes]]]], g
     return commits
 
 
-def expected_refs(manifest: Path = MANIFEST, repo_root: Path = REPO_ROOT, subdir: str = TEMPLATE_SUBDIR) -> dict[str, str]:
+def expected_refs(
+    manifest: Path = MANIFEST, repo_root: Path = REPO_ROOT, subdir: str = TEMPLATE_SUBDIR
+) -> dict[str, str]:
     """The refs a fresh bundle would hold (`refs/tags/<version>` and `refs/heads/main` -> commit)."""
     with tempfile.TemporaryDirectory(prefix="scaffold-bundle-") as tmp:
         return _refs_of(_build(manifest, repo_root, subdir, Path(tmp) / "repo.git"))
@@ -159,7 +190,9 @@ def expected_refs(manifest: Path = MANIFEST, repo_root: Path = REPO_ROOT, subdir
 
 def _build(manifest: Path, repo_root: Path, subdir: str, git_dir: Path) -> dict[str, str]:
     releases = read_manifest(manifest)
-    return build_repository([(r.version, release_files(r, repo_root, subdir)) for r in releases], git_dir)
+    return build_repository(
+        [(r.version, release_files(r, repo_root, subdir)) for r in releases], git_dir
+    )
 
 
 def _refs_of(commits: dict[str, str]) -> dict[str, str]:
@@ -180,7 +213,16 @@ def build_bundle(
         commits = _build(manifest, repo_root, subdir, git_dir)
         partial = Path(tmp) / "out.bundle"
         # One pack thread: the pack (and so the file) is byte-for-byte reproducible.
-        _git("-c", "pack.threads=1", "bundle", "create", "-q", str(partial), "--all", env={"GIT_DIR": str(git_dir)})
+        _git(
+            "-c",
+            "pack.threads=1",
+            "bundle",
+            "create",
+            "-q",
+            str(partial),
+            "--all",
+            env={"GIT_DIR": str(git_dir)},
+        )
         out.parent.mkdir(parents=True, exist_ok=True)
         staged = out.with_name(out.name + ".tmp")
         staged.write_bytes(partial.read_bytes())
@@ -188,7 +230,9 @@ def build_bundle(
     return _refs_of(commits)
 
 
-def stale_reason(bundle: Path = BUNDLE_PATH, manifest: Path = MANIFEST, repo_root: Path = REPO_ROOT) -> str | None:
+def stale_reason(
+    bundle: Path = BUNDLE_PATH, manifest: Path = MANIFEST, repo_root: Path = REPO_ROOT
+) -> str | None:
     """Why `bundle` differs from what the manifest and the current template would give, or None."""
     expected = expected_refs(manifest, repo_root)
     if not bundle.is_file():
@@ -205,8 +249,12 @@ def stale_reason(bundle: Path = BUNDLE_PATH, manifest: Path = MANIFEST, repo_roo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scaffold.bundle", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the bundle is stale; write nothing")
+    parser = argparse.ArgumentParser(
+        prog="python -m scaffold.bundle", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the bundle is stale; write nothing"
+    )
     parser.add_argument("--out", type=Path, default=BUNDLE_PATH, help="bundle to write or check")
     args = parser.parse_args(argv)
     try:

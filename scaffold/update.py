@@ -28,7 +28,14 @@ from typing import Any
 
 import yaml
 
-from scaffold.options import AnswerError, Asker, Question, load_questions, parse_assignments, resolve_answers
+from scaffold.options import (
+    AnswerError,
+    Asker,
+    Question,
+    load_questions,
+    parse_assignments,
+    resolve_answers,
+)
 from scaffold.versioning import TEMPLATE_URL, bundled_versions, copier_source, resolve_bundle
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -66,8 +73,19 @@ class UpdateResult:
 
 
 def _git(dest: Path, *args: str, check: bool = True) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
-    proc = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=dest, env=env, capture_output=True, text=True)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")
+    }
+    proc = subprocess.run(
+        ["git", "-c", "core.quotepath=off", *args],
+        cwd=dest,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if check and proc.returncode != 0:
         raise UpdateError(f"git {args[0]} failed in {dest}: {' '.join(proc.stderr.split())}")
     return proc.stdout
@@ -111,7 +129,9 @@ def check_version(recorded: Mapping[str, Any], versions: list[str], target: str)
             "update it with plain `copier update` (see docs/updating.md)"
         )
     if not commit:
-        raise UpdateError(f"{ANSWERS_FILE} records no template version (_commit); see docs/updating.md")
+        raise UpdateError(
+            f"{ANSWERS_FILE} records no template version (_commit); see docs/updating.md"
+        )
     commit = str(commit)
     try:
         newer = Version(commit) > Version(target)
@@ -130,7 +150,12 @@ def check_version(recorded: Mapping[str, Any], versions: list[str], target: str)
 
 def check_git(dest: Path) -> None:
     """Refuse a project outside git, or one with uncommitted or untracked changes."""
-    if subprocess.run(["git", "rev-parse", "--git-dir"], cwd=dest, capture_output=True).returncode != 0:
+    if (
+        subprocess.run(
+            ["git", "rev-parse", "--git-dir"], cwd=dest, capture_output=True, check=False
+        ).returncode
+        != 0
+    ):
         raise UpdateError(
             f"{dest} is not in a git repository; update needs git to merge and to undo "
             "(git init && git add -A && git commit -m init)"
@@ -152,10 +177,19 @@ def read_bundled_file(version: str, relpath: str, bundle: Path | None = None) ->
             ["init", "-q", "--bare", tmp],
             ["-C", tmp, "fetch", "-q", str(bundle), f"refs/tags/{version}:refs/tags/{version}"],
         ):
-            proc = subprocess.run(["git", *args], env=env, capture_output=True, text=True)
+            proc = subprocess.run(
+                ["git", *args], env=env, capture_output=True, text=True, check=False
+            )
             if proc.returncode != 0:
-                raise UpdateError(f"cannot read template {version} from {bundle}: {' '.join(proc.stderr.split())}")
-        proc = subprocess.run(["git", "-C", tmp, "show", f"{version}:{relpath}"], env=env, capture_output=True)
+                raise UpdateError(
+                    f"cannot read template {version} from {bundle}: {' '.join(proc.stderr.split())}"
+                )
+        proc = subprocess.run(
+            ["git", "-C", tmp, "show", f"{version}:{relpath}"],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
         if proc.returncode != 0:
             raise UpdateError(f"template {version} has no {relpath}")
         return proc.stdout.decode("utf-8")
@@ -214,12 +248,18 @@ def plan_update(
     Raises:
         UpdateError, AnswerError: a one-line reason to refuse.
     """
-    given = dict(assignments) if isinstance(assignments, Mapping) else parse_assignments(list(assignments))
+    given = (
+        dict(assignments)
+        if isinstance(assignments, Mapping)
+        else parse_assignments(list(assignments))
+    )
     recorded = read_recorded(dest)
     versions = bundled_versions(bundle)
     target = version or versions[-1]
     if target not in versions:
-        raise UpdateError(f"template version {target!r} is not in this scaffold (it knows {', '.join(versions)})")
+        raise UpdateError(
+            f"template version {target!r} is not in this scaffold (it knows {', '.join(versions)})"
+        )
     old = check_version(recorded, versions, target)
     check_git(dest)
     last = {k: v for k, v in recorded.items() if not str(k).startswith("_")}
@@ -229,7 +269,9 @@ def plan_update(
         for key in dict.fromkeys([*last, *answers])
         if last.get(key) != answers.get(key)
     }
-    return UpdatePlan(dest=dest, old_version=old, new_version=target, answers=answers, changed_answers=changed)
+    return UpdatePlan(
+        dest=dest, old_version=old, new_version=target, answers=answers, changed_answers=changed
+    )
 
 
 def apply_update(plan: UpdatePlan, *, bundle: Path | None = None) -> UpdateResult:
@@ -256,8 +298,12 @@ def apply_update(plan: UpdatePlan, *, bundle: Path | None = None) -> UpdateResul
                 vcs_ref=vcs_ref,
             )
     except CopierError as exc:
-        raise UpdateError(f"copier could not update: {exc}; undo any partial change with `{UNDO_COMMAND}`") from None
-    conflicts = sorted(set(_git(dest, "diff", "--name-only", "--relative", "--diff-filter=U").splitlines()))
+        raise UpdateError(
+            f"copier could not update: {exc}; undo any partial change with `{UNDO_COMMAND}`"
+        ) from None
+    conflicts = sorted(
+        set(_git(dest, "diff", "--name-only", "--relative", "--diff-filter=U").splitlines())
+    )
     changed = sorted(
         set(_git(dest, "diff", "--name-only", "--relative", "HEAD").splitlines())
         | set(_git(dest, "ls-files", "--others", "--exclude-standard").splitlines())
@@ -303,8 +349,8 @@ def update_project(
 
 
 __all__ = [
-    "AnswerError",
     "UNDO_COMMAND",
+    "AnswerError",
     "UpdateError",
     "UpdatePlan",
     "UpdateResult",

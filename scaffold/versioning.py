@@ -80,7 +80,9 @@ def latest_version(bundle: Path | None = None) -> str:
     return bundled_versions(bundle)[-1]
 
 
-def git_redirect_env(bundle: Path | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def git_redirect_env(
+    bundle: Path | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The variables that make git read `TEMPLATE_URL` from `bundle`, after any the caller already set."""
     bundle = resolve_bundle(bundle)
     environ = os.environ if environ is None else environ
@@ -118,7 +120,9 @@ def git_redirect(bundle: Path | None = None) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def copier_source(bundle: Path | None = None, version: str | None = None) -> Iterator[tuple[str, str | None]]:
+def copier_source(
+    bundle: Path | None = None, version: str | None = None
+) -> Iterator[tuple[str, str | None]]:
     """Yield (src_path, vcs_ref) for copier's run_copy: the fixed URL and a bundled version.
 
     Args:
@@ -134,7 +138,10 @@ def main() -> int:
     """Print `export` lines that let a plain `copier copy/update` use the installed bundle."""
     for key, value in git_redirect_env().items():
         print(f"export {key}={shlex.quote(value)}")
-    print(f"# template URL: {TEMPLATE_URL}   versions: {', '.join(bundled_versions())}", file=sys.stderr)
+    print(
+        f"# template URL: {TEMPLATE_URL}   versions: {', '.join(bundled_versions())}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -15,7 +15,12 @@ def _show(value: object) -> str:
 
 
 def update(
-    dest: Path = typer.Argument(Path("."), metavar="[DEST]", help="The project to update (default: the current folder).", show_default=False),
+    dest: Path = typer.Argument(
+        Path("."),
+        metavar="[DEST]",
+        help="The project to update (default: the current folder).",
+        show_default=False,
+    ),
     set_: list[str] = typer.Option(
         [], "--set", metavar="KEY=VALUE", help="Change an answer (repeatable).", show_default=False
     ),
@@ -43,7 +48,9 @@ def update(
         fail("input ended before every new question was answered")
 
     if plan.is_noop:
-        typer.echo(f"{dest}: already at template {plan.new_version} with these answers; nothing to do")
+        typer.echo(
+            f"{dest}: already at template {plan.new_version} with these answers; nothing to do"
+        )
         return
     step = (
         f"template {plan.old_version} -> {plan.new_version}"
@@ -52,9 +59,14 @@ def update(
     )
     typer.echo(f"updated {dest}: {step}")
     for key, (old, new) in plan.changed_answers.items():
-        typer.echo(f"  {key}: {_show(old) if old is not None else '(unset)'} -> {_show(new) if new is not None else '(unset)'}")
+        typer.echo(
+            f"  {key}: {_show(old) if old is not None else '(unset)'} -> {_show(new) if new is not None else '(unset)'}"
+        )
     if result.conflicts:
-        typer.echo(f"conflicts in {len(result.conflicts)} file(s) (your side and the template's, marked inline):", err=True)
+        typer.echo(
+            f"conflicts in {len(result.conflicts)} file(s) (your side and the template's, marked inline):",
+            err=True,
+        )
         for rel in result.conflicts:
             typer.echo(f"  {rel}", err=True)
         typer.echo(
@@ -64,6 +76,10 @@ def update(
         )
         typer.echo(f"undo the whole update: {UNDO_COMMAND}", err=True)
         raise typer.Exit(USAGE_EXIT)
-    typer.echo(f"{len(result.changed_files)} file(s) changed, not committed: review with `git diff` and `git status`")
-    typer.echo(f'keep: git add -A && git commit -m "Update to scaffold template {plan.new_version}"')
+    typer.echo(
+        f"{len(result.changed_files)} file(s) changed, not committed: review with `git diff` and `git status`"
+    )
+    typer.echo(
+        f'keep: git add -A && git commit -m "Update to scaffold template {plan.new_version}"'
+    )
     typer.echo(f"undo: {UNDO_COMMAND}")

@@ -37,8 +37,17 @@ V2_TEST_FILE = "VALUES = [1,2]\n\n\ndef test_added_in_0_2_0():\n    assert VALUE
 
 def git(cwd: Path, *args: str) -> str:
     """Run git with a fixed identity; return stdout."""
-    ident = ["-c", "user.name=test", "-c", "user.email=test@localhost", "-c", "commit.gpgsign=false"]
-    proc = subprocess.run(["git", *ident, *args], cwd=cwd, capture_output=True, text=True)
+    ident = [
+        "-c",
+        "user.name=test",
+        "-c",
+        "user.email=test@localhost",
+        "-c",
+        "commit.gpgsign=false",
+    ]
+    proc = subprocess.run(
+        ["git", *ident, *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -60,7 +69,11 @@ def tree(root: Path) -> dict[str, str]:
 def snapshot(root: Path) -> tuple[dict[str, str], str, str]:
     """Files, HEAD and git status: what a refused update must leave exactly as it was."""
     head = git(root, "rev-parse", "HEAD") if (root / ".git").exists() else ""
-    status = git(root, "status", "--porcelain", "--untracked-files=all") if (root / ".git").exists() else ""
+    status = (
+        git(root, "status", "--porcelain", "--untracked-files=all")
+        if (root / ".git").exists()
+        else ""
+    )
     return tree(root), head, status
 
 
@@ -91,13 +104,17 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Synthetic:
     (project / "tests" / "test_added.py.jinja").write_text(V2_TEST_FILE, encoding="utf-8")
     with (project / "copier.yml").open("a", encoding="utf-8") as handle:
         handle.write(NEW_QUESTION)
-    (project / "NOTES.md.jinja").write_text("Progress every {{ log_every }} steps.\n", encoding="utf-8")
+    (project / "NOTES.md.jinja").write_text(
+        "Progress every {{ log_every }} steps.\n", encoding="utf-8"
+    )
     commit(root, "template 0.2.0")
     git(root, "tag", "v0.2.0")
 
     # 0.3.0 is the work tree, not committed, as while the lead edits the template.
     train = project / "train.py.jinja"
-    train.write_text(train.read_text().replace(V2_TRAIN_LINE, f"{V2_TRAIN_LINE}\n{V3_TRAIN_LINE}", 1))
+    train.write_text(
+        train.read_text().replace(V2_TRAIN_LINE, f"{V2_TRAIN_LINE}\n{V3_TRAIN_LINE}", 1)
+    )
     readme = project / "README.md.jinja"
     readme.write_text(readme.read_text().replace(V2_README_LINE, V3_README_LINE, 1))
 
@@ -118,7 +135,9 @@ def default_answers(**overrides: Any) -> dict[str, Any]:
     return resolve_answers({"project_name": "demo", **overrides})
 
 
-def render_at(bundle: Path | None, version: str | None, dest: Path, answers: dict[str, Any] | None = None) -> Path:
+def render_at(
+    bundle: Path | None, version: str | None, dest: Path, answers: dict[str, Any] | None = None
+) -> Path:
     """What `scaffold new` does, from any bundle and version: copier copy, black, git commit."""
     import copier
 
@@ -127,7 +146,13 @@ def render_at(bundle: Path | None, version: str | None, dest: Path, answers: dic
 
     with copier_source(bundle, version) as (src, ref):
         copier.run_copy(
-            src, str(dest), data=answers or default_answers(), defaults=True, quiet=True, unsafe=False, vcs_ref=ref
+            src,
+            str(dest),
+            data=answers or default_answers(),
+            defaults=True,
+            quiet=True,
+            unsafe=False,
+            vcs_ref=ref,
         )
     format_tree(dest)
     commit_all(dest, "Generate project")

@@ -72,19 +72,29 @@ def test_staleness_is_detected_for_a_template_edit(synthetic: Synthetic, tmp_pat
     [
         ('[[release]]\nversion = "v0.1.0"\nrev = "WORKTREE"\n', "canonical form '0.1.0'"),
         ('[[release]]\nversion = "banana"\nrev = "WORKTREE"\n', "not a PEP 440"),
-        ('[[release]]\nversion = "0.2.0"\nrev = "HEAD"\n[[release]]\nversion = "0.1.0"\nrev = "WORKTREE"\n', "increase"),
-        ('[[release]]\nversion = "0.1.0"\nrev = "WORKTREE"\n[[release]]\nversion = "0.2.0"\nrev = "HEAD"\n', "last"),
+        (
+            '[[release]]\nversion = "0.2.0"\nrev = "HEAD"\n[[release]]\nversion = "0.1.0"\nrev = "WORKTREE"\n',
+            "increase",
+        ),
+        (
+            '[[release]]\nversion = "0.1.0"\nrev = "WORKTREE"\n[[release]]\nversion = "0.2.0"\nrev = "HEAD"\n',
+            "last",
+        ),
         ("", "no [[release]]"),
     ],
 )
 def test_manifest_mistakes_are_reported(tmp_path: Path, body: str, message: str) -> None:
     manifest = tmp_path / "releases.toml"
     manifest.write_text(body)
-    with pytest.raises(bundle_mod.BundleError, match=message.replace("[", r"\[").replace("(", r"\(")):
+    with pytest.raises(
+        bundle_mod.BundleError, match=message.replace("[", r"\[").replace("(", r"\(")
+    ):
         bundle_mod.read_manifest(manifest)
 
 
-def test_check_command_reports_a_stale_bundle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_command_reports_a_stale_bundle(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     if not HAS_HISTORY:
         pytest.skip("needs the repository's git history")
     missing = tmp_path / "missing.bundle"
@@ -101,18 +111,27 @@ def test_redirect_appends_to_git_config_the_caller_set() -> None:
     }
 
 
-def test_copier_source_sets_plumbum_env_and_restores_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_copier_source_sets_plumbum_env_and_restores_everything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from plumbum import local
 
     monkeypatch.setenv("COPIER_CACHE_DIR", "/somewhere/else")
     before = dict(local.env)
     with copier_source() as (src, ref):
         assert (src, ref) == (TEMPLATE_URL, bundled_versions()[-1])
-        assert local.env["GIT_CONFIG_VALUE_" + str(int(local.env["GIT_CONFIG_COUNT"]) - 1)] == TEMPLATE_URL
-        assert "GIT_CONFIG_COUNT" not in os.environ or os.environ["GIT_CONFIG_COUNT"] == before.get("GIT_CONFIG_COUNT")
+        assert (
+            local.env["GIT_CONFIG_VALUE_" + str(int(local.env["GIT_CONFIG_COUNT"]) - 1)]
+            == TEMPLATE_URL
+        )
+        assert "GIT_CONFIG_COUNT" not in os.environ or os.environ["GIT_CONFIG_COUNT"] == before.get(
+            "GIT_CONFIG_COUNT"
+        )
         cache = os.environ["COPIER_CACHE_DIR"]
         assert cache != "/somewhere/else" and Path(cache).is_dir()
-        assert local["git"]("ls-remote", "--tags", TEMPLATE_URL).count("refs/tags/") == len(bundled_versions())
+        assert local["git"]("ls-remote", "--tags", TEMPLATE_URL).count("refs/tags/") == len(
+            bundled_versions()
+        )
     assert dict(local.env) == before and os.environ["COPIER_CACHE_DIR"] == "/somewhere/else"
     assert not Path(cache).exists()
 
@@ -128,5 +147,7 @@ def test_a_file_that_is_not_a_bundle_is_refused(tmp_path: Path) -> None:
 
 def test_cli_import_stays_light() -> None:
     code = "import sys, scaffold.cli.app; print(sorted(m for m in ('copier', 'torch', 'plumbum') if m in sys.modules))"
-    out = subprocess.run([os.sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [os.sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "[]"

@@ -50,7 +50,9 @@ def test_new_project_records_url_and_version(v1_project: Path, current_project: 
     assert recorded["_commit"] == bundled_versions()[-1]
 
 
-def test_v1_to_v2_keeps_every_edit_and_brings_every_change(synthetic: Synthetic, v1_copy: Path) -> None:
+def test_v1_to_v2_keeps_every_edit_and_brings_every_change(
+    synthetic: Synthetic, v1_copy: Path
+) -> None:
     _owner_edits(v1_copy)
     result = update_project(v1_copy, bundle=synthetic.bundle, version="0.2.0")
 
@@ -88,7 +90,9 @@ def test_deliberate_conflict_is_inline_and_listed(synthetic: Synthetic, v1_copy:
     assert "# owner: my own header" in train and V2_TRAIN_LINE in train  # both sides kept
     assert list(v1_copy.rglob("*.rej")) == []
     # The rest of the update went through.
-    assert readme.read_text().startswith(V2_README_LINE) and readme.read_text().endswith(OWNER_README)
+    assert readme.read_text().startswith(V2_README_LINE) and readme.read_text().endswith(
+        OWNER_README
+    )
     assert "train.py" in git(v1_copy, "diff", "--name-only", "--diff-filter=U")
     # docs/updating.md: --theirs takes the template's new file, --ours the owner's.
     git(v1_copy, "checkout", "--theirs", "--", "train.py")
@@ -120,13 +124,19 @@ def test_every_synthetic_version_updates_to_a_fresh_render(
     updated = tree(project)
     assert sorted(updated) == sorted(fresh_latest)
     for rel, text in fresh_latest.items():
-        assert updated[rel] == text, f"{rel} differs from a fresh render after updating from {start}"
+        assert (
+            updated[rel] == text
+        ), f"{rel} differs from a fresh render after updating from {start}"
     assert V3_README_LINE in updated["README.md"] and V3_TRAIN_LINE in updated["train.py"]
 
 
 @pytest.fixture(scope="module")
 def fresh_latest(synthetic: Synthetic, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return tree(render_at(synthetic.bundle, synthetic.versions[-1], tmp_path_factory.mktemp("fresh") / "demo"))
+    return tree(
+        render_at(
+            synthetic.bundle, synthetic.versions[-1], tmp_path_factory.mktemp("fresh") / "demo"
+        )
+    )
 
 
 @pytest.mark.parametrize("start", bundled_versions())
@@ -142,7 +152,9 @@ def test_every_bundled_version_updates_to_a_fresh_render(
     assert tree(project) == fresh
 
 
-def test_update_from_a_subfolder_of_a_larger_repository(synthetic: Synthetic, tmp_path: Path) -> None:
+def test_update_from_a_subfolder_of_a_larger_repository(
+    synthetic: Synthetic, tmp_path: Path
+) -> None:
     mono = tmp_path / "mono"
     mono.mkdir()
     git(mono, "init", "-q", "-b", "main")

@@ -9,7 +9,16 @@ import sys
 from pathlib import Path
 
 import yaml
-from conftest import REPO, TEMPLATE, V2_TRAIN_LINE, V3_README_LINE, Synthetic, commit, git, render_at
+from conftest import (
+    REPO,
+    TEMPLATE,
+    V2_TRAIN_LINE,
+    V3_README_LINE,
+    Synthetic,
+    commit,
+    git,
+    render_at,
+)
 
 from scaffold.versioning import TEMPLATE_URL, git_redirect_env, latest_version
 
@@ -33,17 +42,28 @@ def _offline_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def _install(site: Path, bundle: Path | None = None) -> Path:
     """Lay the package out as a wheel installs it: scaffold/ with _template/project and the bundle."""
     package = site / "scaffold"
-    shutil.copytree(REPO / "scaffold", package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copytree(TEMPLATE, package / "_template" / "project", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "scaffold", package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
+    shutil.copytree(
+        TEMPLATE, package / "_template" / "project", ignore=shutil.ignore_patterns("__pycache__")
+    )
     if bundle is not None:
         shutil.copyfile(bundle, package / "_template_versions.bundle")
     return site
 
 
-def _scaffold(site: Path, cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+def _scaffold(
+    site: Path, cwd: Path, env: dict[str, str], *args: str
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "scaffold", *args],
-        cwd=cwd, env={**env, "PYTHONPATH": str(site)}, capture_output=True, text=True, timeout=300,
+        cwd=cwd,
+        env={**env, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -55,7 +75,9 @@ def test_new_and_update_offline_after_the_package_moved(tmp_path: Path) -> None:
     made = _scaffold(site1, work, env, "new", "demo", "--defaults")
     assert made.returncode == 0, made.stderr
     project = work / "demo"
-    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_src_path"] == TEMPLATE_URL
+    assert (
+        yaml.safe_load((project / ".copier-answers.yml").read_text())["_src_path"] == TEMPLATE_URL
+    )
 
     site2 = tmp_path / "elsewhere" / "site2"
     site2.parent.mkdir()
@@ -66,14 +88,18 @@ def test_new_and_update_offline_after_the_package_moved(tmp_path: Path) -> None:
 
     updated = _scaffold(site2, work, env, "update", "demo", "--set", "precision=bf16")
     assert updated.returncode == 0, updated.stderr
-    assert "bfloat16" in train.read_text() and train.read_text().rstrip().endswith("# owner: keep me")
+    assert "bfloat16" in train.read_text() and train.read_text().rstrip().endswith(
+        "# owner: keep me"
+    )
     assert not (tmp_path / "xdg-cache" / "copier").exists()  # no mirror left in the user's cache
     for path in project.rglob("*"):
         if path.is_file() and ".git" not in path.parts:
             assert str(tmp_path) not in path.read_text(), path
 
 
-def test_moved_installation_with_newer_versions_updates_offline(synthetic: Synthetic, tmp_path: Path) -> None:
+def test_moved_installation_with_newer_versions_updates_offline(
+    synthetic: Synthetic, tmp_path: Path
+) -> None:
     project = render_at(synthetic.bundle, "0.1.0", tmp_path / "demo")
     site = _install(tmp_path / "installed" / "site", synthetic.bundle)
     result = _scaffold(site, tmp_path, _offline_env(tmp_path), "update", "demo")
@@ -89,22 +115,54 @@ def test_plain_copier_copy_and_update(synthetic: Synthetic, tmp_path: Path) -> N
     copier = [sys.executable, "-m", "copier"]
     dest = tmp_path / "plain"
     subprocess.run(
-        [*copier, "copy", "--defaults", "--vcs-ref", "0.1.0", "-d", "project_name=plain", TEMPLATE_URL, str(dest)],
-        env=env, check=True, capture_output=True,
+        [
+            *copier,
+            "copy",
+            "--defaults",
+            "--vcs-ref",
+            "0.1.0",
+            "-d",
+            "project_name=plain",
+            TEMPLATE_URL,
+            str(dest),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
     )
     git(dest, "init", "-q", "-b", "main")
     train = dest / "train.py"
     train.write_text(train.read_text() + "\n# owner: keep me\n")
     commit(dest, "plain copy")
     proc = subprocess.run(
-        [*copier, "update", "--defaults", "--conflict", "inline", "-d", "precision=bf16", str(dest)],
-        env=env, capture_output=True, text=True,
+        [
+            *copier,
+            "update",
+            "--defaults",
+            "--conflict",
+            "inline",
+            "-d",
+            "precision=bf16",
+            str(dest),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
-    assert answers["_commit"] == "0.3.0" and answers["precision"] == "bf16" and answers["_src_path"] == TEMPLATE_URL
+    assert (
+        answers["_commit"] == "0.3.0"
+        and answers["precision"] == "bf16"
+        and answers["_src_path"] == TEMPLATE_URL
+    )
     text = train.read_text()
-    assert text.startswith(V2_TRAIN_LINE) and "bfloat16" in text and text.rstrip().endswith("# owner: keep me")
+    assert (
+        text.startswith(V2_TRAIN_LINE)
+        and "bfloat16" in text
+        and text.rstrip().endswith("# owner: keep me")
+    )
 
 
 def test_printed_shell_variables_point_plain_copier_at_the_installed_bundle(tmp_path: Path) -> None:
@@ -114,7 +172,9 @@ def test_printed_shell_variables_point_plain_copier_at_the_installed_bundle(tmp_
         f'eval "$("{sys.executable}" -m scaffold.versioning)" && '
         f'"{sys.executable}" -m copier copy --defaults -d project_name=viaenv {TEMPLATE_URL} "{dest}"'
     )
-    proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
     assert answers["_commit"] == latest_version() and answers["_src_path"] == TEMPLATE_URL
@@ -123,5 +183,12 @@ def test_printed_shell_variables_point_plain_copier_at_the_installed_bundle(tmp_
 def test_the_fixed_url_never_reaches_the_network(tmp_path: Path) -> None:
     """Without the redirect, git fails on the reserved .invalid domain (no template is fetched)."""
     env = _offline_env(tmp_path)
-    proc = subprocess.run(["git", "ls-remote", TEMPLATE_URL], env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        ["git", "ls-remote", TEMPLATE_URL],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode != 0
