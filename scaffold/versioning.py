@@ -33,8 +33,108 @@ class VersioningError(RuntimeError):
 
 
 def resolve_bundle(bundle: Path | None = None) -> Path:
-    """`bundle`, or the package's bundle (looked up at call time, so tests can point it elsewhere)."""
-    return bundle if bundle is not None else BUNDLE_PATH
+    """`bundle`, or the package's bundle (looked up at call time, so tests can point it elsewhere).
+
+    In a source checkout whose template was edited since the committed bundle was built, this is a
+    bundle built from the work tree instead (see `_checkout_bundle`), so `scaffold new` renders the
+    template as it is; the staleness test still fails until the committed bundle is rebuilt.
+    """
+    if bundle is not None:
+        return bundle
+    if BUNDLE_PATH == _PACKAGED_BUNDLE:
+        return _checkout_bundle() or BUNDLE_PATH
+    return BUNDLE_PATH
+
+
+_PACKAGED_BUNDLE = BUNDLE_PATH
+_CHECKOUT_BUNDLES: dict[str, Path] = {}
+
+
+def _checkout_bundle() -> Path | None:
+    """A bundle built from a source checkout's work tree when the committed one lags behind it.
+
+    Cheap when nothing changed: the newest commit the build would make is computed in Python (the
+    build is deterministic) and compared with the committed bundle's. Returns None outside a
+    checkout, when the committed bundle is current, or when it cannot tell (no manifest, no git).
+    """
+    root = _PACKAGED_BUNDLE.parent.parent
+    manifest = root / "templates" / "releases.toml"
+    template = root / "templates" / "project"
+    if not (
+        manifest.is_file() and (template / "copier.yml").is_file() and (root / ".git").exists()
+    ):
+        return None
+    try:
+        import tomllib
+
+        releases = tomllib.loads(manifest.read_text(encoding="utf-8")).get("release", [])
+        versions = [str(r["version"]) for r in releases]
+        refs = bundle_refs(_PACKAGED_BUNDLE) if _PACKAGED_BUNDLE.is_file() else {}
+        tags = [ref.removeprefix("refs/tags/") for ref in refs if ref.startswith("refs/tags/")]
+        if sorted(tags) == sorted(versions) and versions:
+            if str(releases[-1].get("rev")) != "WORKTREE":
+                return None
+            parent = refs.get(f"refs/tags/{versions[-2]}") if len(versions) > 1 else None
+            expected = _commit_id(_tree_id(template), parent, versions[-1])
+            if refs.get(f"refs/tags/{versions[-1]}") == expected:
+                return None
+        else:
+            expected = "manifest:" + "|".join(versions)
+        if expected not in _CHECKOUT_BUNDLES:
+            from scaffold.bundle import build_bundle
+
+            out = Path(tempfile.mkdtemp(prefix="scaffold-checkout-bundle-")) / "versions.bundle"
+            build_bundle(out, manifest, root)
+            import atexit
+            import shutil
+
+            atexit.register(shutil.rmtree, out.parent, True)
+            _CHECKOUT_BUNDLES[expected] = out
+        return _CHECKOUT_BUNDLES[expected]
+    except Exception:  # noqa: BLE001 - a development convenience must never break the tool
+        return None
+
+
+def _git_object_id(kind: str, body: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha1(f"{kind} {len(body)}".encode() + b"\0" + body).hexdigest()
+
+
+def _tree_id(folder: Path) -> str | None:
+    """The git tree id of `folder` (what `scaffold.bundle` commits; caches and bytecode left out).
+
+    None for a folder without files (git has no empty trees).
+    """
+    entries = []
+    for path in folder.iterdir():
+        if path.name in ("__pycache__", ".git") or path.suffix in (".pyc", ".pyo"):
+            continue
+        if path.is_dir():
+            subtree = _tree_id(path)
+            if subtree is not None:
+                entries.append((path.name + "/", b"40000 " + path.name.encode(), subtree))
+        elif path.is_file():
+            mode = b"100755 " if os.access(path, os.X_OK) else b"100644 "
+            entries.append(
+                (path.name, mode + path.name.encode(), _git_object_id("blob", path.read_bytes()))
+            )
+    if not entries:
+        return None
+    entries.sort(key=lambda entry: entry[0].encode())
+    return _git_object_id(
+        "tree", b"".join(head + b"\0" + bytes.fromhex(oid) for _, head, oid in entries)
+    )
+
+
+def _commit_id(tree: str | None, parent: str | None, version: str) -> str:
+    """The id of the commit `scaffold.bundle` makes for `version` (fixed identity and date)."""
+    stamp = "scaffold <scaffold@localhost> 1704067200 +0000"
+    head = f"tree {tree}\n" + (f"parent {parent}\n" if parent else "")
+    return _git_object_id(
+        "commit",
+        f"{head}author {stamp}\ncommitter {stamp}\n\nscaffold template {version}\n".encode(),
+    )
 
 
 def bundle_refs(bundle: Path | None = None) -> dict[str, str]:

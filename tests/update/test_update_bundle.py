@@ -151,3 +151,32 @@ def test_cli_import_stays_light() -> None:
         [os.sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_checkout_renders_the_work_tree_until_the_bundle_is_rebuilt(
+    synthetic: Synthetic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a source checkout, an edited template is used at once (via a temporary bundle)."""
+    import scaffold.versioning as versioning
+
+    root = synthetic.bundle.parent
+    committed = root / "scaffold" / "_template_versions.bundle"
+    committed.parent.mkdir(exist_ok=True)
+    bundle_mod.build_bundle(committed, root / "templates" / "releases.toml", root)
+    monkeypatch.setattr(versioning, "BUNDLE_PATH", committed)
+    monkeypatch.setattr(versioning, "_PACKAGED_BUNDLE", committed)
+    monkeypatch.setattr(versioning, "_CHECKOUT_BUNDLES", {})
+    assert versioning.resolve_bundle() == committed  # current: the fast path, no build
+
+    readme = root / "templates" / "project" / "README.md.jinja"
+    original = readme.read_text()
+    try:
+        readme.write_text(original + "edited in the checkout\n")
+        fresh = versioning.resolve_bundle()
+        assert fresh != committed and fresh.is_file()
+        assert bundle_refs(fresh)["refs/tags/0.3.0"] != bundle_refs(committed)["refs/tags/0.3.0"]
+        assert bundle_refs(fresh)["refs/tags/0.2.0"] == bundle_refs(committed)["refs/tags/0.2.0"]
+        assert versioning.resolve_bundle() == fresh  # built once per process
+    finally:
+        readme.write_text(original)
+    assert versioning.resolve_bundle() == committed
