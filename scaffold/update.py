@@ -55,6 +55,7 @@ class UpdatePlan:
     new_version: str
     answers: dict[str, Any]
     changed_answers: dict[str, tuple[Any, Any]]
+    answers_file: str = ANSWERS_FILE
 
     @property
     def is_noop(self) -> bool:
@@ -91,29 +92,48 @@ def _git(dest: Path, *args: str, check: bool = True) -> str:
     return proc.stdout
 
 
-def read_recorded(dest: Path) -> dict[str, Any]:
-    """The project's answers file (copier's `_src_path` and `_commit` included).
+def answers_file_names() -> list[str]:
+    """Where projects keep their answers: the template's `_answers_file`, then copier's default."""
+    from scaffold.paths import template_dir
+
+    names = []
+    try:
+        settings = yaml.safe_load((template_dir() / "copier.yml").read_text(encoding="utf-8"))
+        if isinstance(settings, dict) and isinstance(settings.get("_answers_file"), str):
+            names.append(settings["_answers_file"])
+    except (OSError, yaml.YAMLError):
+        pass
+    return list(dict.fromkeys([*names, ANSWERS_FILE]))
+
+
+def read_recorded(dest: Path) -> tuple[str, dict[str, Any]]:
+    """The project's answers file name and content (copier's `_src_path` and `_commit` included).
 
     Raises:
         UpdateError: no answers file, or not a YAML mapping.
     """
-    path = dest / ANSWERS_FILE
     if not dest.is_dir():
         raise UpdateError(f"{dest} is not a folder")
-    if not path.is_file():
+    names = answers_file_names()
+    name = next((n for n in names if (dest / n).is_file()), None)
+    if name is None:
         raise UpdateError(
-            f"{dest} has no {ANSWERS_FILE}: it was not made by `scaffold new` or `copier copy`, so there is nothing to update"
+            f"{dest} has no {names[0]}: it was not made by `scaffold new` or `copier copy`, "
+            "so there is nothing to update"
         )
+    path = dest / name
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise UpdateError(f"cannot read {path}: {exc.__class__.__name__}") from None
     if not isinstance(data, dict):
         raise UpdateError(f"{path} is not a mapping of question: answer")
-    return data
+    return name, data
 
 
-def check_version(recorded: Mapping[str, Any], versions: list[str], target: str) -> str:
+def check_version(
+    recorded: Mapping[str, Any], versions: list[str], target: str, answers_file: str = ANSWERS_FILE
+) -> str:
     """The project's template version, after checking that this scaffold can update from it.
 
     Raises:
@@ -125,12 +145,12 @@ def check_version(recorded: Mapping[str, Any], versions: list[str], target: str)
     commit = recorded.get("_commit")
     if src != TEMPLATE_URL:
         raise UpdateError(
-            f"{ANSWERS_FILE} records the template {src!r}, not scaffold's {TEMPLATE_URL}: "
+            f"{answers_file} records the template {src!r}, not scaffold's {TEMPLATE_URL}: "
             "update it with plain `copier update` (see docs/updating.md)"
         )
     if not commit:
         raise UpdateError(
-            f"{ANSWERS_FILE} records no template version (_commit); see docs/updating.md"
+            f"{answers_file} records no template version (_commit); see docs/updating.md"
         )
     commit = str(commit)
     try:
@@ -253,14 +273,14 @@ def plan_update(
         if isinstance(assignments, Mapping)
         else parse_assignments(list(assignments))
     )
-    recorded = read_recorded(dest)
+    answers_file, recorded = read_recorded(dest)
     versions = bundled_versions(bundle)
     target = version or versions[-1]
     if target not in versions:
         raise UpdateError(
             f"template version {target!r} is not in this scaffold (it knows {', '.join(versions)})"
         )
-    old = check_version(recorded, versions, target)
+    old = check_version(recorded, versions, target, answers_file)
     check_git(dest)
     last = {k: v for k, v in recorded.items() if not str(k).startswith("_")}
     answers = resolve_update_answers(target_questions(target, bundle), last, given, ask)
@@ -270,7 +290,12 @@ def plan_update(
         if last.get(key) != answers.get(key)
     }
     return UpdatePlan(
-        dest=dest, old_version=old, new_version=target, answers=answers, changed_answers=changed
+        dest=dest,
+        old_version=old,
+        new_version=target,
+        answers=answers,
+        changed_answers=changed,
+        answers_file=answers_file,
     )
 
 
@@ -296,6 +321,7 @@ def apply_update(plan: UpdatePlan, *, bundle: Path | None = None) -> UpdateResul
                 quiet=True,
                 skip_answered=True,
                 vcs_ref=vcs_ref,
+                answers_file=plan.answers_file,
             )
     except CopierError as exc:
         raise UpdateError(

@@ -14,6 +14,11 @@ def _show(value: object) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+def _interactive() -> bool:
+    """Ask new questions only when a person is at a terminal."""
+    return sys.stdin.isatty()
+
+
 def update(
     dest: Path = typer.Argument(
         Path("."),
@@ -35,7 +40,7 @@ def update(
     from scaffold.update import UNDO_COMMAND, UpdateError, apply_update, plan_update
 
     ask = None
-    if sys.stdin.isatty():
+    if _interactive():
         from scaffold.cli.prompts import Prompter
 
         ask = Prompter().ask

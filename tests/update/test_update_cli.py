@@ -227,3 +227,20 @@ def test_cli_update_reports_versions_and_new_answers(
     )
     assert (v1_copy / "train.py").read_text().startswith(V2_TRAIN_LINE)
     assert git(v1_copy, "rev-parse", "HEAD") == head and git(v1_copy, "status", "--porcelain")
+
+
+def test_cli_asks_only_the_new_question_at_a_terminal(
+    synthetic: Synthetic, v1_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scaffold.cli.update as cli_update
+
+    monkeypatch.setattr(scaffold.versioning, "BUNDLE_PATH", synthetic.bundle)
+    monkeypatch.setattr(cli_update, "_interactive", lambda: True)
+    result = runner.invoke(app, ["update", str(v1_copy)], input="0\n25\n")
+    assert result.exit_code == 0, result.output
+    assert "Print a progress line every N optimizer steps" in result.stdout
+    assert "invalid: log_every: must be at least 1" in result.stderr  # a bad answer is asked again
+    for other in ("precision", "scheduler", "optimizer"):
+        assert f"{other} (" not in result.stdout and f"\n{other}:" not in result.stdout
+    assert (v1_copy / "NOTES.md").read_text() == "Progress every 25 steps.\n"
+    assert "log_every: (unset) -> 25" in result.stdout
