@@ -228,7 +228,17 @@ def copier_source(
     Args:
         bundle: The bundle to read (tests pass their own).
         version: The template version to render; default the newest in the bundle.
+
+    Without git (copier needs it to read a bundle), the packaged template folder is used: the
+    project is still written, but records no version, so `scaffold update` cannot update it.
     """
+    import shutil
+
+    if bundle is None and version is None and shutil.which("git") is None:
+        from scaffold.paths import template_dir
+
+        yield str(template_dir()), None
+        return
     version = version or latest_version(bundle)
     with git_redirect(bundle):
         yield TEMPLATE_URL, version

@@ -180,3 +180,13 @@ def test_checkout_renders_the_work_tree_until_the_bundle_is_rebuilt(
     finally:
         readme.write_text(original)
     assert versioning.resolve_bundle() == committed
+
+
+def test_without_git_new_falls_back_to_the_template_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from scaffold.paths import template_dir
+
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    with copier_source() as (src, ref):
+        assert (src, ref) == (str(template_dir()), None)
