@@ -235,8 +235,8 @@ def resolve_update_answers(
     `given` (from --set) is strict: an unknown key, a bad value or a value for a question that does
     not apply is an error. The recorded answers are kept where they still apply and validate;
     otherwise (a question removed, made inapplicable or invalid by a --set change) they are dropped
-    and the question takes its default. Questions with no answer (new in this version, or newly
-    applicable) go to `ask` when given, else take their default.
+    and the question takes its default. Questions never answered (new in this version, or newly
+    applicable after a change) go to `ask` when given, else take their default.
 
     Raises:
         AnswerError: naming the --set key at fault.
@@ -244,10 +244,19 @@ def resolve_update_answers(
     known = {q.name for q in questions}
     merged = {k: v for k, v in last.items() if k in known and not k.startswith("_")}
     merged.update(given)
+
+    def ask_once(question: Question, default: Any, context: Mapping[str, Any]) -> Any:
+        assert ask is not None
+        merged[question.name] = value = ask(question, default, context)  # not asked again on retry
+        return value
+
     while True:
         try:
             return resolve_answers(
-                merged, ask=ask, should_ask=lambda q: q.name not in merged, questions=questions
+                merged,
+                ask=ask_once if ask is not None else None,
+                should_ask=lambda q: q.name not in merged and q.name not in last,
+                questions=questions,
             )
         except AnswerError as exc:
             if exc.key in given or exc.key not in merged:

@@ -157,7 +157,7 @@ def test_checkout_renders_the_work_tree_until_the_bundle_is_rebuilt(
     synthetic: Synthetic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """In a source checkout, an edited template is used at once (via a temporary bundle)."""
-    import scaffold.versioning as versioning
+    from scaffold import versioning
 
     root = synthetic.bundle.parent
     committed = root / "scaffold" / "_template_versions.bundle"

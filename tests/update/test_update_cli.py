@@ -244,3 +244,25 @@ def test_cli_asks_only_the_new_question_at_a_terminal(
         assert f"{other} (" not in result.stdout and f"\n{other}:" not in result.stdout
     assert (v1_copy / "NOTES.md").read_text() == "Progress every 25 steps.\n"
     assert "log_every: (unset) -> 25" in result.stdout
+
+
+def test_new_question_is_asked_once_even_when_a_recorded_answer_gives_way() -> None:
+    from scaffold.options import Question
+
+    questions = (
+        Question(name="extra", type="int", help="new in this version", default=3),
+        *_questions(),
+    )
+    asked = []
+
+    def ask(question, default, context):
+        asked.append(question.name)
+        return default
+
+    from scaffold.options import resolve_answers
+
+    last = resolve_answers(
+        {"project_name": "demo", "scheduler": "cosine", "scheduler_cadence": "step"}
+    )
+    answers = resolve_update_answers(questions, last, {"scheduler": "plateau"}, ask)
+    assert asked == ["extra"] and answers["extra"] == 3 and answers["scheduler_cadence"] == "epoch"
