@@ -208,6 +208,7 @@ def resolve_answers(
     given: Mapping[str, Any],
     ask: Asker | None = None,
     should_ask: Callable[[Question], bool] | None = None,
+    questions: tuple[Question, ...] | None = None,
 ) -> dict[str, Any]:
     """Walk the questions in order and produce a complete, validated set of answers.
 
@@ -217,6 +218,8 @@ def resolve_answers(
             context)` returns a value that `parse_answer` already accepted. None means "use the
             defaults".
         should_ask: Filters which unanswered questions go to `ask` (others take the default).
+        questions: The questions to walk; default the packaged template's (`scaffold update`
+            passes those of the template version it updates to).
 
     Returns:
         Every answer that applies, in question order. Skipped questions (`when` false) are left
@@ -226,7 +229,7 @@ def resolve_answers(
         AnswerError: for an unknown key, a value that does not parse or validate, or a value given
             for a question that does not apply to the other answers.
     """
-    questions = load_questions()
+    questions = load_questions() if questions is None else questions
     known = {q.name for q in questions}
     for key in given:
         if key not in known:

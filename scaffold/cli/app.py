@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from scaffold import __version__
-from scaffold.cli import new, options
+from scaffold.cli import new, options, update
 
 app = typer.Typer(
     name="scaffold",
@@ -34,6 +34,7 @@ def main(
 
 app.command("options")(options.options)
 app.command("new", no_args_is_help=False)(new.new)
+app.command("update")(update.update)
 
 
 def run() -> None:

@@ -1,0 +1,90 @@
+"""`scaffold update [DEST] [--set KEY=VALUE]...`: template updates and answer changes, 3-way merged."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from scaffold.cli.errors import USAGE_EXIT, fail
+
+
+def _show(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _interactive() -> bool:
+    """Ask new questions only when a person is at a terminal."""
+    return sys.stdin.isatty()
+
+
+def update(
+    dest: Path = typer.Argument(
+        Path("."),
+        metavar="[DEST]",
+        help="The project to update (default: the current folder).",
+        show_default=False,
+    ),
+    set_: list[str] = typer.Option(
+        [], "--set", metavar="KEY=VALUE", help="Change an answer (repeatable).", show_default=False
+    ),
+) -> None:
+    """Bring a project to this scaffold's template version, keeping your edits (3-way merge).
+
+    With --set, change answers too (e.g. --set precision=bf16): the code is re-rendered and merged.
+    Questions new in the template are asked on a terminal (otherwise they take their defaults).
+    The result is left uncommitted for review with `git diff`.
+    """
+    from scaffold.options import AnswerError
+    from scaffold.update import UNDO_COMMAND, UpdateError, apply_update, plan_update
+
+    ask = None
+    if _interactive():
+        from scaffold.cli.prompts import Prompter
+
+        ask = Prompter().ask
+    try:
+        plan = plan_update(dest, set_, ask=ask)
+        result = apply_update(plan)
+    except (AnswerError, UpdateError) as exc:
+        fail(exc)
+    except (typer.Abort, EOFError):
+        fail("input ended before every new question was answered")
+
+    if plan.is_noop:
+        typer.echo(
+            f"{dest}: already at template {plan.new_version} with these answers; nothing to do"
+        )
+        return
+    step = (
+        f"template {plan.old_version} -> {plan.new_version}"
+        if plan.old_version != plan.new_version
+        else f"template {plan.new_version}"
+    )
+    typer.echo(f"updated {dest}: {step}")
+    for key, (old, new) in plan.changed_answers.items():
+        typer.echo(
+            f"  {key}: {_show(old) if old is not None else '(unset)'} -> {_show(new) if new is not None else '(unset)'}"
+        )
+    if result.conflicts:
+        typer.echo(
+            f"conflicts in {len(result.conflicts)} file(s) (your side and the template's, marked inline):",
+            err=True,
+        )
+        for rel in result.conflicts:
+            typer.echo(f"  {rel}", err=True)
+        typer.echo(
+            "resolve: edit each file between '<<<<<<< before updating' and '>>>>>>> after updating', "
+            "keep what you want, then `git add FILE`; review the rest with `git diff HEAD`",
+            err=True,
+        )
+        typer.echo(f"undo the whole update: {UNDO_COMMAND}", err=True)
+        raise typer.Exit(USAGE_EXIT)
+    typer.echo(
+        f"{len(result.changed_files)} file(s) changed, not committed: review with `git diff` and `git status`"
+    )
+    typer.echo(
+        f'keep: git add -A && git commit -m "Update to scaffold template {plan.new_version}"'
+    )
+    typer.echo(f"undo: {UNDO_COMMAND}")
