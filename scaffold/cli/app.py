@@ -6,6 +6,7 @@ import typer
 
 from scaffold import __version__
 from scaffold.cli import new, options
+from scaffold.cli import teach
 
 app = typer.Typer(
     name="scaffold",
@@ -34,6 +35,7 @@ def main(
 
 app.command("options")(options.options)
 app.command("new", no_args_is_help=False)(new.new)
+app.command("teach")(teach.teach)
 
 
 def run() -> None:

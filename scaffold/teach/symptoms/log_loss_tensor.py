@@ -55,6 +55,7 @@ def measure(train, tmp_path):
         sizes[steps] = graph_size(loss_sum)
     return {
         "activation_bytes_alive_after_8_steps": alive[8],
+        "graph_nodes_after_8_steps": sizes[8],
         "graph_nodes_after_steps": {str(k): v for k, v in sizes.items()},
         "nodes_per_step": (sizes[8] - sizes[4]) / 4,
     }
