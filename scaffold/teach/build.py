@@ -48,6 +48,7 @@ def correct_for(bug_id: str) -> str:
     return correct_train(tuple(sorted(base_overrides(bug_id).items())))
 
 
+@functools.lru_cache(maxsize=None)
 def variant_train(bug_id: str) -> str:
     """The correct train.py with exactly the one mistake, black-formatted (so it parses)."""
     from scaffold.render import format_python
@@ -72,6 +73,7 @@ def _strip_docstring(text: str) -> str:
     return text[match.end() :] if match else text
 
 
+@functools.lru_cache(maxsize=None)
 def symptom_test(bug_id: str) -> str:
     """tests/test_symptom.py: the shared helpers, the measurement for `bug_id`, and two tests."""
     from scaffold.render import format_python

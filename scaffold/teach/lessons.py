@@ -112,7 +112,7 @@ LESSONS: dict[str, Lesson] = {
     ),
     "scheduler-before-optimizer-step": Lesson(
         headline="the first update used lr {v[first_update_lr]:.6g} instead of {v[schedule_first_value]:.6g}; "
-        "PyTorch warned: {v[warned]}",
+        "(PyTorch's order warning fired: {v[warned]})",
         symptom="In a per-step cosine loop the learning rates used by the first four updates were "
         "{v[lr_used_by_steps]}, the schedule shifted by one: the intended first value {v[schedule_first_value]} "
         "was never used (correct loop: {c[lr_used_by_steps]}). PyTorch emitted its order warning "
@@ -184,8 +184,8 @@ LESSONS: dict[str, Lesson] = {
         "({v[graph_nodes_after_8_steps]} after 8 steps); activation memory still held: "
         "{v[activation_bytes_alive_after_8_steps]} bytes",
         symptom="The test reads the running loss as `train_one_epoch` returns. In the broken loop it "
-        "requires grad, and the autograd graph reachable from it had {v[graph_nodes_after_steps]} nodes "
-        "after 2, 4 and 8 steps: {v[nodes_per_step]:g} more per step. The activations those graphs had "
+        "requires grad, and the autograd graph reachable from it grew by {v[nodes_per_step]:g} nodes per "
+        "step, to {v[graph_nodes_after_8_steps]} nodes after 8 steps. The activations those graphs had "
         "saved were already released by each `backward()`: {v[activation_bytes_alive_after_8_steps]} bytes "
         "of them were still alive. The correct loop's running loss has no graph (0 nodes).",
         why="Adding a tensor that requires grad to a running total makes the total part of the graph, so "
@@ -197,8 +197,8 @@ LESSONS: dict[str, Lesson] = {
         "backward (validation, or a loss appended to a list before backward).",
         references="The tutorial calls this a common memory leak and says GPU memory keeps growing; the "
         "essay says the tensor pins the full graph. The measurement disagrees in size: once `backward()` "
-        "has run, the saved activations are gone (0 bytes here) and only the node structure grows, a few "
-        "hundred bytes per step. The claim holds for loss tensors kept without a backward pass.",
+        "has run, the saved activations are gone ({v[activation_bytes_alive_after_8_steps]} bytes here) and only the node "
+        "structure grows ({v[nodes_per_step]:g} nodes per step). The claim holds for loss tensors kept without a backward pass.",
     ),
     "softmax-before-cross-entropy": Lesson(
         headline="memorising one batch for 150 steps, the loss never went below {v[min_train_loss_150_steps_one_batch]:.3f} "
