@@ -377,9 +377,27 @@ def lesson_markdown(bug_id: str, diff_text: str) -> str:
         "",
         lesson.spot,
     ]
+    parts += ["", "## Would the generated project's own tests catch it?", "", project_tests_text(bug_id)]
     if lesson.references:
         parts += ["", "## What the reference texts say", "", fill(lesson.references, bug_id)]
     return "\n".join(parts) + "\n"
+
+
+def project_tests_text(bug_id: str) -> str:
+    from scaffold.teach.build import measured
+
+    failing = measured().get(bug_id, {}).get("project_tests_failing")
+    if failing is None:
+        return "(not measured yet: run `python -m scaffold.teach.measure`)"
+    if not failing and get_bug(bug_id).kind == "myth":
+        return ("No, as expected for a myth: with this train.py in place of the correct one, every test "
+                "in the project's `tests/test_train.py` still passes, because by default the late move is harmless.")
+    if not failing:
+        return ("No: with this train.py in place of the correct one, every test in the project's "
+                "`tests/test_train.py` still passes. This lesson's symptom test is the check that catches it.")
+    names = ", ".join(f"`{name}`" for name in failing)
+    return (f"Yes: with this train.py in place of the correct one, the project's `tests/test_train.py` "
+            f"fails {names}.")
 
 
 def course_index() -> str:
@@ -431,6 +449,7 @@ def teaching_markdown() -> str:
             f"- **Why**: {lesson.why}",
             f"- **Spot it**: {lesson.spot}",
         ]
+        parts.append(f"- **Caught by the generated project's tests**: {project_tests_text(bug.id)}")
         if lesson.references:
             parts.append(f"- **Reference texts**: {fill(lesson.references, bug.id)}")
         parts.append("")

@@ -77,10 +77,33 @@ def measure_all(ids: list[str] | None = None) -> dict[str, Any]:
         return collect(report, ids)
 
 
+def project_tests_failing(bug_id: str) -> list[str]:
+    """Which of the generated project's own tests (tests/test_train.py) fail on this variant."""
+    import re
+
+    from scaffold.options import resolve_answers
+    from scaffold.render import render_in_memory
+    from scaffold.teach.build import PROJECT_NAME, base_overrides
+
+    files = render_in_memory(resolve_answers({"project_name": PROJECT_NAME, **base_overrides(bug_id)}))
+    with tempfile.TemporaryDirectory(prefix="scaffold-teach-project-") as tmp:
+        for rel, text in files.items():
+            path = Path(tmp) / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        (Path(tmp) / "train.py").write_text(variant_train(bug_id))
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+                                cwd=tmp, env=env, capture_output=True, text=True)
+    return sorted(set(re.findall(r"FAILED tests/test_train\.py::(\w+)", result.stdout)))
+
+
 def main() -> int:
     import torch
 
     numbers = measure_all()
+    for bug_id, entry in numbers.items():
+        entry["project_tests_failing"] = project_tests_failing(bug_id)
     data = {"_measured_with": f"torch {torch.__version__}, CPU, OMP_NUM_THREADS=1", **numbers}
     MEASURED.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {MEASURED} ({len(numbers)} mistakes)")

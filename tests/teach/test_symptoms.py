@@ -71,3 +71,12 @@ def test_stored_numbers_reproduce(variant_run, bug_id):
                 f"{bug_id} {which} {key}: stored {json.dumps(value)[:200]}, measured {json.dumps(fresh[key])[:200]}; "
                 "rerun python -m scaffold.teach.measure && python -m scaffold.teach.regen"
             )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bug_id", ["zero-grad-missing", "log-loss-tensor"])
+def test_stored_project_test_results_reproduce(bug_id):
+    """The 'caught by the generated project's tests' line of each lesson is measured, not guessed."""
+    from scaffold.teach.measure import project_tests_failing
+
+    assert project_tests_failing(bug_id) == measured()[bug_id]["project_tests_failing"]
