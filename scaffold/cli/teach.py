@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -11,10 +10,16 @@ from scaffold.cli.errors import fail
 
 
 def teach(
-    bug_id: Optional[str] = typer.Argument(None, help="Mistake ID (see --list); with --all, DEST.", show_default=False),
-    dest: Optional[Path] = typer.Argument(None, help="Folder to write the lesson into.", show_default=False),
+    bug_id: str | None = typer.Argument(
+        None, help="Mistake ID (see --list); with --all, DEST.", show_default=False
+    ),
+    dest: Path | None = typer.Argument(
+        None, help="Folder to write the lesson into.", show_default=False
+    ),
     list_: bool = typer.Option(False, "--list", help="List the mistake IDs and exit."),
-    all_: bool = typer.Option(False, "--all", help="Write every lesson as a course: scaffold teach --all DEST."),
+    all_: bool = typer.Option(
+        False, "--all", help="Write every lesson as a course: scaffold teach --all DEST."
+    ),
     plot: bool = typer.Option(False, "--plot", help="Also draw symptom.png (needs matplotlib)."),
     force: bool = typer.Option(False, "--force", help="Write into a non-empty DEST."),
 ) -> None:

@@ -11,9 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from scaffold.catalogue import BUGS
-from scaffold.teach.build import TeachError, course_files, unknown_id_message, variant_files, write_files
+from scaffold.teach.build import (
+    TeachError,
+    course_files,
+    unknown_id_message,
+    variant_files,
+    write_files,
+)
 
-__all__ = ["TeachError", "teach", "list_text", "plot_symptom"]
+__all__ = ["TeachError", "list_text", "plot_symptom", "teach"]
 
 
 def list_text() -> str:
@@ -87,7 +93,9 @@ def teach(
         note = f", {len(plotted)} plots" if plot else ""
         return f"wrote the course to {dest}: {len(ids)} lessons and README.md{note}"
     if bug_id is None:
-        raise TeachError("missing BUG_ID and DEST: scaffold teach BUG_ID DEST (or --list, or --all DEST)")
+        raise TeachError(
+            "missing BUG_ID and DEST: scaffold teach BUG_ID DEST (or --list, or --all DEST)"
+        )
     if bug_id not in {b.id for b in BUGS}:
         raise TeachError(unknown_id_message(bug_id))
     if dest is None:
@@ -95,5 +103,9 @@ def teach(
     write_files(variant_files(bug_id), dest, force=force)
     note = ""
     if plot:
-        note = " and symptom.png" if plot_symptom(bug_id, dest / "symptom.png") else " (no curve to plot for this one)"
+        note = (
+            " and symptom.png"
+            if plot_symptom(bug_id, dest / "symptom.png")
+            else " (no curve to plot for this one)"
+        )
     return f"wrote {bug_id} to {dest}: train.py, correct_train.py, LESSON.md, tests/test_symptom.py{note}"

@@ -34,7 +34,7 @@ def base_overrides(bug_id: str) -> dict[str, Any]:
     return dict(MUTATIONS[bug_id].base)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def correct_train(overrides: tuple[tuple[str, Any], ...]) -> str:
     """The correct rendered train.py for the defaults plus `overrides` (cached per answer set)."""
     from scaffold.options import resolve_answers
@@ -48,7 +48,7 @@ def correct_for(bug_id: str) -> str:
     return correct_train(tuple(sorted(base_overrides(bug_id).items())))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def variant_train(bug_id: str) -> str:
     """The correct train.py with exactly the one mistake, black-formatted (so it parses)."""
     from scaffold.render import format_python
@@ -69,11 +69,11 @@ def diff(bug_id: str, variant: str | None = None, context: int = 2) -> str:
 
 
 def _strip_docstring(text: str) -> str:
-    match = re.match(r'\s*(""".*?""")\s*\n', text, flags=re.S)
+    match = re.match(r'\s*(""".*?""")\s*\n', text, flags=re.DOTALL)
     return text[match.end() :] if match else text
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def symptom_test(bug_id: str) -> str:
     """tests/test_symptom.py: the shared helpers, the measurement for `bug_id`, and two tests."""
     from scaffold.render import format_python
@@ -82,7 +82,7 @@ def symptom_test(bug_id: str) -> str:
     common = _strip_docstring((SYMPTOMS / "_common.py").read_text(encoding="utf-8"))
     common = common.replace("from __future__ import annotations\n", "")
     body = (SYMPTOMS / f"{module_name(bug_id)}.py").read_text(encoding="utf-8")
-    doc = re.match(r'\s*"""(.*?)"""', body, flags=re.S)
+    doc = re.match(r'\s*"""(.*?)"""', body, flags=re.DOTALL)
     summary = doc.group(1).strip() if doc else bug.title
     body = _strip_docstring(body)
     if body.count(MARKER) != 1:

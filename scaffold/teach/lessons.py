@@ -116,10 +116,10 @@ LESSONS: dict[str, Lesson] = {
         symptom="In a per-step cosine loop the learning rates used by the first four updates were "
         "{v[lr_used_by_steps]}, the schedule shifted by one: the intended first value {v[schedule_first_value]} "
         "was never used (correct loop: {c[lr_used_by_steps]}). PyTorch emitted its order warning "
-        "(\"{v[warning]}...\").",
+        '("{v[warning]}...").',
         why="`scheduler.step()` moves the lr to the next value immediately. Called before the optimizer "
         "step, every update runs one value ahead of the schedule.",
-        spot="Watch for PyTorch's \"Detected call of `lr_scheduler.step()` before `optimizer.step()`\" "
+        spot='Watch for PyTorch\'s "Detected call of `lr_scheduler.step()` before `optimizer.step()`" '
         "warning at the first step. For warmup schedules the effect is largest: the first value (often "
         "zero or tiny) is skipped.",
         references="The tutorial's advice to step per-update schedulers after optimizer.step() is right. "
@@ -297,7 +297,7 @@ LESSONS: dict[str, Lesson] = {
         "`torch.__future__.set_overwrite_module_params_on_conversion(True)` the late `.to()` replaced the "
         "parameters, the optimizer kept the orphans ({v[flag_optimizer_holds_model_params]}), and the "
         "model's weights moved by {v[flag_weight_change_3_steps]:g}; optimizer state loaded before a "
-        "`.half()` stays float32 and the next step fails (\"{v[state_loaded_before_half_step_error]}\"); "
+        '`.half()` stays float32 and the next step fails ("{v[state_loaded_before_half_step_error]}"); '
         "fp16 parameters with plain Adam turned [1e-4, 0, 1] gradients into {v[fp16_adam_after_one_step]} "
         "after one step, because eps=1e-8 rounds to 0 in fp16 and small squared gradients underflow.",
         why="`nn.Module.to()`/`.half()` convert each parameter by assigning `param.data` in place unless "
@@ -377,7 +377,12 @@ def lesson_markdown(bug_id: str, diff_text: str) -> str:
         "",
         lesson.spot,
     ]
-    parts += ["", "## Would the generated project's own tests catch it?", "", project_tests_text(bug_id)]
+    parts += [
+        "",
+        "## Would the generated project's own tests catch it?",
+        "",
+        project_tests_text(bug_id),
+    ]
     if lesson.references:
         parts += ["", "## What the reference texts say", "", fill(lesson.references, bug_id)]
     return "\n".join(parts) + "\n"
@@ -390,14 +395,20 @@ def project_tests_text(bug_id: str) -> str:
     if failing is None:
         return "(not measured yet: run `python -m scaffold.teach.measure`)"
     if not failing and get_bug(bug_id).kind == "myth":
-        return ("No, as expected for a myth: with this train.py in place of the correct one, every test "
-                "in the project's `tests/test_train.py` still passes, because by default the late move is harmless.")
+        return (
+            "No, as expected for a myth: with this train.py in place of the correct one, every test "
+            "in the project's `tests/test_train.py` still passes, because by default the late move is harmless."
+        )
     if not failing:
-        return ("No: with this train.py in place of the correct one, every test in the project's "
-                "`tests/test_train.py` still passes. This lesson's symptom test is the check that catches it.")
+        return (
+            "No: with this train.py in place of the correct one, every test in the project's "
+            "`tests/test_train.py` still passes. This lesson's symptom test is the check that catches it."
+        )
     names = ", ".join(f"`{name}`" for name in failing)
-    return (f"Yes: with this train.py in place of the correct one, the project's `tests/test_train.py` "
-            f"fails {names}.")
+    return (
+        f"Yes: with this train.py in place of the correct one, the project's `tests/test_train.py` "
+        f"fails {names}."
+    )
 
 
 def course_index() -> str:
@@ -416,7 +427,9 @@ def course_index() -> str:
     ]
     for bug in BUGS:
         label = {"myth": " (myth)", "hint": " (hint)"}.get(bug.kind, "")
-        lines.append(f"| [{bug.id}]({bug.id}/LESSON.md) | {bug.title}{label} | {headline(bug.id)} |")
+        lines.append(
+            f"| [{bug.id}]({bug.id}/LESSON.md) | {bug.title}{label} | {headline(bug.id)} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -41,15 +41,30 @@ def write_test_course(dest: Path, ids: list[str]) -> None:
         (folder / "tests" / "test_symptom.py").write_text(symptom_test(bug_id))
 
 
-def run_symptom_tests(course: Path, report: Path, *, target: str | None = None, extra: list[str] = ()) -> subprocess.CompletedProcess:
+def run_symptom_tests(
+    course: Path, report: Path, *, target: str | None = None, extra: list[str] = ()
+) -> subprocess.CompletedProcess:
     """Run pytest over every tests/test_symptom.py under `course` in a subprocess."""
     env = dict(os.environ, OMP_NUM_THREADS="1", SCAFFOLD_TEACH_REPORT=str(report))
     if target:
         env["SCAFFOLD_TEACH_TARGET"] = target
     else:
         env.pop("SCAFFOLD_TEACH_TARGET", None)
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=importlib",
-               "--rootdir", str(course), "-o", "addopts=", *extra, str(course)]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--import-mode=importlib",
+        "--rootdir",
+        str(course),
+        "-o",
+        "addopts=",
+        *extra,
+        str(course),
+    ]
     return subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
 
 
@@ -73,7 +88,9 @@ def measure_all(ids: list[str] | None = None) -> dict[str, Any]:
         write_test_course(course, ids)
         result = run_symptom_tests(course, report)
         if result.returncode != 0:
-            raise RuntimeError("symptom tests failed:\n" + result.stdout[-4000:] + result.stderr[-2000:])
+            raise RuntimeError(
+                "symptom tests failed:\n" + result.stdout[-4000:] + result.stderr[-2000:]
+            )
         return collect(report, ids)
 
 
@@ -85,7 +102,9 @@ def project_tests_failing(bug_id: str) -> list[str]:
     from scaffold.render import render_in_memory
     from scaffold.teach.build import PROJECT_NAME, base_overrides
 
-    files = render_in_memory(resolve_answers({"project_name": PROJECT_NAME, **base_overrides(bug_id)}))
+    files = render_in_memory(
+        resolve_answers({"project_name": PROJECT_NAME, **base_overrides(bug_id)})
+    )
     with tempfile.TemporaryDirectory(prefix="scaffold-teach-project-") as tmp:
         for rel, text in files.items():
             path = Path(tmp) / rel
@@ -93,8 +112,13 @@ def project_tests_failing(bug_id: str) -> list[str]:
             path.write_text(text)
         (Path(tmp) / "train.py").write_text(variant_train(bug_id))
         env = dict(os.environ, OMP_NUM_THREADS="1")
-        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-                                cwd=tmp, env=env, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+            cwd=tmp,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
     return sorted(set(re.findall(r"FAILED tests/test_train\.py::(\w+)", result.stdout)))
 
 

@@ -48,7 +48,11 @@ class Source:
 
     def find_re(self, pattern: str) -> tuple[int, re.Match]:
         """Index and match of the one line whose code (stripped) fully matches `pattern`."""
-        hits = [(i, m) for i, line in enumerate(self.lines) if (m := re.fullmatch(pattern, line.strip()))]
+        hits = [
+            (i, m)
+            for i, line in enumerate(self.lines)
+            if (m := re.fullmatch(pattern, line.strip()))
+        ]
         if len(hits) != 1:
             raise MutationError(
                 f"{self.bug_id}: expected exactly one line matching `{pattern}`, found {len(hits)}"
@@ -252,8 +256,16 @@ def _checkpoint_last_not_best(s: Source) -> None:
     save_best = s.find('save_atomic({**weights, MONITOR: metric}, out / "best.pt")')
     start = s.enclosing(save_best)  # the `if not cfg.dry_run:` inside the improvement branch
     end = s.block_end(start)
-    save_last = s.find('save_atomic(training_state(c, cfg, progress, train_loader.generator), out / "last.pt")')
-    s.move(start, end, s.enclosing(save_last), "before", "best.pt is written every epoch, improved or not")
+    save_last = s.find(
+        'save_atomic(training_state(c, cfg, progress, train_loader.generator), out / "last.pt")'
+    )
+    s.move(
+        start,
+        end,
+        s.enclosing(save_last),
+        "before",
+        "best.pt is written every epoch, improved or not",
+    )
 
 
 def _clip_without_unscale(s: Source) -> None:
@@ -279,26 +291,93 @@ def _to_device_after_optimizer(s: Source) -> None:
 MUTATIONS: dict[str, Mutation] = {
     m.bug_id: m
     for m in (
-        Mutation("zero-grad-missing", _zero_grad_missing, "Deletes `c.optimizer.zero_grad(set_to_none=True)` from the batch loop."),
-        Mutation("zero-grad-after-backward", _zero_grad_after_backward, "Moves `zero_grad()` from before the forward pass to just after `loss.backward()`."),
-        Mutation("clip-before-backward", _clip_before_backward, "Moves the `clip_grad_norm_` block from after `loss.backward()` to just before it."),
-        Mutation("clip-after-step", _clip_after_step, "Moves the `clip_grad_norm_` block from before `optimizer.step()` to just after it."),
-        Mutation("scheduler-in-batch-loop", _scheduler_in_batch_loop, "Moves the epoch scheduler's `c.scheduler.step()` from the end of the epoch in `fit()` into the batch loop, after `optimizer.step()`."),
-        Mutation("scheduler-before-optimizer-step", _scheduler_before_optimizer_step, "Moves the per-step `c.scheduler.step()` from after `optimizer.step()` to just before it.", {"scheduler_cadence": "step"}),
-        Mutation("missing-train-mode", _missing_train_mode, "Deletes both places that put the model back in training mode: `c.model.train()` at the start of each epoch and `c.model.train(was_training)` at the end of `evaluate()` (the template guards the mode twice, so the mistake needs both gone)."),
-        Mutation("validation-in-train-mode", _validation_in_train_mode, "Deletes `c.model.eval()` from `evaluate()`."),
-        Mutation("validation-without-no-grad", _validation_without_no_grad, "Deletes `with torch.no_grad():` in `evaluate()` and dedents its body."),
-        Mutation("log-loss-tensor", _log_loss_tensor, "Changes `loss_sum += loss.detach() * y.size(0)` to `loss_sum += loss * y.size(0)`."),
-        Mutation("softmax-before-cross-entropy", _softmax_before_cross_entropy, "Changes `c.criterion(logits, y)` to `c.criterion(logits.softmax(dim=1), y)`."),
-        Mutation("checkpoint-last-not-best", _checkpoint_last_not_best, "Moves the block that writes best.pt out of the `if improved(...)` branch, so it runs after every epoch."),
-        Mutation("clip-without-unscale", _clip_without_unscale, "Deletes `c.scaler.unscale_(c.optimizer)` before the clip (fp16 loop).", {"precision": "fp16"}),
-        Mutation("accumulation-loss-not-scaled", _accumulation_loss_not_scaled, "Changes `share = loss * (y.size(0) / window)` to `share = loss` (loop with accum_steps=4).", {"accum_steps": 4}),
-        Mutation("validate-on-train-split", lambda s: s.replace(
-            "val_loss, val_acc = evaluate(c, val_loader, max_batches)",
-            "val_loss, val_acc = evaluate(c, train_loader, max_batches)",
-            "validation reads the training loader",
-        ), "Changes `evaluate(c, val_loader, ...)` to `evaluate(c, train_loader, ...)` in `fit()`."),
-        Mutation("to-device-after-optimizer", _to_device_after_optimizer, "Drops `.to(device)` from the model's construction and calls `model.to(device)` after the optimizer is built."),
+        Mutation(
+            "zero-grad-missing",
+            _zero_grad_missing,
+            "Deletes `c.optimizer.zero_grad(set_to_none=True)` from the batch loop.",
+        ),
+        Mutation(
+            "zero-grad-after-backward",
+            _zero_grad_after_backward,
+            "Moves `zero_grad()` from before the forward pass to just after `loss.backward()`.",
+        ),
+        Mutation(
+            "clip-before-backward",
+            _clip_before_backward,
+            "Moves the `clip_grad_norm_` block from after `loss.backward()` to just before it.",
+        ),
+        Mutation(
+            "clip-after-step",
+            _clip_after_step,
+            "Moves the `clip_grad_norm_` block from before `optimizer.step()` to just after it.",
+        ),
+        Mutation(
+            "scheduler-in-batch-loop",
+            _scheduler_in_batch_loop,
+            "Moves the epoch scheduler's `c.scheduler.step()` from the end of the epoch in `fit()` into the batch loop, after `optimizer.step()`.",
+        ),
+        Mutation(
+            "scheduler-before-optimizer-step",
+            _scheduler_before_optimizer_step,
+            "Moves the per-step `c.scheduler.step()` from after `optimizer.step()` to just before it.",
+            {"scheduler_cadence": "step"},
+        ),
+        Mutation(
+            "missing-train-mode",
+            _missing_train_mode,
+            "Deletes both places that put the model back in training mode: `c.model.train()` at the start of each epoch and `c.model.train(was_training)` at the end of `evaluate()` (the template guards the mode twice, so the mistake needs both gone).",
+        ),
+        Mutation(
+            "validation-in-train-mode",
+            _validation_in_train_mode,
+            "Deletes `c.model.eval()` from `evaluate()`.",
+        ),
+        Mutation(
+            "validation-without-no-grad",
+            _validation_without_no_grad,
+            "Deletes `with torch.no_grad():` in `evaluate()` and dedents its body.",
+        ),
+        Mutation(
+            "log-loss-tensor",
+            _log_loss_tensor,
+            "Changes `loss_sum += loss.detach() * y.size(0)` to `loss_sum += loss * y.size(0)`.",
+        ),
+        Mutation(
+            "softmax-before-cross-entropy",
+            _softmax_before_cross_entropy,
+            "Changes `c.criterion(logits, y)` to `c.criterion(logits.softmax(dim=1), y)`.",
+        ),
+        Mutation(
+            "checkpoint-last-not-best",
+            _checkpoint_last_not_best,
+            "Moves the block that writes best.pt out of the `if improved(...)` branch, so it runs after every epoch.",
+        ),
+        Mutation(
+            "clip-without-unscale",
+            _clip_without_unscale,
+            "Deletes `c.scaler.unscale_(c.optimizer)` before the clip (fp16 loop).",
+            {"precision": "fp16"},
+        ),
+        Mutation(
+            "accumulation-loss-not-scaled",
+            _accumulation_loss_not_scaled,
+            "Changes `share = loss * (y.size(0) / window)` to `share = loss` (loop with accum_steps=4).",
+            {"accum_steps": 4},
+        ),
+        Mutation(
+            "validate-on-train-split",
+            lambda s: s.replace(
+                "val_loss, val_acc = evaluate(c, val_loader, max_batches)",
+                "val_loss, val_acc = evaluate(c, train_loader, max_batches)",
+                "validation reads the training loader",
+            ),
+            "Changes `evaluate(c, val_loader, ...)` to `evaluate(c, train_loader, ...)` in `fit()`.",
+        ),
+        Mutation(
+            "to-device-after-optimizer",
+            _to_device_after_optimizer,
+            "Drops `.to(device)` from the model's construction and calls `model.to(device)` after the optimizer is built.",
+        ),
     )
 }
 

@@ -30,7 +30,9 @@ def main() -> int:
         path = GOLDENS / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    print(f"wrote {DOCS.relative_to(REPO)} and {len(files)} files under {GOLDENS.relative_to(REPO)}")
+    print(
+        f"wrote {DOCS.relative_to(REPO)} and {len(files)} files under {GOLDENS.relative_to(REPO)}"
+    )
     return 0
 
 

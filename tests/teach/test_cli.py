@@ -31,7 +31,11 @@ def test_one_lesson(tmp_path):
     result = invoke("zero-grad-missing", dest)
     assert result.exit_code == 0, result.output
     assert {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()} == {
-        "train.py", "correct_train.py", "LESSON.md", "tests/test_symptom.py"}
+        "train.py",
+        "correct_train.py",
+        "LESSON.md",
+        "tests/test_symptom.py",
+    }
     assert "# BUG(zero-grad-missing)" in (dest / "train.py").read_text()
     assert "```diff" in (dest / "LESSON.md").read_text()
 

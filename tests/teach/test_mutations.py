@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
+
 import pytest
 
 from scaffold.catalogue import BUGS
@@ -30,8 +31,13 @@ def test_variant_is_one_marked_black_clean_edit(bug_id):
     assert f"# BUG({bug_id}):" in variant
     assert format_python(variant) == variant  # black-stable, hence it parses
     ast.parse(variant)
+
     def code(text):
-        return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+        return [
+            line.strip()
+            for line in text.splitlines()
+            if line.strip() and not line.strip().startswith("#")
+        ]
 
     before, after = code(correct), code(variant)
     assert before != after
@@ -45,10 +51,14 @@ def test_variant_is_one_marked_black_clean_edit(bug_id):
 def test_mutation_fails_loudly_when_its_anchor_is_gone(bug_id):
     correct = correct_for(bug_id)
     # Hide every anchor at once by renaming the variables the statements use.
-    broken = correct.replace("c.optimizer", "c.opt").replace("loss", "lss").replace("c.model", "c.mdl")
+    broken = (
+        correct.replace("c.optimizer", "c.opt").replace("loss", "lss").replace("c.model", "c.mdl")
+    )
     broken = broken.replace("c.scheduler", "c.sch").replace("model = MLP", "net0 = MLP")
     broken = broken.replace("val_loader", "vl").replace("c.scaler", "c.sc").replace("share", "part")
-    broken = broken.replace("with torch.no_grad():", "with torch.enable_grad():").replace("save_atomic", "save_file")
+    broken = broken.replace("with torch.no_grad():", "with torch.enable_grad():").replace(
+        "save_atomic", "save_file"
+    )
     with pytest.raises(MutationError):
         mutate(broken, bug_id)
 
@@ -70,4 +80,7 @@ def test_unwrap_with_dedents_the_body():
     text = "def f():\n    with ctx():\n        a()\n\n        b()\n    c()\n"
     src = Source(text, "demo")
     src.unwrap_with("with ctx():", "gone")
-    assert src.text == "def f():\n    # BUG(demo): gone (deleted: `with ctx():`)\n    a()\n\n    b()\n    c()\n"
+    assert (
+        src.text
+        == "def f():\n    # BUG(demo): gone (deleted: `with ctx():`)\n    a()\n\n    b()\n    c()\n"
+    )

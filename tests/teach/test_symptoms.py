@@ -45,8 +45,12 @@ def test_symptom_tests_pass_on_variants_and_correct_loop_fails_their_check(varia
 def test_pointed_at_the_correct_loop_every_symptom_test_fails(course):
     report = course / "report-correct"
     report.mkdir()
-    result = run_symptom_tests(course / "course", report, target="correct_train.py", extra=["-k", "test_symptom"])
-    failed = set(re.findall(r"FAILED \S*?([a-z0-9-]+)/tests/test_symptom\.py::test_symptom", result.stdout))
+    result = run_symptom_tests(
+        course / "course", report, target="correct_train.py", extra=["-k", "test_symptom"]
+    )
+    failed = set(
+        re.findall(r"FAILED \S*?([a-z0-9-]+)/tests/test_symptom\.py::test_symptom", result.stdout)
+    )
     assert failed == set(IDS), result.stdout[-3000:]
 
 

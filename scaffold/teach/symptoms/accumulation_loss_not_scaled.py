@@ -1,6 +1,6 @@
 """accumulation-loss-not-scaled: the accumulated gradient is accum_steps times the large batch's."""
 
-from ._common import *  # noqa: F401,F403  (inlined into tests/test_symptom.py)
+from ._common import *
 
 
 def measure(train, tmp_path):

@@ -1,8 +1,7 @@
 """checkpoint-last-not-best: best.pt holds the final epoch, whose val loss is worse than the best."""
 
-import json
 
-from ._common import *  # noqa: F401,F403  (inlined into tests/test_symptom.py)
+from ._common import *
 
 # An overfitting run: little data, no dropout, a high lr. Its validation loss bottoms out early.
 RUN = dict(samples_per_class=30, noise=0.4, dropout=0.0, lr=0.03, weight_decay=0.0, epochs=30)
@@ -24,8 +23,12 @@ def measure(train, tmp_path):
         "best_pt_epoch": best["epoch"],
         "best_pt_val_loss": best_pt_val_loss,
         "best_pt_val_acc": best_pt_val_acc,
-        "curve": {"x": list(range(1, len(rows) + 1)), "y": [float(r.split(",")[2]) for r in rows],
-                  "xlabel": "epoch", "ylabel": "validation loss"},
+        "curve": {
+            "x": list(range(1, len(rows) + 1)),
+            "y": [float(r.split(",")[2]) for r in rows],
+            "xlabel": "epoch",
+            "ylabel": "validation loss",
+        },
     }
 
 

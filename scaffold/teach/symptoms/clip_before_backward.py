@@ -1,6 +1,6 @@
 """clip-before-backward: the clip sees no gradients, so step() applies unclipped ones."""
 
-from ._common import *  # noqa: F401,F403  (inlined into tests/test_symptom.py)
+from ._common import *
 
 CLIP = 0.05  # small on purpose: the correct loop clips every step at this threshold
 
@@ -29,8 +29,12 @@ def measure_clipping(train, tmp_path):
         "norm_applied_by_step_mean": sum(at_step) / len(at_step),
         "steps_over_threshold": sum(1 for n in at_step if n > CLIP * 1.001),
         "steps": len(at_step),
-        "curve": {"x": list(range(1, len(at_step) + 1)), "y": at_step,
-                  "xlabel": "optimizer step", "ylabel": "gradient norm applied by step()"},
+        "curve": {
+            "x": list(range(1, len(at_step) + 1)),
+            "y": at_step,
+            "xlabel": "optimizer step",
+            "ylabel": "gradient norm applied by step()",
+        },
     }
 
 

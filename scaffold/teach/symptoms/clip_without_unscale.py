@@ -1,6 +1,6 @@
 """clip-without-unscale: the clip compares the threshold with gradients times the loss scale."""
 
-from ._common import *  # noqa: F401,F403  (inlined into tests/test_symptom.py)
+from ._common import *
 
 
 def measure(train, tmp_path):

@@ -1,6 +1,6 @@
 """missing-train-mode: after the first validation, training batches run in eval mode."""
 
-from ._common import *  # noqa: F401,F403  (inlined into tests/test_symptom.py)
+from ._common import *
 
 
 def measure(train, tmp_path):

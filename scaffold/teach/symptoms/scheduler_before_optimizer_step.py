@@ -2,7 +2,7 @@
 
 import warnings
 
-from ._common import *  # noqa: F401,F403  (inlined into tests/test_symptom.py)
+from ._common import *
 
 
 def measure(train, tmp_path):

@@ -1,6 +1,6 @@
 """scheduler-in-batch-loop: after one epoch the lr is the schedule's value at len(loader) epochs."""
 
-from ._common import *  # noqa: F401,F403  (inlined into tests/test_symptom.py)
+from ._common import *
 
 
 def schedule_values(train, cfg, steps, n):
@@ -33,8 +33,12 @@ def measure(train, tmp_path):
         "schedule_at_len_loader_epochs": schedule[steps],
         "lr_by_epoch": lrs,
         "schedule_by_epoch": schedule[1 : cfg.epochs + 1],
-        "curve": {"x": list(range(1, cfg.epochs + 1)), "y": lrs,
-                  "xlabel": "epoch", "ylabel": "learning rate after the epoch"},
+        "curve": {
+            "x": list(range(1, cfg.epochs + 1)),
+            "y": lrs,
+            "xlabel": "epoch",
+            "ylabel": "learning rate after the epoch",
+        },
     }
 
 

@@ -1,7 +1,7 @@
 """softmax-before-cross-entropy: the loss cannot go below log(C - 1 + e) - 1, however well the
 model fits, and the gradients shrink."""
 
-from ._common import *  # noqa: F401,F403  (inlined into tests/test_symptom.py)
+from ._common import *
 
 
 def measure(train, tmp_path):
@@ -18,10 +18,16 @@ def measure(train, tmp_path):
         "loss_floor": floor,
         "min_train_loss_150_steps_one_batch": min(losses),
         "first_step_grad_norm": norms[0],
-        "curve": {"x": list(range(1, len(losses) + 1)), "y": losses,
-                  "xlabel": "optimizer step (one batch, memorised)", "ylabel": "training loss"},
+        "curve": {
+            "x": list(range(1, len(losses) + 1)),
+            "y": losses,
+            "xlabel": "optimizer step (one batch, memorised)",
+            "ylabel": "training loss",
+        },
     }
 
 
 def check(m):
-    assert m["min_train_loss_150_steps_one_batch"] >= m["loss_floor"] - 1e-6, "loss stuck above the floor"
+    assert (
+        m["min_train_loss_150_steps_one_batch"] >= m["loss_floor"] - 1e-6
+    ), "loss stuck above the floor"

@@ -3,7 +3,7 @@ optimizer keep the same Parameter objects, so the optimizer still updates the mo
 are elsewhere: the overwrite-on-conversion flag, optimizer state loaded before a cast, and fp16
 parameters under plain Adam."""
 
-from ._common import *  # noqa: F401,F403  (inlined into tests/test_symptom.py)
+from ._common import *
 
 
 def _weights_move(train, tmp_path) -> tuple:

@@ -1,6 +1,6 @@
 """validate-on-train-split: the reported accuracy is the training accuracy, above held-out."""
 
-from ._common import *  # noqa: F401,F403  (inlined into tests/test_symptom.py)
+from ._common import *
 
 RUN = dict(samples_per_class=30, noise=0.4, dropout=0.0, lr=0.03, weight_decay=0.0, epochs=30)
 

@@ -1,7 +1,7 @@
 """validation-in-train-mode: the same weights give a different val loss on every call,
 and validation data moves batchnorm's running statistics."""
 
-from ._common import *  # noqa: F401,F403  (inlined into tests/test_symptom.py)
+from ._common import *
 
 
 def measure(train, tmp_path):

@@ -1,6 +1,6 @@
 """zero-grad-after-backward: step() finds no gradients, so the weights never change."""
 
-from ._common import *  # noqa: F401,F403  (inlined into tests/test_symptom.py)
+from ._common import *
 
 
 def measure(train, tmp_path):

@@ -1,6 +1,6 @@
 """zero-grad-missing: the gradient used at step 2 is the sum of two batches' gradients."""
 
-from ._common import *  # noqa: F401,F403  (inlined into tests/test_symptom.py)
+from ._common import *
 
 
 def measure(train, tmp_path):
@@ -28,8 +28,12 @@ def measure(train, tmp_path):
         "grad_norm_first_step": norms[0],
         "grad_norm_last_step": norms[-1],
         "steps": len(norms),
-        "curve": {"x": list(range(1, len(norms) + 1)), "y": norms,
-                  "xlabel": "optimizer step", "ylabel": "norm of the gradient step() applies"},
+        "curve": {
+            "x": list(range(1, len(norms) + 1)),
+            "y": norms,
+            "xlabel": "optimizer step",
+            "ylabel": "norm of the gradient step() applies",
+        },
     }
 
 

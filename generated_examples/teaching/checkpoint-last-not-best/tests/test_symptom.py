@@ -96,8 +96,6 @@ def flat(grads) -> torch.Tensor:
     return torch.cat([g.detach().reshape(-1).double() for g in grads])
 
 
-import json
-
 # An overfitting run: little data, no dropout, a high lr. Its validation loss bottoms out early.
 RUN = dict(samples_per_class=30, noise=0.4, dropout=0.0, lr=0.03, weight_decay=0.0, epochs=30)
 
