@@ -1,0 +1,159 @@
+"""Symptom test for `checkpoint-last-not-best`: saving the last epoch as the 'best' model.
+
+checkpoint-last-not-best: best.pt holds the final epoch, whose val loss is worse than the best.
+
+test_symptom measures ../train.py (the loop with the mistake) and passes when the symptom shows.
+test_correct_loop_does_not_show_it runs the same measurement on ../correct_train.py and expects
+the same check to fail there. Run `pytest tests/` in this folder; set
+SCAFFOLD_TEACH_TARGET=correct_train.py to point test_symptom at the correct loop (it then fails).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+import copy
+import importlib.util
+import math
+import sys
+import uuid
+from pathlib import Path
+
+import torch
+
+
+def load_loop(path: Path):
+    """Import a train.py file as a fresh module (train.py and correct_train.py side by side)."""
+    name = f"loop_{Path(path).stem}_{uuid.uuid4().hex[:8]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_config(train, tmp_path: Path, **overrides):
+    """A small CPU config; fields the loop does not have are ignored."""
+    values = dict(
+        out=str(Path(tmp_path) / f"runs-{uuid.uuid4().hex[:6]}"),
+        epochs=3,
+        batch_size=32,
+        device="cpu",
+        progress=False,
+        samples_per_class=100,
+    )
+    values.update(overrides)
+    names = {f.name for f in train.fields(train.Config)}
+    return train.Config(**{k: v for k, v in values.items() if k in names})
+
+
+def build(train, cfg):
+    """Seed, then build loaders and components the way fit() does."""
+    train.seed_everything(cfg.seed, cfg.deterministic)
+    device = torch.device("cpu")
+    train_loader, val_loader, in_features, num_classes = train.build_loaders(cfg, device)
+    steps_per_epoch = math.ceil(len(train_loader) / getattr(cfg, "accum_steps", 1))
+    c = train.build_components(cfg, in_features, num_classes, steps_per_epoch, device)
+    return c, train_loader, val_loader
+
+
+def global_norm(tensors) -> float:
+    """The global L2 norm of a list of gradients (None counts as absent)."""
+    grads = [g.detach().double() for g in tensors if g is not None]
+    return math.sqrt(sum(float((g * g).sum()) for g in grads)) if grads else 0.0
+
+
+def record_step_grad_norms(c) -> list:
+    """Record, at every optimizer.step(), the global norm of the gradients it is about to apply."""
+    norms: list = []
+
+    def hook(optimizer, args, kwargs):
+        norms.append(global_norm([p.grad for g in optimizer.param_groups for p in g["params"]]))
+
+    c.optimizer.register_step_pre_hook(hook)
+    return norms
+
+
+def clone_model(model, state):
+    """A copy of `model` holding `state` (for recomputing gradients outside the loop)."""
+    twin = copy.deepcopy(model)
+    twin.load_state_dict(state)
+    return twin
+
+
+def fresh_gradient(model, state, x, y, dtype=torch.float64) -> list:
+    """The gradient of the mean cross-entropy of (x, y) at the weights `state`, in float64."""
+    twin = clone_model(model, state).to(dtype)
+    twin.train()
+    loss = torch.nn.functional.cross_entropy(twin(x.to(dtype)), y)
+    return list(torch.autograd.grad(loss, list(twin.parameters())))
+
+
+def flat(grads) -> torch.Tensor:
+    return torch.cat([g.detach().reshape(-1).double() for g in grads])
+
+
+# An overfitting run: little data, no dropout, a high lr. Its validation loss bottoms out early.
+RUN = dict(samples_per_class=30, noise=0.4, dropout=0.0, lr=0.03, weight_decay=0.0, epochs=30)
+
+
+def measure(train, tmp_path):
+    cfg = make_config(train, tmp_path, **RUN)
+    summary = train.fit(cfg)
+    c, _, val_loader = build(train, cfg)
+    best = torch.load(Path(cfg.out) / "best.pt", weights_only=True)
+    c.model.load_state_dict(best["model"])
+    best_pt_val_loss, best_pt_val_acc = train.evaluate(c, val_loader)
+    rows = (Path(cfg.out) / "metrics.csv").read_text().splitlines()[1:]
+    return {
+        "epochs_run": summary["epochs_run"],
+        "best_epoch": summary["best_epoch"],
+        "best_val_loss": summary["best_val_loss"],
+        "final_val_loss": summary["final_val_loss"],
+        "best_pt_epoch": best["epoch"],
+        "best_pt_val_loss": best_pt_val_loss,
+        "best_pt_val_acc": best_pt_val_acc,
+        "curve": {
+            "x": list(range(1, len(rows) + 1)),
+            "y": [float(r.split(",")[2]) for r in rows],
+            "xlabel": "epoch",
+            "ylabel": "validation loss",
+        },
+    }
+
+
+def check(m):
+    assert m["best_pt_epoch"] == m["epochs_run"] != m["best_epoch"], "best.pt holds the last epoch"
+    assert m["best_pt_val_loss"] > m["best_val_loss"] + 1e-3, "best.pt is worse than the best"
+
+
+BUG_ID = "checkpoint-last-not-best"
+FOLDER = Path(__file__).resolve().parents[1]
+TARGET = os.environ.get("SCAFFOLD_TEACH_TARGET", "train.py")
+
+
+def _report(name: str, numbers: dict) -> None:
+    """Print the numbers; with SCAFFOLD_TEACH_REPORT=DIR also write them as JSON (for the lesson)."""
+    print(name, json.dumps(numbers, sort_keys=True))
+    folder = os.environ.get("SCAFFOLD_TEACH_REPORT")
+    if folder:
+        path = Path(folder) / f"{BUG_ID}.{name}.json"
+        path.write_text(json.dumps(numbers, indent=1, sort_keys=True) + "\n")
+
+
+def test_symptom(tmp_path):
+    """The mistake in train.py shows up, in numbers."""
+    numbers = measure(load_loop(FOLDER / TARGET), tmp_path)
+    _report("variant" if TARGET == "train.py" else Path(TARGET).stem, numbers)
+    check(numbers)
+
+
+def test_correct_loop_does_not_show_it(tmp_path):
+    """The same measurement on the correct loop does not pass the same check."""
+    numbers = measure(load_loop(FOLDER / "correct_train.py"), tmp_path)
+    _report("correct", numbers)
+    with pytest.raises(AssertionError):
+        check(numbers)

@@ -1,0 +1,169 @@
+"""Symptom test for `clip-after-step`: gradient clipping after optimizer.step().
+
+clip-after-step: step() applies the unclipped gradients; the clip comes too late.
+
+test_symptom measures ../train.py (the loop with the mistake) and passes when the symptom shows.
+test_correct_loop_does_not_show_it runs the same measurement on ../correct_train.py and expects
+the same check to fail there. Run `pytest tests/` in this folder; set
+SCAFFOLD_TEACH_TARGET=correct_train.py to point test_symptom at the correct loop (it then fails).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+import copy
+import importlib.util
+import math
+import sys
+import uuid
+from pathlib import Path
+
+import torch
+
+
+def load_loop(path: Path):
+    """Import a train.py file as a fresh module (train.py and correct_train.py side by side)."""
+    name = f"loop_{Path(path).stem}_{uuid.uuid4().hex[:8]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_config(train, tmp_path: Path, **overrides):
+    """A small CPU config; fields the loop does not have are ignored."""
+    values = dict(
+        out=str(Path(tmp_path) / f"runs-{uuid.uuid4().hex[:6]}"),
+        epochs=3,
+        batch_size=32,
+        device="cpu",
+        progress=False,
+        samples_per_class=100,
+    )
+    values.update(overrides)
+    names = {f.name for f in train.fields(train.Config)}
+    return train.Config(**{k: v for k, v in values.items() if k in names})
+
+
+def build(train, cfg):
+    """Seed, then build loaders and components the way fit() does."""
+    train.seed_everything(cfg.seed, cfg.deterministic)
+    device = torch.device("cpu")
+    train_loader, val_loader, in_features, num_classes = train.build_loaders(cfg, device)
+    steps_per_epoch = math.ceil(len(train_loader) / getattr(cfg, "accum_steps", 1))
+    c = train.build_components(cfg, in_features, num_classes, steps_per_epoch, device)
+    return c, train_loader, val_loader
+
+
+def global_norm(tensors) -> float:
+    """The global L2 norm of a list of gradients (None counts as absent)."""
+    grads = [g.detach().double() for g in tensors if g is not None]
+    return math.sqrt(sum(float((g * g).sum()) for g in grads)) if grads else 0.0
+
+
+def record_step_grad_norms(c) -> list:
+    """Record, at every optimizer.step(), the global norm of the gradients it is about to apply."""
+    norms: list = []
+
+    def hook(optimizer, args, kwargs):
+        norms.append(global_norm([p.grad for g in optimizer.param_groups for p in g["params"]]))
+
+    c.optimizer.register_step_pre_hook(hook)
+    return norms
+
+
+def clone_model(model, state):
+    """A copy of `model` holding `state` (for recomputing gradients outside the loop)."""
+    twin = copy.deepcopy(model)
+    twin.load_state_dict(state)
+    return twin
+
+
+def fresh_gradient(model, state, x, y, dtype=torch.float64) -> list:
+    """The gradient of the mean cross-entropy of (x, y) at the weights `state`, in float64."""
+    twin = clone_model(model, state).to(dtype)
+    twin.train()
+    loss = torch.nn.functional.cross_entropy(twin(x.to(dtype)), y)
+    return list(torch.autograd.grad(loss, list(twin.parameters())))
+
+
+def flat(grads) -> torch.Tensor:
+    return torch.cat([g.detach().reshape(-1).double() for g in grads])
+
+
+CLIP = 0.05  # small on purpose: the correct loop clips every step at this threshold
+
+
+def measure_clipping(train, tmp_path):
+    cfg = make_config(train, tmp_path, grad_clip=CLIP)
+    c, loader, _ = build(train, cfg)
+    at_step = record_step_grad_norms(c)
+    seen_by_clip = []
+    real_clip = torch.nn.utils.clip_grad_norm_
+
+    def spy(*args, **kwargs):
+        total = real_clip(*args, **kwargs)  # returns the norm it saw, before clipping
+        seen_by_clip.append(float(total))
+        return total
+
+    torch.nn.utils.clip_grad_norm_ = spy
+    try:
+        train.train_one_epoch(c, loader, cfg, train.Progress(), max_batches=8)
+    finally:
+        torch.nn.utils.clip_grad_norm_ = real_clip
+    return {
+        "threshold": CLIP,
+        "norm_seen_by_clip_max": max(seen_by_clip),
+        "norm_applied_by_step_max": max(at_step),
+        "norm_applied_by_step_mean": sum(at_step) / len(at_step),
+        "steps_over_threshold": sum(1 for n in at_step if n > CLIP * 1.001),
+        "steps": len(at_step),
+        "curve": {
+            "x": list(range(1, len(at_step) + 1)),
+            "y": at_step,
+            "xlabel": "optimizer step",
+            "ylabel": "gradient norm applied by step()",
+        },
+    }
+
+
+measure = measure_clipping
+
+
+def check(m):
+    assert m["steps_over_threshold"] == m["steps"], "every step should apply unclipped gradients"
+    assert m["norm_seen_by_clip_max"] > m["threshold"], "the clip still runs, on used gradients"
+
+
+BUG_ID = "clip-after-step"
+FOLDER = Path(__file__).resolve().parents[1]
+TARGET = os.environ.get("SCAFFOLD_TEACH_TARGET", "train.py")
+
+
+def _report(name: str, numbers: dict) -> None:
+    """Print the numbers; with SCAFFOLD_TEACH_REPORT=DIR also write them as JSON (for the lesson)."""
+    print(name, json.dumps(numbers, sort_keys=True))
+    folder = os.environ.get("SCAFFOLD_TEACH_REPORT")
+    if folder:
+        path = Path(folder) / f"{BUG_ID}.{name}.json"
+        path.write_text(json.dumps(numbers, indent=1, sort_keys=True) + "\n")
+
+
+def test_symptom(tmp_path):
+    """The mistake in train.py shows up, in numbers."""
+    numbers = measure(load_loop(FOLDER / TARGET), tmp_path)
+    _report("variant" if TARGET == "train.py" else Path(TARGET).stem, numbers)
+    check(numbers)
+
+
+def test_correct_loop_does_not_show_it(tmp_path):
+    """The same measurement on the correct loop does not pass the same check."""
+    numbers = measure(load_loop(FOLDER / "correct_train.py"), tmp_path)
+    _report("correct", numbers)
+    with pytest.raises(AssertionError):
+        check(numbers)

@@ -1,0 +1,210 @@
+"""Symptom test for `to-device-after-optimizer`: moving or casting the model after building the optimizer.
+
+to-device-after-optimizer (a myth check): by default .to() and .half() after building the
+optimizer keep the same Parameter objects, so the optimizer still updates the model. The hazards
+are elsewhere: the overwrite-on-conversion flag, optimizer state loaded before a cast, and fp16
+parameters under plain Adam.
+
+test_symptom measures ../train.py (the loop with the mistake) and passes when the symptom shows.
+test_correct_loop_does_not_show_it runs the same measurement on ../correct_train.py and expects
+the same check to fail there. Run `pytest tests/` in this folder; set
+SCAFFOLD_TEACH_TARGET=correct_train.py to point test_symptom at the correct loop (it then fails).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+import copy
+import importlib.util
+import math
+import sys
+import uuid
+from pathlib import Path
+
+import torch
+
+
+def load_loop(path: Path):
+    """Import a train.py file as a fresh module (train.py and correct_train.py side by side)."""
+    name = f"loop_{Path(path).stem}_{uuid.uuid4().hex[:8]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_config(train, tmp_path: Path, **overrides):
+    """A small CPU config; fields the loop does not have are ignored."""
+    values = dict(
+        out=str(Path(tmp_path) / f"runs-{uuid.uuid4().hex[:6]}"),
+        epochs=3,
+        batch_size=32,
+        device="cpu",
+        progress=False,
+        samples_per_class=100,
+    )
+    values.update(overrides)
+    names = {f.name for f in train.fields(train.Config)}
+    return train.Config(**{k: v for k, v in values.items() if k in names})
+
+
+def build(train, cfg):
+    """Seed, then build loaders and components the way fit() does."""
+    train.seed_everything(cfg.seed, cfg.deterministic)
+    device = torch.device("cpu")
+    train_loader, val_loader, in_features, num_classes = train.build_loaders(cfg, device)
+    steps_per_epoch = math.ceil(len(train_loader) / getattr(cfg, "accum_steps", 1))
+    c = train.build_components(cfg, in_features, num_classes, steps_per_epoch, device)
+    return c, train_loader, val_loader
+
+
+def global_norm(tensors) -> float:
+    """The global L2 norm of a list of gradients (None counts as absent)."""
+    grads = [g.detach().double() for g in tensors if g is not None]
+    return math.sqrt(sum(float((g * g).sum()) for g in grads)) if grads else 0.0
+
+
+def record_step_grad_norms(c) -> list:
+    """Record, at every optimizer.step(), the global norm of the gradients it is about to apply."""
+    norms: list = []
+
+    def hook(optimizer, args, kwargs):
+        norms.append(global_norm([p.grad for g in optimizer.param_groups for p in g["params"]]))
+
+    c.optimizer.register_step_pre_hook(hook)
+    return norms
+
+
+def clone_model(model, state):
+    """A copy of `model` holding `state` (for recomputing gradients outside the loop)."""
+    twin = copy.deepcopy(model)
+    twin.load_state_dict(state)
+    return twin
+
+
+def fresh_gradient(model, state, x, y, dtype=torch.float64) -> list:
+    """The gradient of the mean cross-entropy of (x, y) at the weights `state`, in float64."""
+    twin = clone_model(model, state).to(dtype)
+    twin.train()
+    loss = torch.nn.functional.cross_entropy(twin(x.to(dtype)), y)
+    return list(torch.autograd.grad(loss, list(twin.parameters())))
+
+
+def flat(grads) -> torch.Tensor:
+    return torch.cat([g.detach().reshape(-1).double() for g in grads])
+
+
+def _weights_move(train, tmp_path) -> tuple:
+    cfg = make_config(train, tmp_path)
+    c, loader, _ = build(train, cfg)
+    tracked = {id(p) for g in c.optimizer.param_groups for p in g["params"]}
+    same = all(id(p) in tracked for p in c.model.parameters())
+    before = [p.detach().clone() for p in c.model.parameters()]
+    train.train_one_epoch(c, loader, cfg, train.Progress(), max_batches=3)
+    change = max(float((p.detach() - b).abs().max()) for p, b in zip(c.model.parameters(), before))
+    return same, change
+
+
+def measure(train, tmp_path):
+    same_default, change_default = _weights_move(train, tmp_path)
+    torch.__future__.set_overwrite_module_params_on_conversion(True)
+    try:
+        same_flag, change_flag = _weights_move(train, tmp_path)
+    finally:
+        torch.__future__.set_overwrite_module_params_on_conversion(False)
+    return {
+        "default_optimizer_holds_model_params": same_default,
+        "default_weight_change_3_steps": change_default,
+        "flag_optimizer_holds_model_params": same_flag,
+        "flag_weight_change_3_steps": change_flag,
+        **facts(),
+    }
+
+
+def check(m):
+    # The myth: by default nothing goes wrong.
+    assert m["default_optimizer_holds_model_params"] and m["default_weight_change_3_steps"] > 0
+    # The real hazard: with the overwrite flag, the late move orphans the optimizer's tensors.
+    assert not m["flag_optimizer_holds_model_params"], "the optimizer holds replaced tensors"
+    assert m["flag_weight_change_3_steps"] == 0.0, "the model's own weights never move"
+
+
+def facts() -> dict:
+    """Plain-PyTorch facts behind the lesson (they hold for any loop)."""
+    model = torch.nn.Linear(4, 3)
+    opt = torch.optim.Adam(model.parameters())
+    ids = [id(p) for p in model.parameters()]
+    model.half()  # a dtype cast after the optimizer exists, with default settings
+    half_same = ids == [id(p) for p in model.parameters()]
+    # Optimizer state restored first, then a cast: the state keeps its float32 tensors.
+    src = torch.nn.Linear(4, 3)
+    src_opt = torch.optim.Adam(src.parameters())
+    src(torch.randn(8, 4)).sum().backward()
+    src_opt.step()
+    model = torch.nn.Linear(4, 3)
+    opt = torch.optim.Adam(model.parameters())
+    opt.load_state_dict(src_opt.state_dict())
+    model.half()
+    model(torch.randn(8, 4).half()).float().sum().backward()
+    try:
+        opt.step()
+        state_error = ""
+    except RuntimeError as exc:
+        state_error = str(exc).splitlines()[0][:120]
+    # fp16 parameters with plain Adam: eps=1e-8 is 0 in fp16 and grad**2 underflows.
+    param = torch.nn.Parameter(torch.zeros(3, dtype=torch.float16))
+    adam = torch.optim.Adam([param], lr=1e-3)
+    param.grad = torch.tensor([1e-4, 0.0, 1.0], dtype=torch.float16)
+    adam.step()
+    return {
+        "half_after_optimizer_keeps_params": half_same,
+        "state_loaded_before_half_step_error": state_error,
+        "fp16_adam_after_one_step": [str(v) for v in param.detach().float().tolist()],
+    }
+
+
+def test_fact_half_keeps_parameter_objects():
+    assert facts()["half_after_optimizer_keeps_params"]
+
+
+def test_fact_state_loaded_before_cast_breaks_the_step():
+    assert facts()["state_loaded_before_half_step_error"]
+
+
+def test_fact_fp16_params_with_plain_adam_blow_up():
+    values = [float(v) for v in facts()["fp16_adam_after_one_step"]]
+    assert not all(math.isfinite(v) for v in values)
+
+
+BUG_ID = "to-device-after-optimizer"
+FOLDER = Path(__file__).resolve().parents[1]
+TARGET = os.environ.get("SCAFFOLD_TEACH_TARGET", "train.py")
+
+
+def _report(name: str, numbers: dict) -> None:
+    """Print the numbers; with SCAFFOLD_TEACH_REPORT=DIR also write them as JSON (for the lesson)."""
+    print(name, json.dumps(numbers, sort_keys=True))
+    folder = os.environ.get("SCAFFOLD_TEACH_REPORT")
+    if folder:
+        path = Path(folder) / f"{BUG_ID}.{name}.json"
+        path.write_text(json.dumps(numbers, indent=1, sort_keys=True) + "\n")
+
+
+def test_symptom(tmp_path):
+    """The mistake in train.py shows up, in numbers."""
+    numbers = measure(load_loop(FOLDER / TARGET), tmp_path)
+    _report("variant" if TARGET == "train.py" else Path(TARGET).stem, numbers)
+    check(numbers)
+
+
+def test_correct_loop_does_not_show_it(tmp_path):
+    """The same measurement on the correct loop does not pass the same check."""
+    numbers = measure(load_loop(FOLDER / "correct_train.py"), tmp_path)
+    _report("correct", numbers)
+    with pytest.raises(AssertionError):
+        check(numbers)

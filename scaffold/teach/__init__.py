@@ -1,0 +1,111 @@
+"""`scaffold teach`: the classic training-loop mistakes, one per folder, each with its measured symptom.
+
+The catalogue (scaffold.catalogue) names the mistakes; scaffold.teach.mutations turns each into a
+minimal edit of the correct rendered train.py; scaffold.teach.symptoms holds the measurement each
+lesson's test runs; scaffold.teach.lessons holds the prose; measured.json the numbers. This package
+never imports torch at import time (the CLI must start fast).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scaffold.catalogue import BUGS
+from scaffold.teach.build import (
+    TeachError,
+    course_files,
+    unknown_id_message,
+    variant_files,
+    write_files,
+)
+
+__all__ = ["TeachError", "list_text", "plot_symptom", "teach"]
+
+
+def list_text() -> str:
+    """One line per mistake: ID, kind, title."""
+    width = max(len(b.id) for b in BUGS)
+    return "\n".join(f"{b.id.ljust(width)}  {b.kind.ljust(4)}  {b.title}" for b in BUGS)
+
+
+def plot_symptom(bug_id: str, path: Path) -> bool:
+    """Draw the correct and the broken curve side by side from the stored measurements.
+
+    Returns:
+        False when this mistake has no curve to draw (its symptom is a handful of numbers).
+
+    Raises:
+        TeachError: matplotlib is not installed.
+    """
+    from scaffold.teach.build import measured
+
+    entry = measured().get(bug_id, {})
+    curves = [entry.get(which, {}).get("curve") for which in ("correct", "variant")]
+    if not all(curves):
+        return False
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise TeachError("--plot needs matplotlib: pip install 'scaffold[plot]'") from None
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    for ax, curve, label in zip(axes, curves, ("correct loop", f"with {bug_id}")):
+        ax.plot(curve["x"], curve["y"], marker=".")
+        ax.set_title(label)
+        ax.set_xlabel(curve["xlabel"])
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(curves[0]["ylabel"])
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return True
+
+
+def teach(
+    bug_id: str | None,
+    dest: Path | None,
+    *,
+    list_: bool = False,
+    all_: bool = False,
+    plot: bool = False,
+    force: bool = False,
+) -> str:
+    """Carry out one `scaffold teach` invocation and return what to print.
+
+    Raises:
+        TeachError: a usage mistake (unknown ID, missing or non-empty DEST, conflicting flags).
+    """
+    if list_:
+        if bug_id or dest or all_:
+            raise TeachError("--list takes no other arguments")
+        return list_text()
+    if all_:
+        if dest is not None:
+            raise TeachError("--all takes one argument, DEST")
+        if bug_id is None:
+            raise TeachError("missing DEST: scaffold teach --all DEST")
+        dest = Path(bug_id)
+        write_files(course_files(), dest, force=force)
+        ids = [b.id for b in BUGS]
+        plotted = [i for i in ids if plot and plot_symptom(i, dest / i / "symptom.png")]
+        note = f", {len(plotted)} plots" if plot else ""
+        return f"wrote the course to {dest}: {len(ids)} lessons and README.md{note}"
+    if bug_id is None:
+        raise TeachError(
+            "missing BUG_ID and DEST: scaffold teach BUG_ID DEST (or --list, or --all DEST)"
+        )
+    if bug_id not in {b.id for b in BUGS}:
+        raise TeachError(unknown_id_message(bug_id))
+    if dest is None:
+        raise TeachError(f"missing DEST: scaffold teach {bug_id} DEST")
+    write_files(variant_files(bug_id), dest, force=force)
+    note = ""
+    if plot:
+        note = (
+            " and symptom.png"
+            if plot_symptom(bug_id, dest / "symptom.png")
+            else " (no curve to plot for this one)"
+        )
+    return f"wrote {bug_id} to {dest}: train.py, correct_train.py, LESSON.md, tests/test_symptom.py{note}"

@@ -1,0 +1,190 @@
+"""Rendering teaching variants: train.py with one mistake, the correct loop beside it, the lesson
+and the symptom test. Everything here is text: no torch, so the CLI stays fast."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from scaffold.catalogue import BUGS, get_bug
+from scaffold.teach.mutations import MUTATIONS, mutate
+
+_HERE = Path(__file__).resolve().parent
+SYMPTOMS = _HERE / "symptoms"
+MEASURED = _HERE / "measured.json"
+PROJECT_NAME = "lesson"
+MARKER = "from ._common import *"
+MEASURE_COMMAND = "python -m scaffold.teach.measure"
+REGENERATE_COMMAND = "python -m scaffold.teach.regen"
+
+
+class TeachError(ValueError):
+    """A mistake in how `teach` was called; `str(err)` is one readable line."""
+
+
+def module_name(bug_id: str) -> str:
+    return bug_id.replace("-", "_")
+
+
+def base_overrides(bug_id: str) -> dict[str, Any]:
+    return dict(MUTATIONS[bug_id].base)
+
+
+@functools.cache
+def correct_train(overrides: tuple[tuple[str, Any], ...]) -> str:
+    """The correct rendered train.py for the defaults plus `overrides` (cached per answer set)."""
+    from scaffold.options import resolve_answers
+    from scaffold.render import render_in_memory
+
+    answers = resolve_answers({"project_name": PROJECT_NAME, **dict(overrides)})
+    return render_in_memory(answers)["train.py"]
+
+
+def correct_for(bug_id: str) -> str:
+    return correct_train(tuple(sorted(base_overrides(bug_id).items())))
+
+
+@functools.cache
+def variant_train(bug_id: str) -> str:
+    """The correct train.py with exactly the one mistake, black-formatted (so it parses)."""
+    from scaffold.render import format_python
+
+    return format_python(mutate(correct_for(bug_id), bug_id), f"{bug_id}/train.py")
+
+
+def diff(bug_id: str, variant: str | None = None, context: int = 2) -> str:
+    variant = variant if variant is not None else variant_train(bug_id)
+    lines = difflib.unified_diff(
+        correct_for(bug_id).splitlines(True),
+        variant.splitlines(True),
+        "correct_train.py",
+        "train.py",
+        n=context,
+    )
+    return "".join(lines)
+
+
+def _strip_docstring(text: str) -> str:
+    match = re.match(r'\s*(""".*?""")\s*\n', text, flags=re.DOTALL)
+    return text[match.end() :] if match else text
+
+
+@functools.cache
+def symptom_test(bug_id: str) -> str:
+    """tests/test_symptom.py: the shared helpers, the measurement for `bug_id`, and two tests."""
+    from scaffold.render import format_python
+
+    bug = get_bug(bug_id)
+    common = _strip_docstring((SYMPTOMS / "_common.py").read_text(encoding="utf-8"))
+    common = common.replace("from __future__ import annotations\n", "")
+    body = (SYMPTOMS / f"{module_name(bug_id)}.py").read_text(encoding="utf-8")
+    doc = re.match(r'\s*"""(.*?)"""', body, flags=re.DOTALL)
+    summary = doc.group(1).strip() if doc else bug.title
+    body = _strip_docstring(body)
+    if body.count(MARKER) != 1:
+        raise RuntimeError(f"{bug_id}: the symptom module must import the common helpers once")
+    body = "\n".join(line for line in body.splitlines() if not line.startswith(MARKER))
+    header = f'''"""Symptom test for `{bug_id}`: {bug.title}.
+
+{summary}
+
+test_symptom measures ../train.py (the loop with the mistake) and passes when the symptom shows.
+test_correct_loop_does_not_show_it runs the same measurement on ../correct_train.py and expects
+the same check to fail there. Run `pytest tests/` in this folder; set
+SCAFFOLD_TEACH_TARGET=correct_train.py to point test_symptom at the correct loop (it then fails).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+'''
+    footer = f'''
+
+BUG_ID = "{bug_id}"
+FOLDER = Path(__file__).resolve().parents[1]
+TARGET = os.environ.get("SCAFFOLD_TEACH_TARGET", "train.py")
+
+
+def _report(name: str, numbers: dict) -> None:
+    """Print the numbers; with SCAFFOLD_TEACH_REPORT=DIR also write them as JSON (for the lesson)."""
+    print(name, json.dumps(numbers, sort_keys=True))
+    folder = os.environ.get("SCAFFOLD_TEACH_REPORT")
+    if folder:
+        path = Path(folder) / f"{{BUG_ID}}.{{name}}.json"
+        path.write_text(json.dumps(numbers, indent=1, sort_keys=True) + "\\n")
+
+
+def test_symptom(tmp_path):
+    """The mistake in train.py shows up, in numbers."""
+    numbers = measure(load_loop(FOLDER / TARGET), tmp_path)
+    _report("variant" if TARGET == "train.py" else Path(TARGET).stem, numbers)
+    check(numbers)
+
+
+def test_correct_loop_does_not_show_it(tmp_path):
+    """The same measurement on the correct loop does not pass the same check."""
+    numbers = measure(load_loop(FOLDER / "correct_train.py"), tmp_path)
+    _report("correct", numbers)
+    with pytest.raises(AssertionError):
+        check(numbers)
+'''
+    return format_python(header + common + "\n" + body + footer, f"{bug_id}/tests/test_symptom.py")
+
+
+@functools.lru_cache(maxsize=1)
+def measured() -> dict[str, Any]:
+    """The stored measurements (written by `python -m scaffold.teach.measure`)."""
+    if not MEASURED.is_file():
+        return {}
+    return json.loads(MEASURED.read_text(encoding="utf-8"))
+
+
+def variant_files(bug_id: str) -> dict[str, str]:
+    """Relative path -> text for one variant folder."""
+    from scaffold.teach.lessons import lesson_markdown
+
+    if bug_id not in MUTATIONS:
+        raise TeachError(unknown_id_message(bug_id))
+    variant = variant_train(bug_id)
+    return {
+        "train.py": variant,
+        "correct_train.py": correct_for(bug_id),
+        "LESSON.md": lesson_markdown(bug_id, diff(bug_id, variant)),
+        "tests/test_symptom.py": symptom_test(bug_id),
+    }
+
+
+def course_files() -> dict[str, str]:
+    """Every variant folder plus the course index README.md."""
+    from scaffold.teach.lessons import course_index
+
+    files = {"README.md": course_index()}
+    for bug in BUGS:
+        for rel, text in variant_files(bug.id).items():
+            files[f"{bug.id}/{rel}"] = text
+    return files
+
+
+def unknown_id_message(bug_id: str) -> str:
+    close = difflib.get_close_matches(bug_id, [b.id for b in BUGS], n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return f"unknown mistake ID {bug_id!r}{hint} (scaffold teach --list shows them all)"
+
+
+def write_files(files: dict[str, str], dest: Path, *, force: bool) -> None:
+    """Write `files` under `dest`, refusing a non-empty folder without force."""
+    if dest.exists() and not dest.is_dir():
+        raise TeachError(f"{dest} exists and is not a folder")
+    if dest.is_dir() and any(dest.iterdir()) and not force:
+        raise TeachError(f"{dest} is not empty; choose an empty folder or pass --force")
+    for rel, text in files.items():
+        path = dest / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")

@@ -1,0 +1,83 @@
+"""Shared helpers of every symptom measurement (inlined into each tests/test_symptom.py)."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import math
+import sys
+import uuid
+from pathlib import Path
+
+import torch
+
+
+def load_loop(path: Path):
+    """Import a train.py file as a fresh module (train.py and correct_train.py side by side)."""
+    name = f"loop_{Path(path).stem}_{uuid.uuid4().hex[:8]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_config(train, tmp_path: Path, **overrides):
+    """A small CPU config; fields the loop does not have are ignored."""
+    values = dict(
+        out=str(Path(tmp_path) / f"runs-{uuid.uuid4().hex[:6]}"),
+        epochs=3,
+        batch_size=32,
+        device="cpu",
+        progress=False,
+        samples_per_class=100,
+    )
+    values.update(overrides)
+    names = {f.name for f in train.fields(train.Config)}
+    return train.Config(**{k: v for k, v in values.items() if k in names})
+
+
+def build(train, cfg):
+    """Seed, then build loaders and components the way fit() does."""
+    train.seed_everything(cfg.seed, cfg.deterministic)
+    device = torch.device("cpu")
+    train_loader, val_loader, in_features, num_classes = train.build_loaders(cfg, device)
+    steps_per_epoch = math.ceil(len(train_loader) / getattr(cfg, "accum_steps", 1))
+    c = train.build_components(cfg, in_features, num_classes, steps_per_epoch, device)
+    return c, train_loader, val_loader
+
+
+def global_norm(tensors) -> float:
+    """The global L2 norm of a list of gradients (None counts as absent)."""
+    grads = [g.detach().double() for g in tensors if g is not None]
+    return math.sqrt(sum(float((g * g).sum()) for g in grads)) if grads else 0.0
+
+
+def record_step_grad_norms(c) -> list:
+    """Record, at every optimizer.step(), the global norm of the gradients it is about to apply."""
+    norms: list = []
+
+    def hook(optimizer, args, kwargs):
+        norms.append(global_norm([p.grad for g in optimizer.param_groups for p in g["params"]]))
+
+    c.optimizer.register_step_pre_hook(hook)
+    return norms
+
+
+def clone_model(model, state):
+    """A copy of `model` holding `state` (for recomputing gradients outside the loop)."""
+    twin = copy.deepcopy(model)
+    twin.load_state_dict(state)
+    return twin
+
+
+def fresh_gradient(model, state, x, y, dtype=torch.float64) -> list:
+    """The gradient of the mean cross-entropy of (x, y) at the weights `state`, in float64."""
+    twin = clone_model(model, state).to(dtype)
+    twin.train()
+    loss = torch.nn.functional.cross_entropy(twin(x.to(dtype)), y)
+    return list(torch.autograd.grad(loss, list(twin.parameters())))
+
+
+def flat(grads) -> torch.Tensor:
+    return torch.cat([g.detach().reshape(-1).double() for g in grads])
