@@ -115,7 +115,7 @@ def measure(train, tmp_path):
     steps = len(loader)
     train.fit(cfg)
     rows = (Path(cfg.out) / "metrics.csv").read_text().splitlines()[1:]
-    lrs = [float(row.split(",")[4]) for row in rows]  # the lr logged after each epoch
+    lrs = [float(row.split(",")[4]) for row in rows]  # the lr in effect as each epoch's batches end
     schedule = schedule_values(train, cfg, steps, steps * cfg.epochs)
     return {
         "batches_per_epoch": steps,
@@ -130,7 +130,7 @@ def measure(train, tmp_path):
             "x": list(range(1, cfg.epochs + 1)),
             "y": lrs,
             "xlabel": "epoch",
-            "ylabel": "learning rate after the epoch",
+            "ylabel": "learning rate at the end of the epoch's batches",
         },
     }
 
