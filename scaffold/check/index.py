@@ -1,0 +1,217 @@
+"""What a module defines and builds: functions, classes, and the variables that hold an optimizer,
+a scheduler (and its cadence), a GradScaler or a model. Built once per file, read by every rule."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from scaffold.check.names import (
+    EITHER_SCHEDULERS,
+    EPOCH_SCHEDULERS,
+    OPTIMIZERS,
+    PLATEAU_SCHEDULERS,
+    STEP_SCHEDULERS,
+    dotted,
+    func_name,
+    string_parts,
+)
+
+FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
+
+# Words in a scheduler's constructor arguments that show its length is counted in optimizer steps,
+# which makes even an "epoch" class (CosineAnnealingLR(T_max=total_steps)) correct per batch.
+_STEP_WORDS = ("len(", "step", "iter", "batches")
+
+
+def scheduler_kind(call: ast.Call) -> str | None:
+    """Cadence of the scheduler built by `call`: "epoch", "step", "either", "plateau", or None.
+
+    None means the call does not build a scheduler we know.
+    """
+    name = func_name(call)
+    if name in PLATEAU_SCHEDULERS:
+        return "plateau"
+    if name in STEP_SCHEDULERS:
+        return "step"
+    if name in EITHER_SCHEDULERS:
+        return "either"
+    if name in EPOCH_SCHEDULERS:
+        values = [*call.args[1:], *(k.value for k in call.keywords)]
+        args = " ".join(ast.unparse(v) for v in values).lower()
+        return "either" if any(w in args for w in _STEP_WORDS) else "epoch"
+    if "lr_scheduler" in (dotted(call.func) or ""):
+        return "either"  # a scheduler class we do not know: never flag its cadence
+    return None
+
+
+@dataclass
+class ModuleIndex:
+    """Definitions and variable origins of one module.
+
+    Attributes:
+        functions: Every function by name (module level and nested; the last one wins).
+        classes: User classes by name.
+        methods: (class name, method name) -> definition.
+        bases: Class name -> names of its bases.
+        schedulers: Variable path -> cadence ("epoch", "step", "either", "plateau", "unknown").
+        optimizers: Variable paths assigned an optimizer.
+        scalers: Variable paths assigned a GradScaler.
+        models: Variable paths that hold a model (built from nn/user modules, or optimised).
+        instances: Variable path -> user class name it was built from.
+        aliases: `self.attr` -> the caller's variable it was set from in `__init__`.
+        called: Every name that is called or passed around, to tell roots from helpers.
+    """
+
+    tree: ast.Module
+    functions: dict[str, FuncDef] = field(default_factory=dict)
+    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    methods: dict[tuple[str, str], FuncDef] = field(default_factory=dict)
+    owner: dict[int, str] = field(default_factory=dict)
+    bases: dict[str, list[str]] = field(default_factory=dict)
+    schedulers: dict[str, str] = field(default_factory=dict)
+    optimizers: set[str] = field(default_factory=set)
+    scalers: set[str] = field(default_factory=set)
+    models: set[str] = field(default_factory=set)
+    instances: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    called: set[str] = field(default_factory=set)
+
+    @classmethod
+    def build(cls, tree: ast.Module) -> ModuleIndex:
+        """Index `tree` in one walk (plus one short pass for constructor aliases)."""
+        idx = cls(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                idx.classes[node.name] = node
+                idx.bases[node.name] = [dotted(b) or "" for b in node.bases]
+                for item in node.body:
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        idx.methods[(node.name, item.name)] = item
+                        idx.owner[id(item)] = node.name
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                idx.functions.setdefault(node.name, node)
+            elif isinstance(node, ast.Call):
+                idx.called.add(func_name(node))
+                for arg in [*node.args, *(k.value for k in node.keywords)]:
+                    if isinstance(arg, ast.Name):
+                        idx.called.add(arg.id)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                idx.called.add(node.attr)  # bound methods passed as callbacks
+        # Methods are resolved through their class, not by bare name.
+        for (_, name), fn in idx.methods.items():
+            if idx.functions.get(name) is fn:
+                del idx.functions[name]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                for target in node.targets:
+                    name = dotted(target)
+                    if name:
+                        idx._origin(name, node.value)
+        idx._aliases()
+        return idx
+
+    def _origin(self, name: str, call: ast.Call) -> None:
+        """Record what `name = call` builds."""
+        fname = func_name(call)
+        full = dotted(call.func) or ""
+        kind = scheduler_kind(call)
+        if kind:
+            old = self.schedulers.get(name)
+            self.schedulers[name] = kind if old in (None, kind) else "unknown"
+        elif fname in OPTIMIZERS or full.startswith(("optim.", "torch.optim.")):
+            self.optimizers.add(name)
+            for arg in call.args[:1]:
+                src = arg
+                if isinstance(src, ast.Call) and func_name(src) == "parameters":
+                    src = src.func.value  # type: ignore[union-attr]
+                model = dotted(src)
+                if model:
+                    self.models.add(model)
+        elif fname == "GradScaler":
+            self.scalers.add(name)
+        elif fname in self.classes:
+            self.instances[name] = fname
+            if self.is_module_class(fname):
+                self.models.add(name)
+        elif full.startswith(("nn.", "torch.nn.", "torchvision.models.", "models.")):
+            self.models.add(name)
+        elif fname in ("compile", "DataParallel", "DistributedDataParallel", "to"):
+            inner = call.args[0] if call.args and fname != "to" else getattr(call.func, "value", None)
+            if dotted(inner) in self.models:
+                self.models.add(name)
+
+    def is_module_class(self, name: str, seen: frozenset[str] = frozenset()) -> bool:
+        """True if user class `name` derives (directly or through user classes) from nn.Module."""
+        for base in self.bases.get(name, []):
+            last = base.split(".")[-1]
+            if last in ("Module", "LightningModule") or (
+                last in self.classes and last not in seen and self.is_module_class(last, seen | {name})
+            ):
+                return True
+        return False
+
+    def _aliases(self) -> None:
+        """Map `self.x = param` in `__init__` to the argument each construction passes."""
+        for var, cls_name in self.instances.items():
+            init = self.methods.get((cls_name, "__init__"))
+            if init is None:
+                continue
+            ctor = self._ctor_call(var)
+            if ctor is None:
+                continue
+            params = [a.arg for a in init.args.args[1:]]
+            bound = {p: dotted(a) for p, a in zip(params, ctor.args)}
+            bound.update({k.arg: dotted(k.value) for k in ctor.keywords if k.arg})
+            for stmt in ast.walk(init):
+                if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name):
+                    src = bound.get(stmt.value.id)
+                    for target in stmt.targets:
+                        name = dotted(target)
+                        if src and name and name.startswith("self."):
+                            old = self.aliases.get(name)
+                            self.aliases[name] = src if old in (None, src) else ""
+
+    def _ctor_call(self, var: str) -> ast.Call | None:
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                if any(dotted(t) == var for t in node.targets):
+                    return node.value
+        return None
+
+    def resolve_alias(self, name: str) -> str:
+        """Follow `self.x` to the variable it was constructed from, when that is known."""
+        return self.aliases.get(name) or name
+
+    def sched_kind(self, name: str | None) -> str | None:
+        """Cadence of scheduler variable `name`, or None if it is not a known scheduler."""
+        if not name:
+            return None
+        return self.schedulers.get(name) or self.schedulers.get(self.resolve_alias(name))
+
+    def is_scheduler(self, name: str | None) -> bool:
+        last = (name or "").split(".")[-1].lower()
+        return self.sched_kind(name) is not None or "sched" in last
+
+    def is_scaler(self, name: str | None) -> bool:
+        last = (name or "").split(".")[-1].lower()
+        return name in self.scalers or "scaler" in last
+
+    def is_optimizer(self, name: str | None) -> bool:
+        last = (name or "").split(".")[-1].lower()
+        return name in self.optimizers or self.resolve_alias(name or "") in self.optimizers or (
+            "opt" in last and "sched" not in last
+        )
+
+    def is_model(self, name: str | None) -> bool:
+        if not name:
+            return False
+        last = name.split(".")[-1].lower()
+        return (
+            name in self.models
+            or self.resolve_alias(name) in self.models
+            or last.endswith(("model", "net", "network", "classifier"))
+        )
+
+    def mentions_best(self, node: ast.AST) -> bool:
+        return "best" in string_parts(node).lower()

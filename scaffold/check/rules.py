@@ -1,0 +1,365 @@
+"""Rules that read the shape of the code rather than the order of events: softmax into
+cross-entropy, logging the loss tensor, unguarded "best" checkpoints, casting the model after the
+optimizer, validating on the training split, and unscaled accumulation losses."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+
+from scaffold.check.index import FuncDef, ModuleIndex
+from scaffold.check.names import (
+    SAVE_FUNCS,
+    dotted,
+    func_name,
+    grad_context,
+    is_train_name,
+    is_val_name,
+    receiver,
+    string_parts,
+)
+
+Emit = Callable[[str, int, int, str, object], None]
+
+_SOFTMAX = ("softmax", "Softmax")
+_CE = ("cross_entropy", "CrossEntropyLoss")
+_DETACHERS = ("item", "detach", "tolist", "numpy", "cpu")
+_CASTS = ("half", "double", "bfloat16")
+_DTYPES = ("float16", "half", "bfloat16", "float64", "double", "float32", "float")
+
+
+def scopes(tree: ast.Module) -> Iterator[ast.Module | FuncDef]:
+    """The module and every function in it: the units the local rules look inside."""
+    yield tree
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node
+
+
+def own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
+    """Nodes of `scope` without descending into nested functions or classes."""
+    stack = list(ast.iter_child_nodes(scope))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _is_softmax(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and func_name(node) in _SOFTMAX
+
+
+def _loc(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset + 1  # type: ignore[attr-defined]
+
+
+class LocalRules:
+    """Runs every shape rule over one module."""
+
+    def __init__(self, index: ModuleIndex, emit: Emit):
+        self.idx = index
+        self.emit = emit
+        self.tree = index.tree
+
+    def run(self) -> None:
+        self.softmax_before_ce()
+        for scope in scopes(self.tree):
+            self.log_loss_tensor(scope)
+            self.checkpoint_best(scope)
+            self.cast_after_optimizer(scope)
+            self.accumulation_unscaled(scope)
+        self.validate_on_train()
+
+    # ----- softmax-before-cross-entropy ------------------------------------------------------
+    def softmax_before_ce(self) -> None:
+        uses_ce = any(
+            isinstance(n, (ast.Call, ast.Attribute, ast.Name)) and (
+                (isinstance(n, ast.Call) and func_name(n) in _CE)
+                or (isinstance(n, ast.Attribute) and n.attr in _CE)
+                or (isinstance(n, ast.Name) and n.id in _CE)
+            )
+            for n in ast.walk(self.tree)
+        )
+        if not uses_ce:
+            return
+        msg = "the model's output goes through softmax and then into cross-entropy, which applies log-softmax itself"
+        for node in ast.walk(self.tree):
+            # A model whose forward() ends by returning softmax(...).
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "forward":
+                last = node.body[-1] if node.body else None
+                if isinstance(last, ast.Return) and last.value is not None:
+                    value = last.value
+                    if isinstance(value, ast.Name):
+                        value = self._last_assignment(node, value.id) or value
+                    if _is_softmax(value) or self._is_softmax_layer_call(value):
+                        self.emit("softmax-before-cross-entropy", *_loc(value), msg, None)
+            # nn.Sequential(..., nn.Softmax(dim=1)).
+            elif isinstance(node, ast.Call) and func_name(node) == "Sequential" and node.args:
+                last_arg = node.args[-1]
+                if isinstance(last_arg, ast.Call) and func_name(last_arg) == "Softmax":
+                    self.emit("softmax-before-cross-entropy", *_loc(last_arg), msg, None)
+            # cross_entropy(softmax(logits), y) written in one call.
+            elif isinstance(node, ast.Call) and node.args and (
+                func_name(node) == "cross_entropy" or self._is_ce_object(node)
+            ):
+                first = node.args[0]
+                if _is_softmax(first):
+                    self.emit("softmax-before-cross-entropy", *_loc(first), msg, None)
+
+    def _is_ce_object(self, call: ast.Call) -> bool:
+        name = dotted(call.func)
+        if not name:
+            return False
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and func_name(node.value) == "CrossEntropyLoss":
+                if any(dotted(t) == name for t in node.targets):
+                    return True
+        return False
+
+    def _is_softmax_layer_call(self, value: ast.AST) -> bool:
+        """`self.softmax(x)` where `self.softmax = nn.Softmax(...)`."""
+        if not isinstance(value, ast.Call):
+            return False
+        name = dotted(value.func)
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and func_name(node.value) == "Softmax":
+                if any(dotted(t) == name for t in node.targets):
+                    return True
+        return False
+
+    @staticmethod
+    def _last_assignment(fn: FuncDef, name: str) -> ast.expr | None:
+        found = None
+        for node in own_nodes(fn):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                if found is None or node.lineno > found.lineno:
+                    found = node
+        return found.value if found else None
+
+    # ----- log-loss-tensor ---------------------------------------------------------------------
+    def log_loss_tensor(self, scope: ast.AST) -> None:
+        graph = self._graph_names(scope)
+        if not graph:
+            return
+        nograd = self._nograd_lines(scope)
+        for node in own_nodes(scope):
+            expr = None
+            if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)):
+                expr = node.value
+            elif isinstance(node, ast.Call) and func_name(node) in ("append", "extend") and node.args:
+                expr = node.args[0]
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.BinOp) and len(node.targets) == 1:
+                target = dotted(node.targets[0])
+                if target and target in {dotted(n) for n in ast.walk(node.value.left)} and isinstance(node.value.op, ast.Add):
+                    expr = node.value.right
+            if expr is None or node.lineno in nograd:
+                continue
+            leaked = self._bare_graph_name(expr, graph)
+            if leaked:
+                self.emit("log-loss-tensor", *_loc(node),
+                          f"the loss tensor `{leaked}` is accumulated with its graph; use {leaked}.item()", None)
+
+    def _graph_names(self, scope: ast.AST) -> set[str]:
+        """Names in `scope` that hold a loss tensor that backward() is called on."""
+        names: set[str] = set()
+        for node in own_nodes(scope):
+            if isinstance(node, ast.Call) and func_name(node) == "backward":
+                recv = receiver(node)
+                if isinstance(recv, ast.Call) and func_name(recv) == "scale" and recv.args:
+                    recv = recv.args[0]
+                if recv is None and node.args:
+                    recv = node.args[0]
+                if isinstance(recv, ast.BinOp):
+                    recv = recv.left
+                if isinstance(recv, ast.Name):
+                    names.add(recv.id)
+        # A name reassigned to a plain number (loss = loss.item()) is excluded conservatively.
+        for node in own_nodes(scope):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and func_name(node.value) in ("item", "float"):
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        names.discard(t.id)
+        return names
+
+    @staticmethod
+    def _bare_graph_name(expr: ast.expr, graph: set[str]) -> str | None:
+        """A graph name used in `expr` without .item()/.detach()/float() around it."""
+        safe: set[int] = set()
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Call) and (
+                func_name(node) in _DETACHERS or (isinstance(node.func, ast.Name) and node.func.id in ("float", "int", "str"))
+            ):
+                for sub in ast.walk(node):
+                    safe.add(id(sub))
+            elif isinstance(node, ast.Attribute) and node.attr in ("data", "shape"):
+                for sub in ast.walk(node):
+                    safe.add(id(sub))
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Name) and node.id in graph and id(node) not in safe:
+                return node.id
+        return None
+
+    @staticmethod
+    def _nograd_lines(scope: ast.AST) -> set[int]:
+        lines: set[int] = set()
+        for node in own_nodes(scope):
+            if isinstance(node, (ast.With, ast.AsyncWith)) and any(grad_context(i) is True for i in node.items):
+                for sub in ast.walk(node):
+                    if hasattr(sub, "lineno"):
+                        lines.add(sub.lineno)
+        return lines
+
+    # ----- checkpoint-last-not-best (hint) --------------------------------------------------------
+    def checkpoint_best(self, scope: ast.AST) -> None:
+        """A save to a "best" path inside a loop but under no `if`: it runs every epoch."""
+
+        def visit(stmts: list[ast.stmt], in_loop: bool) -> None:
+            for stmt in stmts:
+                if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
+                    visit(stmt.body, True)
+                elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+                    visit(stmt.body, in_loop)
+                elif isinstance(stmt, ast.Try):
+                    visit(stmt.body, in_loop)
+                elif isinstance(stmt, (ast.Expr, ast.Assign)) and in_loop and isinstance(stmt.value, ast.Call):
+                    call = stmt.value
+                    if func_name(call) in SAVE_FUNCS and self.idx.mentions_best(call):
+                        self.emit("checkpoint-last-not-best", *_loc(call),
+                                  "a 'best' checkpoint is written every epoch without checking that the "
+                                  "metric improved", None)
+
+        visit(getattr(scope, "body", []), False)
+
+    # ----- to-device-after-optimizer (myth, hint) ---------------------------------------------------
+    def cast_after_optimizer(self, scope: ast.AST) -> None:
+        built: dict[str, int] = {}  # model -> line where an optimizer over its parameters was built
+        for node in sorted((n for n in own_nodes(scope) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset)):
+            full = dotted(node.func) or ""
+            if (full.startswith(("optim.", "torch.optim.")) or func_name(node) in self._optimizer_names()) and node.args:
+                src = node.args[0]
+                if isinstance(src, ast.Call) and func_name(src) == "parameters":
+                    model = dotted(receiver(src))
+                    if model:
+                        built.setdefault(model, node.lineno)
+                continue
+            model = dotted(receiver(node))
+            if model not in built or node.lineno <= built[model]:
+                continue
+            name = func_name(node)
+            casts = name in _CASTS or (name == "to" and self._to_has_dtype(node))
+            if casts:
+                self.emit("to-device-after-optimizer", *_loc(node),
+                          f"{model} is cast to another dtype after its optimizer was built: harmless by "
+                          "default (parameters convert in place, a plain .to(device) is fine too), but not "
+                          "with optimizer state loaded before the cast or with "
+                          "set_overwrite_module_params_on_conversion(True)", None)
+
+    @staticmethod
+    def _optimizer_names() -> frozenset[str]:
+        from scaffold.check.names import OPTIMIZERS
+
+        return OPTIMIZERS
+
+    @staticmethod
+    def _to_has_dtype(call: ast.Call) -> bool:
+        if any(k.arg == "dtype" for k in call.keywords):
+            return True
+        for arg in call.args:
+            if isinstance(arg, ast.Attribute) and arg.attr in _DTYPES:
+                return True
+            if isinstance(arg, ast.Name) and "dtype" in arg.id.lower():
+                return True
+        return False
+
+    # ----- accumulation-loss-not-scaled -------------------------------------------------------------
+    def accumulation_unscaled(self, scope: ast.AST) -> None:
+        for loop in own_nodes(scope):
+            if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
+                continue
+            guards = [s for s in self._flat(loop.body) if isinstance(s, ast.If) and self._is_accum_guard(s)]
+            if not guards:
+                continue
+            guarded = {id(n) for g in guards for n in ast.walk(g)}
+            for stmt in self._flat(loop.body):
+                for call in ast.walk(stmt):
+                    if isinstance(call, ast.Call) and func_name(call) == "backward" and id(call) not in guarded:
+                        loss = receiver(call)
+                        if isinstance(loss, ast.Call) and func_name(loss) == "scale" and loss.args:
+                            loss = loss.args[0]
+                        if self._unscaled_loss(loss, scope):
+                            self.emit("accumulation-loss-not-scaled", *_loc(call),
+                                      "gradients are accumulated over several backward() calls but the loss "
+                                      "is not divided by the number of accumulation steps", None)
+
+    @staticmethod
+    def _flat(stmts: list[ast.stmt]) -> Iterator[ast.stmt]:
+        """Statements of one loop body, entering with/try/if but not nested loops or functions."""
+        for stmt in stmts:
+            yield stmt
+            if isinstance(stmt, (ast.With, ast.AsyncWith, ast.Try)):
+                yield from LocalRules._flat(stmt.body)
+            elif isinstance(stmt, ast.If):
+                yield from LocalRules._flat(stmt.body)
+                yield from LocalRules._flat(stmt.orelse)
+
+    def _is_accum_guard(self, node: ast.If) -> bool:
+        test = node.test
+        accum = any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in ast.walk(test)) or "accum" in string_parts(test).lower()
+        steps = any(
+            isinstance(c, ast.Call) and func_name(c) == "step" and not self.idx.is_scheduler(dotted(receiver(c)))
+            for c in ast.walk(node)
+        )
+        return accum and steps
+
+    @staticmethod
+    def _unscaled_loss(loss: ast.expr | None, scope: ast.AST) -> bool:
+        if isinstance(loss, ast.BinOp):
+            return False
+        if not isinstance(loss, ast.Name):
+            return False
+        assigned = False
+        for node in own_nodes(scope):
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == loss.id:
+                if isinstance(node.op, (ast.Div, ast.Mult, ast.FloorDiv)):
+                    return False
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(isinstance(t, ast.Name) and t.id == loss.id for t in targets) and node.value is not None:
+                    assigned = True
+                    value = node.value
+                    if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Div, ast.Mult)):
+                        return False
+                    if isinstance(value, ast.Call) and any(k.arg == "reduction" for k in value.keywords):
+                        return False
+        return assigned
+
+    # ----- validate-on-train-split -------------------------------------------------------------------
+    def validate_on_train(self) -> None:
+        val_fns = {
+            name for name, fn in self.idx.functions.items() if is_val_name(name)
+        } | {name for (_, name) in self.idx.methods if is_val_name(name)}
+        train_calls: list[tuple[ast.Call, str]] = []
+        held_out = False
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call) and func_name(node) in val_fns:
+                names = [dotted(a) for a in [*node.args, *(k.value for k in node.keywords)]]
+                if any(is_val_name(n) for n in names):
+                    held_out = True
+                leak = next((n for n in names if is_train_name(n)), None)
+                if leak:
+                    train_calls.append((node, leak))
+            # val_loader = DataLoader(train_ds, ...)
+            if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Call, ast.Name)):
+                targets = [dotted(t) for t in node.targets]
+                if any(is_val_name(t) for t in targets):
+                    value = node.value
+                    src = value.args[0] if isinstance(value, ast.Call) and value.args else value
+                    src_name = dotted(src)
+                    if is_train_name(src_name) and (isinstance(value, ast.Name) or func_name(value) == "DataLoader"):
+                        self.emit("validate-on-train-split", *_loc(node),
+                                  f"the validation data is built from the training data `{src_name}`", None)
+        if not held_out:
+            for call, leak in train_calls:
+                self.emit("validate-on-train-split", *_loc(call),
+                          f"validation is run on the training data `{leak}`", None)
