@@ -65,6 +65,7 @@ class Flow:
         self.memo: dict[object, States] = {}
         self.effects_memo: dict[int, frozenset[str]] = {}
         self.trained = self._trained_models()
+        self.comprehension = self._comprehensions()
 
     # ----- entry point ---------------------------------------------------------------------
     def run(self) -> None:
@@ -74,7 +75,7 @@ class Flow:
             if name not in self.idx.called:
                 self.call_function(fn, None, None, st.START, Ctx(), method=False)
         for (cls, name), fn in self.idx.methods.items():
-            if name not in self.idx.called:
+            if not self.idx.method_is_called(cls, name):
                 self.call_function(fn, cls, None, st.START, Ctx(), method=True)
 
     # ----- statements ----------------------------------------------------------------------
@@ -241,6 +242,9 @@ class Flow:
             if base == "self" and cls:
                 found = self._method(cls, func.attr)
                 return (found[0], found[1], True) if found else None
+            if isinstance(func.value, ast.Call) and func_name(func.value) in self.idx.classes:
+                found = self._method(func_name(func.value), func.attr)
+                return (found[0], found[1], True) if found else None
             if base:
                 owner = self.idx.instances.get(self.canon(base, ctx) if ctx else base) or self.idx.instances.get(base)
                 if owner:
@@ -285,7 +289,10 @@ class Flow:
         params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
         if method and params:
             params = params[1:]
-        bound = {p: "?" + p for p in [*params, *(a.arg for a in fn.args.kwonlyargs)]}
+        # A root function's parameters keep their own names (the best hint we have); a called
+        # function's unbound parameters become "?name" so they match no variable of the caller.
+        unknown = "" if call is None else "?"
+        bound = {p: unknown + p for p in [*params, *(a.arg for a in fn.args.kwonlyargs)]}
         if call is not None:
             for p, arg in zip(params, call.args):
                 bound[p] = self.canon(dotted(arg), ctx) or "?" + p
@@ -327,6 +334,16 @@ class Flow:
         self.effects_memo[key] = result
         return result
 
+    def _comprehensions(self) -> dict[int, ast.expr]:
+        """Call id -> the comprehension whose loop runs it (a loop the statement walk does not see)."""
+        found: dict[int, ast.expr] = {}
+        for node in ast.walk(self.idx.tree):
+            if isinstance(node, (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.Call):
+                        found.setdefault(id(sub), node)
+        return found
+
     def _trained_models(self) -> set[str]:
         names = {m for m in self.idx.models}
         for node in ast.walk(self.idx.tree):
@@ -340,15 +357,21 @@ class Flow:
     def _check_backward(self, states: States, ctx: Ctx) -> None:
         if not (ctx.report and ctx.loops):
             return
-        for s in states:
-            for model, line, col in s.evals:
-                if model in self.trained or model.lstrip("?") in self.trained:
-                    self.emit(
-                        "missing-train-mode", line, col,
-                        f"{model}.eval() is still in effect when the next training step runs backward(); "
-                        f"call {model}.train() at the start of each epoch",
-                        None,
-                    )
+        # Must: every path reaches backward with the model in eval mode (a phase loop that picks
+        # train() or eval() by a condition is not flagged).
+        models = {e[0] for s in states for e in s.evals}
+        for model in sorted(models):
+            if not (model in self.trained or model.lstrip("?") in self.trained):
+                continue
+            locs = [min((e[1], e[2]) for e in s.evals if e[0] == model) if any(e[0] == model for e in s.evals) else None for s in states]
+            if all(locs):
+                line, col = min(loc for loc in locs if loc)
+                self.emit(
+                    "missing-train-mode", line, col,
+                    f"{model}.eval() is still in effect when the next training step runs backward(); "
+                    f"call {model}.train() at the start of each epoch",
+                    None,
+                )
 
     def _check_step(self, states: States, ctx: Ctx) -> None:
         if ctx.report and states and all(s.grad == st.WIPED for s in states):
@@ -395,11 +418,18 @@ class Flow:
         fn = ctx.frames[-1].fn
         loop = ctx.loops[-1] if ctx.loops else None
         in_val_loop = loop is not None and loop.val and "backward" not in loop.effects
+        comp = self.comprehension.get(id(call))
+        comp_loop = False
+        if comp is not None:
+            heads = [g.iter for g in comp.generators]  # type: ignore[attr-defined]
+            names = [self.canon(dotted(n), ctx) for h in heads for n in ast.walk(h) if isinstance(n, (ast.Name, ast.Attribute))]
+            comp_loop = not any(isinstance(c, ast.Call) and func_name(c) == "backward" for c in ast.walk(comp))
+            in_val_loop = in_val_loop or (comp_loop and any(is_val_name(n) for n in names))
         in_val_fn = fn is not None and is_val_name(fn.name) and "backward" not in self.effects(fn, ctx.cls)
         line, col = call.lineno, call.col_offset + 1
-        scope = id(loop.node) if in_val_loop and loop else id(fn)
+        scope = id(comp) if comp is not None else id(loop.node) if in_val_loop and loop else id(fn)
         if ctx.grad_off is True:
-            nograd_loop = (
+            nograd_loop = comp_loop or (
                 loop is not None and ctx.nograd_depth < len(ctx.loops) and not {"backward", "step"} & loop.effects
             )
             if (in_val_loop or in_val_fn or nograd_loop) and all(not s.evals for s in states):

@@ -60,7 +60,9 @@ class ModuleIndex:
         models: Variable paths that hold a model (built from nn/user modules, or optimised).
         instances: Variable path -> user class name it was built from.
         aliases: `self.attr` -> the caller's variable it was set from in `__init__`.
-        called: Every name that is called or passed around, to tell roots from helpers.
+        called: Every plain name that is called or passed around, to tell roots from helpers.
+        self_called: Method names called on `self` (or on a fresh `Cls(...)`).
+        attr_called: (receiver, method) pairs of other method calls.
     """
 
     tree: ast.Module
@@ -76,6 +78,14 @@ class ModuleIndex:
     instances: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     called: set[str] = field(default_factory=set)
+    self_called: set[str] = field(default_factory=set)
+    attr_called: set[tuple[str, str]] = field(default_factory=set)
+
+    def method_is_called(self, cls: str, name: str) -> bool:
+        """True if method `name` of `cls` is called somewhere we can follow (self.x() or obj.x())."""
+        if name in self.self_called:
+            return True
+        return any(attr == name and self.instances.get(base) for base, attr in self.attr_called)
 
     @classmethod
     def build(cls, tree: ast.Module) -> ModuleIndex:
@@ -92,12 +102,17 @@ class ModuleIndex:
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 idx.functions.setdefault(node.name, node)
             elif isinstance(node, ast.Call):
-                idx.called.add(func_name(node))
+                if isinstance(node.func, ast.Name):
+                    idx.called.add(node.func.id)
+                elif isinstance(node.func, ast.Attribute):
+                    base = node.func.value
+                    if dotted(base) == "self" or (isinstance(base, ast.Call) and func_name(base) in idx.classes):
+                        idx.self_called.add(node.func.attr)
+                    else:
+                        idx.attr_called.add((dotted(base) or "", node.func.attr))
                 for arg in [*node.args, *(k.value for k in node.keywords)]:
                     if isinstance(arg, ast.Name):
                         idx.called.add(arg.id)
-            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-                idx.called.add(node.attr)  # bound methods passed as callbacks
         # Methods are resolved through their class, not by bare name.
         for (_, name), fn in idx.methods.items():
             if idx.functions.get(name) is fn:
@@ -134,7 +149,7 @@ class ModuleIndex:
             self.instances[name] = fname
             if self.is_module_class(fname):
                 self.models.add(name)
-        elif full.startswith(("nn.", "torch.nn.", "torchvision.models.", "models.")):
+        elif full.startswith(("nn.", "torch.nn.", "torchvision.models.", "models.")) and not fname.endswith("Loss"):
             self.models.add(name)
         elif fname in ("compile", "DataParallel", "DistributedDataParallel", "to"):
             inner = call.args[0] if call.args and fname != "to" else getattr(call.func, "value", None)

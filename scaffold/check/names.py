@@ -79,14 +79,14 @@ def receiver(call: ast.Call) -> ast.expr | None:
 
 def is_val_name(name: str | None) -> bool:
     """True for names that suggest held-out data or evaluation (val_loader, test_dl, evaluate)."""
-    return bool(name) and bool(_VAL_WORDS.search(name.split(".")[-1]))
+    return bool(name) and bool(_VAL_WORDS.search(name.split(".")[-1].lstrip("?")))
 
 
 def is_train_name(name: str | None) -> bool:
     """True for names that suggest the training split (train_loader, trainloader, train_ds)."""
     if not name:
         return False
-    last = name.split(".")[-1]
+    last = name.split(".")[-1].lstrip("?")
     return "train" in last.lower() and not is_val_name(last)
 
 
