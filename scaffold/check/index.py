@@ -60,6 +60,8 @@ class ModuleIndex:
         models: Variable paths that hold a model (built from nn/user modules, or optimised).
         instances: Variable path -> user class name it was built from.
         aliases: `self.attr` -> the caller's variable it was set from in `__init__`.
+        built_by: Variable path -> names of the callables assigned to it (`x = Foo()` -> Foo).
+        ctor_calls: Variable path -> the first call assigned to it.
         called: Every plain name that is called or passed around, to tell roots from helpers.
         self_called: Method names called on `self` (or on a fresh `Cls(...)`).
         attr_called: (receiver, method) pairs of other method calls.
@@ -77,6 +79,8 @@ class ModuleIndex:
     models: set[str] = field(default_factory=set)
     instances: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    built_by: dict[str, set[str]] = field(default_factory=dict)
+    ctor_calls: dict[str, ast.Call] = field(default_factory=dict)
     called: set[str] = field(default_factory=set)
     self_called: set[str] = field(default_factory=set)
     attr_called: set[tuple[str, str]] = field(default_factory=set)
@@ -122,6 +126,8 @@ class ModuleIndex:
                 for target in node.targets:
                     name = dotted(target)
                     if name:
+                        idx.built_by.setdefault(name, set()).add(func_name(node.value))
+                        idx.ctor_calls.setdefault(name, node.value)
                         idx._origin(name, node.value)
         idx._aliases()
         return idx
@@ -172,7 +178,7 @@ class ModuleIndex:
             init = self.methods.get((cls_name, "__init__"))
             if init is None:
                 continue
-            ctor = self._ctor_call(var)
+            ctor = self.ctor_calls.get(var)
             if ctor is None:
                 continue
             params = [a.arg for a in init.args.args[1:]]
@@ -186,13 +192,6 @@ class ModuleIndex:
                         if src and name and name.startswith("self."):
                             old = self.aliases.get(name)
                             self.aliases[name] = src if old in (None, src) else ""
-
-    def _ctor_call(self, var: str) -> ast.Call | None:
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                if any(dotted(t) == var for t in node.targets):
-                    return node.value
-        return None
 
     def resolve_alias(self, name: str) -> str:
         """Follow `self.x` to the variable it was constructed from, when that is known."""

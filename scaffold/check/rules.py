@@ -108,25 +108,13 @@ class LocalRules:
                     self.emit("softmax-before-cross-entropy", *_loc(first), msg, None)
 
     def _is_ce_object(self, call: ast.Call) -> bool:
-        name = dotted(call.func)
-        if not name:
-            return False
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and func_name(node.value) == "CrossEntropyLoss":
-                if any(dotted(t) == name for t in node.targets):
-                    return True
-        return False
+        return "CrossEntropyLoss" in self.idx.built_by.get(dotted(call.func) or "", ())
 
     def _is_softmax_layer_call(self, value: ast.AST) -> bool:
         """`self.softmax(x)` where `self.softmax = nn.Softmax(...)`."""
         if not isinstance(value, ast.Call):
             return False
-        name = dotted(value.func)
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and func_name(node.value) == "Softmax":
-                if any(dotted(t) == name for t in node.targets):
-                    return True
-        return False
+        return "Softmax" in self.idx.built_by.get(dotted(value.func) or "", ())
 
     @staticmethod
     def _last_assignment(fn: FuncDef, name: str) -> ast.expr | None:
