@@ -29,7 +29,10 @@ def big_source(min_lines: int = 2000) -> str:
     while lines < min_lines:
         for path in files:
             text = path.read_text(encoding="utf-8")
-            names = set(re.findall(r"^\s*(?:def|class)\s+(\w+)", text, flags=re.M)) - {"__init__", "forward"}
+            names = set(re.findall(r"^\s*(?:def|class)\s+(\w+)", text, flags=re.M)) - {
+                "__init__",
+                "forward",
+            }
             for name in names:
                 text = re.sub(rf"\b{name}\b", f"{name}_{copy}", text)
             chunks.append(text)

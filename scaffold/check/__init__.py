@@ -20,7 +20,17 @@ from scaffold.check.suppress import suppressions
 __all__ = ["CheckError", "Finding", "Report", "check_paths", "check_source", "parse_ids"]
 
 # Directories never worth walking into.
-_SKIP_DIRS = {".git", ".hg", ".venv", "venv", "__pycache__", "node_modules", ".tox", "build", "dist"}
+_SKIP_DIRS = {
+    ".git",
+    ".hg",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "node_modules",
+    ".tox",
+    "build",
+    "dist",
+}
 
 
 class CheckError(Exception):
@@ -66,7 +76,9 @@ def check_source(
     try:
         tree = ast.parse(source, filename=path)
     except SyntaxError as exc:
-        raise CheckError(f"{path}:{exc.lineno or 0}:{exc.offset or 0}: cannot parse: {exc.msg}") from None
+        raise CheckError(
+            f"{path}:{exc.lineno or 0}:{exc.offset or 0}: cannot parse: {exc.msg}"
+        ) from None
     except ValueError as exc:  # e.g. null bytes
         raise CheckError(f"{path}: cannot parse: {exc}") from None
     selected, ignored = frozenset(select), frozenset(ignore)
@@ -75,13 +87,19 @@ def check_source(
     seen_keys: set[object] = set()
 
     def emit(bug_id: str, line: int, col: int, message: str, key: object) -> None:
-        if (selected and bug_id not in selected) or bug_id in ignored or bug_id in quiet.get(line, ()):
+        if (
+            (selected and bug_id not in selected)
+            or bug_id in ignored
+            or bug_id in quiet.get(line, ())
+        ):
             return
         if key is not None:
             if key in seen_keys:
                 return
             seen_keys.add(key)
-        found.setdefault((bug_id, line, col), Finding(path, line, col, bug_id, message, severity_of(bug_id)))
+        found.setdefault(
+            (bug_id, line, col), Finding(path, line, col, bug_id, message, severity_of(bug_id))
+        )
 
     index = ModuleIndex.build(tree)
     try:
@@ -98,7 +116,9 @@ def _expand(paths: Sequence[Path | str]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             files.extend(
-                p for p in sorted(path.rglob("*.py")) if not (_SKIP_DIRS & set(p.relative_to(path).parts[:-1]))
+                p
+                for p in sorted(path.rglob("*.py"))
+                if not (_SKIP_DIRS & set(p.relative_to(path).parts[:-1]))
             )
         elif path.is_file():
             files.append(path)

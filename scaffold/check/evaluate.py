@@ -68,7 +68,9 @@ def evaluate(corpus: Path = DEFAULT_CORPUS) -> Score:
         found = [(f.id, f.line) for f in check_source(source, str(path))]
         unmatched = list(found)
         for bug_id, line in expected:
-            hit = next((f for f in unmatched if f[0] == bug_id and (line is None or f[1] == line)), None)
+            hit = next(
+                (f for f in unmatched if f[0] == bug_id and (line is None or f[1] == line)), None
+            )
             if hit:
                 unmatched.remove(hit)
                 score.tp[bug_id] += 1
@@ -88,9 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'rule':34} {'tp':>3} {'fp':>3} {'fn':>3} {'precision':>9} {'recall':>6}")
     for bug in BUGS:
         r = bug.id
-        print(f"{r:34} {score.tp[r]:3} {score.fp[r]:3} {score.fn[r]:3} {score.precision(r):9.2f} {score.recall(r):6.2f}")
-    print(f"{'overall':34} {sum(score.tp.values()):3} {sum(score.fp.values()):3} {sum(score.fn.values()):3} "
-          f"{score.precision():9.2f} {score.recall():6.2f}")
+        print(
+            f"{r:34} {score.tp[r]:3} {score.fp[r]:3} {score.fn[r]:3} {score.precision(r):9.2f} {score.recall(r):6.2f}"
+        )
+    print(
+        f"{'overall':34} {sum(score.tp.values()):3} {sum(score.fp.values()):3} {sum(score.fn.values()):3} "
+        f"{score.precision():9.2f} {score.recall():6.2f}"
+    )
     for line in score.misses:
         print("  " + line)
     return 0

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field, replace
 
 from scaffold.check import state as st
 from scaffold.check.index import FuncDef, ModuleIndex
-from scaffold.check.names import CLIP_FUNCS, calls_in, dotted, func_name, grad_context, is_val_name, receiver
+from scaffold.check.names import (
+    CLIP_FUNCS,
+    calls_in,
+    dotted,
+    func_name,
+    grad_context,
+    is_val_name,
+    receiver,
+)
 from scaffold.check.state import States
 
 Emit = Callable[[str, int, int, str, object], None]
@@ -25,7 +33,13 @@ Emit = Callable[[str, int, int, str, object], None]
 class LoopFrame:
     """One loop being walked: what it is, plus where its `break`/`continue` states go."""
 
-    def __init__(self, node: ast.For | ast.AsyncFor | ast.While, kind: str, val: bool, effects: frozenset[str]):
+    def __init__(
+        self,
+        node: ast.For | ast.AsyncFor | ast.While,
+        kind: str,
+        val: bool,
+        effects: frozenset[str],
+    ):
         self.node = node
         self.id = id(node)
         self.kind = kind  # "epoch", "batch" or "other"
@@ -87,7 +101,9 @@ class Flow:
         return states
 
     def stmt(self, node: ast.stmt, states: States, ctx: Ctx) -> States:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+        if isinstance(
+            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+        ):
             return states
         if isinstance(node, ast.If):
             states = self.exprs(node.test, states, ctx)
@@ -117,12 +133,18 @@ class Flow:
             return frozenset()
         if isinstance(node, (ast.Break, ast.Continue)):
             if ctx.loops:
-                target = ctx.loops[-1].breaks if isinstance(node, ast.Break) else ctx.loops[-1].continues
+                target = (
+                    ctx.loops[-1].breaks if isinstance(node, ast.Break) else ctx.loops[-1].continues
+                )
                 target |= states
             return frozenset()
         if isinstance(node, ast.Raise):
             return frozenset()
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is None:
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant)
+            and node.value.value is None
+        ):
             # `p.grad = None` is a zero_grad(set_to_none=True) written by hand.
             if any(isinstance(t, ast.Attribute) and t.attr == "grad" for t in node.targets):
                 return frozenset(st.zero(s, (node.lineno, node.col_offset + 1)) for s in states)
@@ -135,16 +157,25 @@ class Flow:
         first |= frame.continues
         entry = first or states  # a body that always breaks: the second walk starts like the first
         frame.continues = set()
-        second = self.body(node.body, st.new_iteration(entry, frame.id), replace(inner, report=ctx.report))
+        second = self.body(
+            node.body, st.new_iteration(entry, frame.id), replace(inner, report=ctx.report)
+        )
         out = first | second | frame.continues | frame.breaks
         if ctx.report:
             self._check_loop(frame, ctx)
-        out = frozenset(s._replace(stepped=s.stepped - {frame.id}, backwarded=s.backwarded - {frame.id}) for s in out)
+        out = frozenset(
+            s._replace(stepped=s.stepped - {frame.id}, backwarded=s.backwarded - {frame.id})
+            for s in out
+        )
         return self.body(node.orelse, out, ctx) if node.orelse else out
 
     def _loop_frame(self, node: ast.For | ast.AsyncFor | ast.While, ctx: Ctx) -> LoopFrame:
         head = node.iter if isinstance(node, (ast.For, ast.AsyncFor)) else node.test
-        names = [self.canon(dotted(n), ctx) or "" for n in ast.walk(head) if isinstance(n, (ast.Name, ast.Attribute))]
+        names = [
+            self.canon(dotted(n), ctx) or ""
+            for n in ast.walk(head)
+            if isinstance(n, (ast.Name, ast.Attribute))
+        ]
         text = ast.unparse(head).lower() + " " + " ".join(names).lower()
         if isinstance(node, (ast.For, ast.AsyncFor)):
             text += " " + ast.unparse(node.target).lower()
@@ -191,7 +222,9 @@ class Flow:
             if self.idx.is_scaler(rname) or self.idx.is_optimizer(rname):
                 closure = call.args[0] if call.args else None
                 if isinstance(closure, ast.Name) and closure.id in self.idx.functions:
-                    states = self.call_function(self.idx.functions[closure.id], ctx.cls, None, states, ctx, False)
+                    states = self.call_function(
+                        self.idx.functions[closure.id], ctx.cls, None, states, ctx, False
+                    )
                 self._check_step(states, ctx)
                 return frozenset(st.step(s, loops) for s in states)
             return states
@@ -205,7 +238,9 @@ class Flow:
             if call.args:
                 arg = call.args[0]
                 flag = arg.value if isinstance(arg, ast.Constant) else None
-                mode = "unknown" if flag is None or name == "eval" else ("train" if flag else "eval")
+                mode = (
+                    "unknown" if flag is None or name == "eval" else ("train" if flag else "eval")
+                )
             return frozenset(st.set_mode(s, rname, mode, loc) for s in states)
         if name in ("train",) and rname:
             return frozenset(st.set_mode(s, rname, "unknown", loc) for s in states)
@@ -231,7 +266,9 @@ class Flow:
                 return value + dot + rest
         return name
 
-    def resolve(self, call: ast.Call, cls: str | None, ctx: Ctx | None) -> tuple[FuncDef, str | None, bool] | None:
+    def resolve(
+        self, call: ast.Call, cls: str | None, ctx: Ctx | None
+    ) -> tuple[FuncDef, str | None, bool] | None:
         """The function or method of this file that `call` runs, if any."""
         func = call.func
         if isinstance(func, ast.Name):
@@ -246,7 +283,9 @@ class Flow:
                 found = self._method(func_name(func.value), func.attr)
                 return (found[0], found[1], True) if found else None
             if base:
-                owner = self.idx.instances.get(self.canon(base, ctx) if ctx else base) or self.idx.instances.get(base)
+                owner = self.idx.instances.get(
+                    self.canon(base, ctx) if ctx else base
+                ) or self.idx.instances.get(base)
                 if owner:
                     found = self._method(owner, func.attr)
                     return (found[0], found[1], True) if found else None
@@ -265,7 +304,13 @@ class Flow:
         return None
 
     def call_function(
-        self, fn: FuncDef, cls: str | None, call: ast.Call | None, states: States, ctx: Ctx, method: bool
+        self,
+        fn: FuncDef,
+        cls: str | None,
+        call: ast.Call | None,
+        states: States,
+        ctx: Ctx,
+        method: bool,
     ) -> States:
         if any(f.fn is fn for f in ctx.frames):
             return states  # recursion: assume the call changes nothing
@@ -275,17 +320,35 @@ class Flow:
             mode = grad_context(dec)
             if mode != "other":
                 grad_off, depth = mode, len(ctx.loops)  # type: ignore[assignment]
-        key = (id(fn), states, env, ctx.report, grad_off, depth, tuple(f.id for f in ctx.loops), cls)
+        key = (
+            id(fn),
+            states,
+            env,
+            ctx.report,
+            grad_off,
+            depth,
+            tuple(f.id for f in ctx.loops),
+            cls,
+        )
         if key in self.memo:
             return self.memo[key]
         frame = FuncFrame(fn)
-        inner = replace(ctx, env=env, cls=cls, grad_off=grad_off, nograd_depth=depth, frames=(*ctx.frames, frame))
+        inner = replace(
+            ctx,
+            env=env,
+            cls=cls,
+            grad_off=grad_off,
+            nograd_depth=depth,
+            frames=(*ctx.frames, frame),
+        )
         out = self.body(fn.body, states, inner) | frame.returns
         out = out or states  # a function that always raises: treat as a no-op
         self.memo[key] = out
         return out
 
-    def _bind(self, fn: FuncDef, call: ast.Call | None, ctx: Ctx, method: bool) -> tuple[tuple[str, str], ...]:
+    def _bind(
+        self, fn: FuncDef, call: ast.Call | None, ctx: Ctx, method: bool
+    ) -> tuple[tuple[str, str], ...]:
         params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
         if method and params:
             params = params[1:]
@@ -314,7 +377,9 @@ class Flow:
                 inner = self.effects(sub, cls)
                 if {"step", "backward"} <= inner:
                     out.add("loopstep")
-            if isinstance(sub, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "grad" for t in sub.targets):
+            if isinstance(sub, ast.Assign) and any(
+                isinstance(t, ast.Attribute) and t.attr == "grad" for t in sub.targets
+            ):
                 out.add("zero")
             if not isinstance(sub, ast.Call):
                 continue
@@ -347,7 +412,11 @@ class Flow:
     def _trained_models(self) -> set[str]:
         names = {m for m in self.idx.models}
         for node in ast.walk(self.idx.tree):
-            if isinstance(node, ast.Call) and func_name(node) == "train" and receiver(node) is not None:
+            if (
+                isinstance(node, ast.Call)
+                and func_name(node) == "train"
+                and receiver(node) is not None
+            ):
                 name = dotted(receiver(node))
                 if name:
                     names.add(name)
@@ -363,11 +432,18 @@ class Flow:
         for model in sorted(models):
             if not (model in self.trained or model.lstrip("?") in self.trained):
                 continue
-            locs = [min((e[1], e[2]) for e in s.evals if e[0] == model) if any(e[0] == model for e in s.evals) else None for s in states]
+            locs = [
+                min((e[1], e[2]) for e in s.evals if e[0] == model)
+                if any(e[0] == model for e in s.evals)
+                else None
+                for s in states
+            ]
             if all(locs):
                 line, col = min(loc for loc in locs if loc)
                 self.emit(
-                    "missing-train-mode", line, col,
+                    "missing-train-mode",
+                    line,
+                    col,
                     f"{model}.eval() is still in effect when the next training step runs backward(); "
                     f"call {model}.train() at the start of each epoch",
                     None,
@@ -376,8 +452,13 @@ class Flow:
     def _check_step(self, states: States, ctx: Ctx) -> None:
         if ctx.report and states and all(s.grad == st.WIPED for s in states):
             line, col = next(iter(states)).wiped_at or (0, 0)
-            self.emit("zero-grad-after-backward", line, col,
-                      "zero_grad() runs after backward() and before optimizer.step()", None)
+            self.emit(
+                "zero-grad-after-backward",
+                line,
+                col,
+                "zero_grad() runs after backward() and before optimizer.step()",
+                None,
+            )
 
     def _check_clip(self, call: ast.Call, states: States, ctx: Ctx) -> None:
         if not (ctx.report and states):
@@ -385,17 +466,33 @@ class Flow:
         loop = ctx.loops[-1].id if ctx.loops else None
         line, col = call.lineno, call.col_offset + 1
         if all(s.grad == st.USED and (loop is None or loop in s.stepped) for s in states):
-            self.emit("clip-after-step", line, col, "gradients are clipped after optimizer.step() used them", None)
+            self.emit(
+                "clip-after-step",
+                line,
+                col,
+                "gradients are clipped after optimizer.step() used them",
+                None,
+            )
         elif all(
-            s.grad in (st.EMPTY, st.WIPED) or (s.grad == st.USED and loop is not None and loop not in s.stepped)
+            s.grad in (st.EMPTY, st.WIPED)
+            or (s.grad == st.USED and loop is not None and loop not in s.stepped)
             for s in states
         ):
-            self.emit("clip-before-backward", line, col,
-                      "gradients are clipped before this step's backward() computes them", None)
+            self.emit(
+                "clip-before-backward",
+                line,
+                col,
+                "gradients are clipped before this step's backward() computes them",
+                None,
+            )
         elif all(s.grad == st.FRESH and s.scaled and not s.unscaled for s in states):
-            self.emit("clip-without-unscale", line, col,
-                      "gradients scaled by GradScaler are clipped without scaler.unscale_(optimizer) first",
-                      None)
+            self.emit(
+                "clip-without-unscale",
+                line,
+                col,
+                "gradients scaled by GradScaler are clipped without scaler.unscale_(optimizer) first",
+                None,
+            )
 
     def _check_scheduler(self, call: ast.Call, rname: str, states: States, ctx: Ctx) -> None:
         if not (ctx.report and ctx.loops and states):
@@ -406,11 +503,21 @@ class Flow:
         if "step" not in loop.effects:
             return
         if kind in ("epoch", "plateau") and loop.kind == "batch":
-            self.emit("scheduler-in-batch-loop", line, col,
-                      f"{rname} is an epoch-based scheduler but is stepped once per batch", None)
+            self.emit(
+                "scheduler-in-batch-loop",
+                line,
+                col,
+                f"{rname} is an epoch-based scheduler but is stepped once per batch",
+                None,
+            )
         elif kind in ("epoch", "step", "either") and all(loop.id not in s.stepped for s in states):
-            self.emit("scheduler-before-optimizer-step", line, col,
-                      f"{rname}.step() runs before optimizer.step() in the same iteration", None)
+            self.emit(
+                "scheduler-before-optimizer-step",
+                line,
+                col,
+                f"{rname}.step() runs before optimizer.step() in the same iteration",
+                None,
+            )
 
     def _check_forward(self, call: ast.Call, model: str, states: States, ctx: Ctx) -> None:
         if not (ctx.report and states):
@@ -422,27 +529,52 @@ class Flow:
         comp_loop = False
         if comp is not None:
             heads = [g.iter for g in comp.generators]  # type: ignore[attr-defined]
-            names = [self.canon(dotted(n), ctx) for h in heads for n in ast.walk(h) if isinstance(n, (ast.Name, ast.Attribute))]
-            comp_loop = not any(isinstance(c, ast.Call) and func_name(c) == "backward" for c in ast.walk(comp))
+            names = [
+                self.canon(dotted(n), ctx)
+                for h in heads
+                for n in ast.walk(h)
+                if isinstance(n, (ast.Name, ast.Attribute))
+            ]
+            comp_loop = not any(
+                isinstance(c, ast.Call) and func_name(c) == "backward" for c in ast.walk(comp)
+            )
             in_val_loop = in_val_loop or (comp_loop and any(is_val_name(n) for n in names))
-        in_val_fn = fn is not None and is_val_name(fn.name) and "backward" not in self.effects(fn, ctx.cls)
+        in_val_fn = (
+            fn is not None and is_val_name(fn.name) and "backward" not in self.effects(fn, ctx.cls)
+        )
         line, col = call.lineno, call.col_offset + 1
         scope = id(comp) if comp is not None else id(loop.node) if in_val_loop and loop else id(fn)
         if ctx.grad_off is True:
             nograd_loop = comp_loop or (
-                loop is not None and ctx.nograd_depth < len(ctx.loops) and not {"backward", "step"} & loop.effects
+                loop is not None
+                and ctx.nograd_depth < len(ctx.loops)
+                and not {"backward", "step"} & loop.effects
             )
             if (in_val_loop or in_val_fn or nograd_loop) and all(not s.evals for s in states):
-                self.emit("validation-in-train-mode", line, col,
-                          f"{model} runs a no-grad evaluation without {model}.eval()", ("vtm", scope))
+                self.emit(
+                    "validation-in-train-mode",
+                    line,
+                    col,
+                    f"{model} runs a no-grad evaluation without {model}.eval()",
+                    ("vtm", scope),
+                )
         elif ctx.grad_off is False and (in_val_loop or in_val_fn):
-            self.emit("validation-without-no-grad", line, col,
-                      f"{model} is evaluated with autograd recording (no torch.no_grad()/inference_mode())",
-                      ("vng", scope))
+            self.emit(
+                "validation-without-no-grad",
+                line,
+                col,
+                f"{model} is evaluated with autograd recording (no torch.no_grad()/inference_mode())",
+                ("vng", scope),
+            )
 
     def _check_loop(self, frame: LoopFrame, ctx: Ctx) -> None:
         eff = frame.effects
         if {"step", "backward"} <= eff and "zero" not in eff and "loopstep" not in eff:
             node = frame.node
-            self.emit("zero-grad-missing", node.lineno, node.col_offset + 1,
-                      "this training loop calls backward() and step() but never zero_grad()", None)
+            self.emit(
+                "zero-grad-missing",
+                node.lineno,
+                node.col_offset + 1,
+                "this training loop calls backward() and step() but never zero_grad()",
+                None,
+            )

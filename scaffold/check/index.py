@@ -110,7 +110,9 @@ class ModuleIndex:
                     idx.called.add(node.func.id)
                 elif isinstance(node.func, ast.Attribute):
                     base = node.func.value
-                    if dotted(base) == "self" or (isinstance(base, ast.Call) and func_name(base) in idx.classes):
+                    if dotted(base) == "self" or (
+                        isinstance(base, ast.Call) and func_name(base) in idx.classes
+                    ):
                         idx.self_called.add(node.func.attr)
                     else:
                         idx.attr_called.add((dotted(base) or "", node.func.attr))
@@ -155,10 +157,14 @@ class ModuleIndex:
             self.instances[name] = fname
             if self.is_module_class(fname):
                 self.models.add(name)
-        elif full.startswith(("nn.", "torch.nn.", "torchvision.models.", "models.")) and not fname.endswith("Loss"):
+        elif full.startswith(
+            ("nn.", "torch.nn.", "torchvision.models.", "models.")
+        ) and not fname.endswith("Loss"):
             self.models.add(name)
         elif fname in ("compile", "DataParallel", "DistributedDataParallel", "to"):
-            inner = call.args[0] if call.args and fname != "to" else getattr(call.func, "value", None)
+            inner = (
+                call.args[0] if call.args and fname != "to" else getattr(call.func, "value", None)
+            )
             if dotted(inner) in self.models:
                 self.models.add(name)
 
@@ -167,7 +173,9 @@ class ModuleIndex:
         for base in self.bases.get(name, []):
             last = base.split(".")[-1]
             if last in ("Module", "LightningModule") or (
-                last in self.classes and last not in seen and self.is_module_class(last, seen | {name})
+                last in self.classes
+                and last not in seen
+                and self.is_module_class(last, seen | {name})
             ):
                 return True
         return False
@@ -213,8 +221,10 @@ class ModuleIndex:
 
     def is_optimizer(self, name: str | None) -> bool:
         last = (name or "").split(".")[-1].lower()
-        return name in self.optimizers or self.resolve_alias(name or "") in self.optimizers or (
-            "opt" in last and "sched" not in last
+        return (
+            name in self.optimizers
+            or self.resolve_alias(name or "") in self.optimizers
+            or ("opt" in last and "sched" not in last)
         )
 
     def is_model(self, name: str | None) -> bool:

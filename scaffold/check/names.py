@@ -37,8 +37,23 @@ EITHER_SCHEDULERS = frozenset(
 PLATEAU_SCHEDULERS = frozenset({"ReduceLROnPlateau"})
 
 OPTIMIZERS = frozenset(
-    {"SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "LBFGS",
-     "SparseAdam", "ASGD", "Rprop", "Adafactor", "Lion"}
+    {
+        "SGD",
+        "Adam",
+        "AdamW",
+        "RMSprop",
+        "Adagrad",
+        "Adadelta",
+        "Adamax",
+        "NAdam",
+        "RAdam",
+        "LBFGS",
+        "SparseAdam",
+        "ASGD",
+        "Rprop",
+        "Adafactor",
+        "Lion",
+    }
 )
 CLIP_FUNCS = frozenset({"clip_grad_norm_", "clip_grad_value_", "clip_grad_norm"})
 SAVE_FUNCS = frozenset({"save", "save_checkpoint", "save_model", "save_state_dict"})

@@ -115,7 +115,7 @@ RULE_DOCS: dict[str, RuleDoc] = {
     ),
     "checkpoint-last-not-best": RuleDoc(
         "A hint: `torch.save(...)` (or a call to `save_checkpoint`/`save_model`) whose path mentions "
-        "\"best\" and that runs in a loop under no `if`, so it writes every epoch whether or not "
+        '"best" and that runs in a loop under no `if`, so it writes every epoch whether or not '
         "the metric improved.",
         "A 'best' file written after training without ever comparing metrics; guards that do not "
         "test a metric (any `if` silences the rule).",
@@ -170,7 +170,7 @@ def render() -> str:
         "the classic training-loop mistakes of the teaching catalogue, one ID per mistake.",
         "",
         "- Text output: `path:line:col: ID message (why)`; hints carry `(hint)` after the ID.",
-        "- JSON output (`--format json`): `{\"files_checked\": N, \"findings\": [{path, line, col, id,",
+        '- JSON output (`--format json`): `{"files_checked": N, "findings": [{path, line, col, id,',
         "  message, severity, title, why}]}`; `severity` is `error` or `hint`.",
         "- Exit status: 0 when there are no errors, 1 with errors, 2 for usage errors, missing or",
         "  unparsable files (one line on stderr). Hints alone exit 0; `--strict` makes them exit 1.",

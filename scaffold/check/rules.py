@@ -74,7 +74,8 @@ class LocalRules:
     # ----- softmax-before-cross-entropy ------------------------------------------------------
     def softmax_before_ce(self) -> None:
         uses_ce = any(
-            isinstance(n, (ast.Call, ast.Attribute, ast.Name)) and (
+            isinstance(n, (ast.Call, ast.Attribute, ast.Name))
+            and (
                 (isinstance(n, ast.Call) and func_name(n) in _CE)
                 or (isinstance(n, ast.Attribute) and n.attr in _CE)
                 or (isinstance(n, ast.Name) and n.id in _CE)
@@ -100,8 +101,10 @@ class LocalRules:
                 if isinstance(last_arg, ast.Call) and func_name(last_arg) == "Softmax":
                     self.emit("softmax-before-cross-entropy", *_loc(last_arg), msg, None)
             # cross_entropy(softmax(logits), y) written in one call.
-            elif isinstance(node, ast.Call) and node.args and (
-                func_name(node) == "cross_entropy" or self._is_ce_object(node)
+            elif (
+                isinstance(node, ast.Call)
+                and node.args
+                and (func_name(node) == "cross_entropy" or self._is_ce_object(node))
             ):
                 first = node.args[0]
                 if _is_softmax(first):
@@ -120,7 +123,9 @@ class LocalRules:
     def _last_assignment(fn: FuncDef, name: str) -> ast.expr | None:
         found = None
         for node in own_nodes(fn):
-            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in node.targets
+            ):
                 if found is None or node.lineno > found.lineno:
                     found = node
         return found.value if found else None
@@ -135,18 +140,32 @@ class LocalRules:
             expr = None
             if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)):
                 expr = node.value
-            elif isinstance(node, ast.Call) and func_name(node) in ("append", "extend") and node.args:
+            elif (
+                isinstance(node, ast.Call) and func_name(node) in ("append", "extend") and node.args
+            ):
                 expr = node.args[0]
-            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.BinOp) and len(node.targets) == 1:
+            elif (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.BinOp)
+                and len(node.targets) == 1
+            ):
                 target = dotted(node.targets[0])
-                if target and target in {dotted(n) for n in ast.walk(node.value.left)} and isinstance(node.value.op, ast.Add):
+                if (
+                    target
+                    and target in {dotted(n) for n in ast.walk(node.value.left)}
+                    and isinstance(node.value.op, ast.Add)
+                ):
                     expr = node.value.right
             if expr is None or node.lineno in nograd:
                 continue
             leaked = self._bare_graph_name(expr, graph)
             if leaked:
-                self.emit("log-loss-tensor", *_loc(node),
-                          f"the loss tensor `{leaked}` is accumulated with its graph; use {leaked}.item()", None)
+                self.emit(
+                    "log-loss-tensor",
+                    *_loc(node),
+                    f"the loss tensor `{leaked}` is accumulated with its graph; use {leaked}.item()",
+                    None,
+                )
 
     def _graph_names(self, scope: ast.AST) -> set[str]:
         """Names in `scope` that hold a loss tensor that backward() is called on."""
@@ -164,7 +183,11 @@ class LocalRules:
                     names.add(recv.id)
         # A name reassigned to a plain number (loss = loss.item()) is excluded conservatively.
         for node in own_nodes(scope):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and func_name(node.value) in ("item", "float"):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and func_name(node.value) in ("item", "float")
+            ):
                 for t in node.targets:
                     if isinstance(t, ast.Name):
                         names.discard(t.id)
@@ -176,7 +199,8 @@ class LocalRules:
         safe: set[int] = set()
         for node in ast.walk(expr):
             if isinstance(node, ast.Call) and (
-                func_name(node) in _DETACHERS or (isinstance(node.func, ast.Name) and node.func.id in ("float", "int", "str"))
+                func_name(node) in _DETACHERS
+                or (isinstance(node.func, ast.Name) and node.func.id in ("float", "int", "str"))
             ):
                 for sub in ast.walk(node):
                     safe.add(id(sub))
@@ -192,7 +216,9 @@ class LocalRules:
     def _nograd_lines(scope: ast.AST) -> set[int]:
         lines: set[int] = set()
         for node in own_nodes(scope):
-            if isinstance(node, (ast.With, ast.AsyncWith)) and any(grad_context(i) is True for i in node.items):
+            if isinstance(node, (ast.With, ast.AsyncWith)) and any(
+                grad_context(i) is True for i in node.items
+            ):
                 for sub in ast.walk(node):
                     if hasattr(sub, "lineno"):
                         lines.add(sub.lineno)
@@ -210,21 +236,35 @@ class LocalRules:
                     visit(stmt.body, in_loop)
                 elif isinstance(stmt, ast.Try):
                     visit(stmt.body, in_loop)
-                elif isinstance(stmt, (ast.Expr, ast.Assign)) and in_loop and isinstance(stmt.value, ast.Call):
+                elif (
+                    isinstance(stmt, (ast.Expr, ast.Assign))
+                    and in_loop
+                    and isinstance(stmt.value, ast.Call)
+                ):
                     call = stmt.value
                     if func_name(call) in SAVE_FUNCS and self.idx.mentions_best(call):
-                        self.emit("checkpoint-last-not-best", *_loc(call),
-                                  "a 'best' checkpoint is written every epoch without checking that the "
-                                  "metric improved", None)
+                        self.emit(
+                            "checkpoint-last-not-best",
+                            *_loc(call),
+                            "a 'best' checkpoint is written every epoch without checking that the "
+                            "metric improved",
+                            None,
+                        )
 
         visit(getattr(scope, "body", []), False)
 
     # ----- to-device-after-optimizer (myth, hint) ---------------------------------------------------
     def cast_after_optimizer(self, scope: ast.AST) -> None:
         built: dict[str, int] = {}  # model -> line where an optimizer over its parameters was built
-        for node in sorted((n for n in own_nodes(scope) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset)):
+        for node in sorted(
+            (n for n in own_nodes(scope) if isinstance(n, ast.Call)),
+            key=lambda n: (n.lineno, n.col_offset),
+        ):
             full = dotted(node.func) or ""
-            if (full.startswith(("optim.", "torch.optim.")) or func_name(node) in self._optimizer_names()) and node.args:
+            if (
+                full.startswith(("optim.", "torch.optim."))
+                or func_name(node) in self._optimizer_names()
+            ) and node.args:
                 src = node.args[0]
                 if isinstance(src, ast.Call) and func_name(src) == "parameters":
                     model = dotted(receiver(src))
@@ -237,11 +277,15 @@ class LocalRules:
             name = func_name(node)
             casts = name in _CASTS or (name == "to" and self._to_has_dtype(node))
             if casts:
-                self.emit("to-device-after-optimizer", *_loc(node),
-                          f"{model} is cast to another dtype after its optimizer was built: harmless by "
-                          "default (parameters convert in place, a plain .to(device) is fine too), but not "
-                          "with optimizer state loaded before the cast or with "
-                          "set_overwrite_module_params_on_conversion(True)", None)
+                self.emit(
+                    "to-device-after-optimizer",
+                    *_loc(node),
+                    f"{model} is cast to another dtype after its optimizer was built: harmless by "
+                    "default (parameters convert in place, a plain .to(device) is fine too), but not "
+                    "with optimizer state loaded before the cast or with "
+                    "set_overwrite_module_params_on_conversion(True)",
+                    None,
+                )
 
     @staticmethod
     def _optimizer_names() -> frozenset[str]:
@@ -265,20 +309,32 @@ class LocalRules:
         for loop in own_nodes(scope):
             if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
                 continue
-            guards = [s for s in self._flat(loop.body) if isinstance(s, ast.If) and self._is_accum_guard(s)]
+            guards = [
+                s
+                for s in self._flat(loop.body)
+                if isinstance(s, ast.If) and self._is_accum_guard(s)
+            ]
             if not guards:
                 continue
             guarded = {id(n) for g in guards for n in ast.walk(g)}
             for stmt in self._flat(loop.body):
                 for call in ast.walk(stmt):
-                    if isinstance(call, ast.Call) and func_name(call) == "backward" and id(call) not in guarded:
+                    if (
+                        isinstance(call, ast.Call)
+                        and func_name(call) == "backward"
+                        and id(call) not in guarded
+                    ):
                         loss = receiver(call)
                         if isinstance(loss, ast.Call) and func_name(loss) == "scale" and loss.args:
                             loss = loss.args[0]
                         if self._unscaled_loss(loss, scope):
-                            self.emit("accumulation-loss-not-scaled", *_loc(call),
-                                      "gradients are accumulated over several backward() calls but the loss "
-                                      "is not divided by the number of accumulation steps", None)
+                            self.emit(
+                                "accumulation-loss-not-scaled",
+                                *_loc(call),
+                                "gradients are accumulated over several backward() calls but the loss "
+                                "is not divided by the number of accumulation steps",
+                                None,
+                            )
 
     @staticmethod
     def _flat(stmts: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -293,9 +349,14 @@ class LocalRules:
 
     def _is_accum_guard(self, node: ast.If) -> bool:
         test = node.test
-        accum = any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in ast.walk(test)) or "accum" in string_parts(test).lower()
+        accum = (
+            any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in ast.walk(test))
+            or "accum" in string_parts(test).lower()
+        )
         steps = any(
-            isinstance(c, ast.Call) and func_name(c) == "step" and not self.idx.is_scheduler(dotted(receiver(c)))
+            isinstance(c, ast.Call)
+            and func_name(c) == "step"
+            and not self.idx.is_scheduler(dotted(receiver(c)))
             for c in ast.walk(node)
         )
         return accum and steps
@@ -308,25 +369,34 @@ class LocalRules:
             return False
         assigned = False
         for node in own_nodes(scope):
-            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == loss.id:
+            if (
+                isinstance(node, ast.AugAssign)
+                and isinstance(node.target, ast.Name)
+                and node.target.id == loss.id
+            ):
                 if isinstance(node.op, (ast.Div, ast.Mult, ast.FloorDiv)):
                     return False
             if isinstance(node, (ast.Assign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                if any(isinstance(t, ast.Name) and t.id == loss.id for t in targets) and node.value is not None:
+                if (
+                    any(isinstance(t, ast.Name) and t.id == loss.id for t in targets)
+                    and node.value is not None
+                ):
                     assigned = True
                     value = node.value
                     if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Div, ast.Mult)):
                         return False
-                    if isinstance(value, ast.Call) and any(k.arg == "reduction" for k in value.keywords):
+                    if isinstance(value, ast.Call) and any(
+                        k.arg == "reduction" for k in value.keywords
+                    ):
                         return False
         return assigned
 
     # ----- validate-on-train-split -------------------------------------------------------------------
     def validate_on_train(self) -> None:
-        val_fns = {
-            name for name, fn in self.idx.functions.items() if is_val_name(name)
-        } | {name for (_, name) in self.idx.methods if is_val_name(name)}
+        val_fns = {name for name, fn in self.idx.functions.items() if is_val_name(name)} | {
+            name for (_, name) in self.idx.methods if is_val_name(name)
+        }
         train_calls: list[tuple[ast.Call, str]] = []
         held_out = False
         for node in ast.walk(self.tree):
@@ -344,10 +414,20 @@ class LocalRules:
                     value = node.value
                     src = value.args[0] if isinstance(value, ast.Call) and value.args else value
                     src_name = dotted(src)
-                    if is_train_name(src_name) and (isinstance(value, ast.Name) or func_name(value) == "DataLoader"):
-                        self.emit("validate-on-train-split", *_loc(node),
-                                  f"the validation data is built from the training data `{src_name}`", None)
+                    if is_train_name(src_name) and (
+                        isinstance(value, ast.Name) or func_name(value) == "DataLoader"
+                    ):
+                        self.emit(
+                            "validate-on-train-split",
+                            *_loc(node),
+                            f"the validation data is built from the training data `{src_name}`",
+                            None,
+                        )
         if not held_out:
             for call, leak in train_calls:
-                self.emit("validate-on-train-split", *_loc(call),
-                          f"validation is run on the training data `{leak}`", None)
+                self.emit(
+                    "validate-on-train-split",
+                    *_loc(call),
+                    f"validation is run on the training data `{leak}`",
+                    None,
+                )

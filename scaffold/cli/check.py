@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -13,11 +14,15 @@ _FORMATS = ("text", "json")
 
 
 def check(
-    paths: list[Path] = typer.Argument(..., help="Python files or directories to check."),
-    format: str = typer.Option("text", "--format", help="Output format: text or json."),
-    select: str = typer.Option("", "--select", help="Comma-separated rule IDs to report (default: all)."),
-    ignore: str = typer.Option("", "--ignore", help="Comma-separated rule IDs never to report."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 1 on hints too, not only on errors."),
+    paths: Annotated[list[Path], typer.Argument(help="Python files or directories to check.")],
+    format: Annotated[str, typer.Option("--format", help="Output format: text or json.")] = "text",
+    select: Annotated[
+        str, typer.Option("--select", help="Comma-separated rule IDs to report (default: all).")
+    ] = "",
+    ignore: Annotated[str, typer.Option("--ignore", help="Comma-separated rule IDs to skip.")] = "",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 on hints too, not only on errors.")
+    ] = False,
 ) -> None:
     """Check training scripts for the classic training-loop mistakes.
 
@@ -42,8 +47,6 @@ def check(
             typer.echo(finding.to_text())
         if report.findings:
             hints = len(report.findings) - len(report.errors)
-            typer.echo(
-                f"{len(report.findings)} finding(s) ({hints} hint(s)) in {report.files_checked} file(s)",
-                err=True,
-            )
+            summary = f"{len(report.findings)} finding(s), {hints} of them hint(s)"
+            typer.echo(f"{summary}, in {report.files_checked} file(s)", err=True)
     raise typer.Exit(report.exit_code(strict))

@@ -100,7 +100,9 @@ def test_unknown_id_is_a_usage_error(app, tmp_path: Path) -> None:
     (tmp_path / "bad.py").write_text(BUGGY)
     result = run(app, str(tmp_path), "--select", "no-such-rule")
     assert result.exit_code == 2
-    assert result.stderr.strip() == "error: unknown rule ID no-such-rule (see `scaffold teach --list`)"
+    assert (
+        result.stderr.strip() == "error: unknown rule ID no-such-rule (see `scaffold teach --list`)"
+    )
     assert "Traceback" not in result.output
 
 
@@ -120,13 +122,20 @@ def test_parse_error_exits_2(app, tmp_path: Path) -> None:
 
 
 def test_inline_suppression(app, tmp_path: Path) -> None:
-    src = BUGGY.replace("for x, y in loader:", "for x, y in loader:  # scaffold: ignore[zero-grad-missing]")
+    src = BUGGY.replace(
+        "for x, y in loader:", "for x, y in loader:  # scaffold: ignore[zero-grad-missing]"
+    )
     (tmp_path / "s.py").write_text(src)
     assert run(app, str(tmp_path)).exit_code == 0
-    other = BUGGY.replace("for x, y in loader:", "for x, y in loader:  # scaffold: ignore[clip-after-step, zero-grad-missing]")
+    other = BUGGY.replace(
+        "for x, y in loader:",
+        "for x, y in loader:  # scaffold: ignore[clip-after-step, zero-grad-missing]",
+    )
     (tmp_path / "s.py").write_text(other)
     assert run(app, str(tmp_path)).exit_code == 0
-    wrong = BUGGY.replace("for x, y in loader:", "for x, y in loader:  # scaffold: ignore[clip-after-step]")
+    wrong = BUGGY.replace(
+        "for x, y in loader:", "for x, y in loader:  # scaffold: ignore[clip-after-step]"
+    )
     (tmp_path / "s.py").write_text(wrong)
     assert run(app, str(tmp_path)).exit_code == 1
 
@@ -145,7 +154,12 @@ def test_directory_walk_skips_venvs(app, tmp_path: Path) -> None:
 
 def test_python_dash_m_and_no_torch_import(tmp_path: Path) -> None:
     (tmp_path / "bad.py").write_text(BUGGY)
-    proc = subprocess.run([sys.executable, "-m", "scaffold.check", str(tmp_path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scaffold.check", str(tmp_path)], capture_output=True, text=True
+    )
     assert proc.returncode == 1 and "zero-grad-missing" in proc.stdout
     code = "import sys, scaffold.cli.check, scaffold.check; print('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip()
+        == "False"
+    )

@@ -28,7 +28,12 @@ def loop(*lines: str) -> str:
     return LOOP.format(body="\n".join("            " + line for line in lines))
 
 
-CANON = ["optimizer.zero_grad()", "loss = criterion(model(x), y)", "loss.backward()", "optimizer.step()"]
+CANON = [
+    "optimizer.zero_grad()",
+    "loss = criterion(model(x), y)",
+    "loss.backward()",
+    "optimizer.step()",
+]
 
 
 @pytest.mark.parametrize(
@@ -36,12 +41,21 @@ CANON = ["optimizer.zero_grad()", "loss = criterion(model(x), y)", "loss.backwar
     [
         CANON,
         CANON[1:] + CANON[:1],  # zero_grad last
-        ["loss = criterion(model(x), y)", "loss.backward()", "optimizer.step()",
-         "optimizer.zero_grad(set_to_none=True)"],
+        [
+            "loss = criterion(model(x), y)",
+            "loss.backward()",
+            "optimizer.step()",
+            "optimizer.zero_grad(set_to_none=True)",
+        ],
         ["model.zero_grad()", *CANON[1:]],
         ["for p in model.parameters():", "    p.grad = None", *CANON[1:]],
-        ["optimizer.zero_grad()", "loss = criterion(model(x), y)", "loss.backward()",
-         "torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)", "optimizer.step()"],
+        [
+            "optimizer.zero_grad()",
+            "loss = criterion(model(x), y)",
+            "loss.backward()",
+            "torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)",
+            "optimizer.step()",
+        ],
     ],
 )
 def test_correct_orders_are_clean(body: list[str]) -> None:
@@ -60,7 +74,12 @@ def test_zero_grad_only_before_loop_is_missing() -> None:
 
 
 def test_zero_grad_after_backward() -> None:
-    body = ["loss = criterion(model(x), y)", "loss.backward()", "optimizer.zero_grad()", "optimizer.step()"]
+    body = [
+        "loss = criterion(model(x), y)",
+        "loss.backward()",
+        "optimizer.zero_grad()",
+        "optimizer.step()",
+    ]
     assert ids(loop(*body)) == ["zero-grad-after-backward"]
 
 
@@ -88,19 +107,32 @@ def test_clip_in_helper_after_step() -> None:
 
 
 def test_clip_without_unscale() -> None:
-    body = ["optimizer.zero_grad()", "loss = criterion(model(x), y)", "scaler.scale(loss).backward()",
-            "torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)", "scaler.step(optimizer)",
-            "scaler.update()"]
+    body = [
+        "optimizer.zero_grad()",
+        "loss = criterion(model(x), y)",
+        "scaler.scale(loss).backward()",
+        "torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)",
+        "scaler.step(optimizer)",
+        "scaler.update()",
+    ]
     assert ids(loop(*body)) == ["clip-without-unscale"]
     fixed = [*body[:3], "scaler.unscale_(optimizer)", *body[3:]]
     assert ids(loop(*fixed)) == []
 
 
 def test_clip_without_unscale_not_flagged_on_correlated_branches() -> None:
-    body = ["optimizer.zero_grad()", "loss = criterion(model(x), y)",
-            "if use_amp:", "    scaler.scale(loss).backward()", "else:", "    loss.backward()",
-            "if use_amp:", "    scaler.unscale_(optimizer)",
-            "torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)", "optimizer.step()"]
+    body = [
+        "optimizer.zero_grad()",
+        "loss = criterion(model(x), y)",
+        "if use_amp:",
+        "    scaler.scale(loss).backward()",
+        "else:",
+        "    loss.backward()",
+        "if use_amp:",
+        "    scaler.unscale_(optimizer)",
+        "torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)",
+        "optimizer.step()",
+    ]
     assert ids(loop(*body)) == []
 
 
@@ -147,18 +179,24 @@ def test_epoch_scheduler_counted_in_steps_is_not_flagged() -> None:
 
 def test_onecycle_per_batch_is_clean_and_before_step_is_flagged() -> None:
     assert ids(sched(ONECYCLE, ["opt.step()", "sched.step()"])) == []
-    assert ids(sched(ONECYCLE, ["sched.step()", "opt.step()"])) == ["scheduler-before-optimizer-step"]
+    assert ids(sched(ONECYCLE, ["sched.step()", "opt.step()"])) == [
+        "scheduler-before-optimizer-step"
+    ]
 
 
 def test_epoch_scheduler_before_batch_loop() -> None:
-    src = sched(STEPLR, ["opt.step()"]).replace("        model.train()", "        sched.step()\n        model.train()")
+    src = sched(STEPLR, ["opt.step()"]).replace(
+        "        model.train()", "        sched.step()\n        model.train()"
+    )
     assert ids(src) == ["scheduler-before-optimizer-step"]
 
 
 def test_plateau_with_metric_per_epoch_is_clean_and_per_batch_is_flagged() -> None:
     ctor = "lr_scheduler.ReduceLROnPlateau(opt)"
     assert ids(sched(ctor, ["opt.step()"], ["sched.step(val_loss)"])) == []
-    assert ids(sched(ctor, ["opt.step()", "sched.step(loss.item())"])) == ["scheduler-in-batch-loop"]
+    assert ids(sched(ctor, ["opt.step()", "sched.step(loss.item())"])) == [
+        "scheduler-in-batch-loop"
+    ]
 
 
 def test_unknown_scheduler_is_not_flagged() -> None:
@@ -202,7 +240,9 @@ def test_validation_in_train_mode_and_without_no_grad() -> None:
             return [model(x) for x, _ in val_loader]
     """
     assert ids(base.format(mode="model.eval()", ctx="with torch.no_grad():")) == []
-    assert ids(base.format(mode="pass", ctx="with torch.no_grad():")) == ["validation-in-train-mode"]
+    assert ids(base.format(mode="pass", ctx="with torch.no_grad():")) == [
+        "validation-in-train-mode"
+    ]
     assert ids(base.format(mode="model.eval()", ctx="if True:")) == ["validation-without-no-grad"]
 
 
@@ -237,7 +277,9 @@ def test_softmax_before_cross_entropy() -> None:
             return F.{fn}(self.fc(x), dim=1)
     loss_fn = nn.{loss}()
     """
-    assert ids(src.format(fn="softmax", loss="CrossEntropyLoss")) == ["softmax-before-cross-entropy"]
+    assert ids(src.format(fn="softmax", loss="CrossEntropyLoss")) == [
+        "softmax-before-cross-entropy"
+    ]
     assert ids(src.format(fn="log_softmax", loss="NLLLoss")) == []
     assert ids(src.format(fn="softmax", loss="MSELoss")) == []
     direct = "import torch.nn.functional as F\nloss = F.cross_entropy(F.softmax(logits, 1), y)\n"
@@ -260,8 +302,13 @@ def test_checkpoint_best_is_a_hint_only_when_unguarded() -> None:
 
 
 def test_accumulation_loss_not_scaled() -> None:
-    body = ["loss = criterion(model(x), y)", "loss.backward()", "if (i + 1) % accum == 0:",
-            "    optimizer.step()", "    optimizer.zero_grad()"]
+    body = [
+        "loss = criterion(model(x), y)",
+        "loss.backward()",
+        "if (i + 1) % accum == 0:",
+        "    optimizer.step()",
+        "    optimizer.zero_grad()",
+    ]
     assert ids(loop(*body)) == ["accumulation-loss-not-scaled"]
     scaled = ["loss = criterion(model(x), y) / accum", *body[1:]]
     assert ids(loop(*scaled)) == []
