@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scaffold.check import check_source  # noqa: E402
+from scaffold.check import check_source
 
 CORPUS = ROOT / "tests" / "check_corpus"
 
@@ -29,7 +29,9 @@ def big_source(min_lines: int = 2000) -> str:
     while lines < min_lines:
         for path in files:
             text = path.read_text(encoding="utf-8")
-            names = set(re.findall(r"^\s*(?:def|class)\s+(\w+)", text, flags=re.M)) - {
+            names = set(
+                re.findall(r"^\s*(?:def|class)\s+(\w+)", text, flags=re.MULTILINE)
+            ) - {
                 "__init__",
                 "forward",
             }
@@ -53,7 +55,9 @@ def main() -> None:
         start = time.perf_counter()
         findings = check_source(source, "big.py")
         best = min(best, time.perf_counter() - start)
-    print(f"{n_lines} lines, {len(findings)} findings: best of 5 = {best * 1000:.1f} ms")
+    print(
+        f"{n_lines} lines, {len(findings)} findings: best of 5 = {best * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

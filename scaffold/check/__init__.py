@@ -17,7 +17,14 @@ from scaffold.check.model import Finding, Report, severity_of
 from scaffold.check.rules import LocalRules
 from scaffold.check.suppress import suppressions
 
-__all__ = ["CheckError", "Finding", "Report", "check_paths", "check_source", "parse_ids"]
+__all__ = [
+    "CheckError",
+    "Finding",
+    "Report",
+    "check_paths",
+    "check_source",
+    "parse_ids",
+]
 
 # Directories never worth walking into.
 _SKIP_DIRS = {
@@ -49,7 +56,9 @@ def parse_ids(text: str | Iterable[str] | None) -> frozenset[str]:
     ids = frozenset(p.strip() for p in parts if p.strip())
     unknown = sorted(ids - BUGS_BY_ID.keys())
     if unknown:
-        raise CheckError(f"unknown rule ID {', '.join(unknown)} (see `scaffold teach --list`)")
+        raise CheckError(
+            f"unknown rule ID {', '.join(unknown)} (see `scaffold teach --list`)"
+        )
     return ids
 
 
@@ -98,7 +107,8 @@ def check_source(
                 return
             seen_keys.add(key)
         found.setdefault(
-            (bug_id, line, col), Finding(path, line, col, bug_id, message, severity_of(bug_id))
+            (bug_id, line, col),
+            Finding(path, line, col, bug_id, message, severity_of(bug_id)),
         )
 
     index = ModuleIndex.build(tree)

@@ -102,12 +102,21 @@ class Flow:
 
     def stmt(self, node: ast.stmt, states: States, ctx: Ctx) -> States:
         if isinstance(
-            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+            node,
+            (
+                ast.FunctionDef,
+                ast.AsyncFunctionDef,
+                ast.ClassDef,
+                ast.Import,
+                ast.ImportFrom,
+            ),
         ):
             return states
         if isinstance(node, ast.If):
             states = self.exprs(node.test, states, ctx)
-            return self.body(node.body, states, ctx) | self.body(node.orelse, states, ctx)
+            return self.body(node.body, states, ctx) | self.body(
+                node.orelse, states, ctx
+            )
         if isinstance(node, (ast.For, ast.AsyncFor)):
             return self.loop(node, self.exprs(node.iter, states, ctx), ctx)
         if isinstance(node, ast.While):
@@ -134,7 +143,9 @@ class Flow:
         if isinstance(node, (ast.Break, ast.Continue)):
             if ctx.loops:
                 target = (
-                    ctx.loops[-1].breaks if isinstance(node, ast.Break) else ctx.loops[-1].continues
+                    ctx.loops[-1].breaks
+                    if isinstance(node, ast.Break)
+                    else ctx.loops[-1].continues
                 )
                 target |= states
             return frozenset()
@@ -146,30 +157,44 @@ class Flow:
             and node.value.value is None
         ):
             # `p.grad = None` is a zero_grad(set_to_none=True) written by hand.
-            if any(isinstance(t, ast.Attribute) and t.attr == "grad" for t in node.targets):
-                return frozenset(st.zero(s, (node.lineno, node.col_offset + 1)) for s in states)
+            if any(
+                isinstance(t, ast.Attribute) and t.attr == "grad" for t in node.targets
+            ):
+                return frozenset(
+                    st.zero(s, (node.lineno, node.col_offset + 1)) for s in states
+                )
         return self.exprs(node, states, ctx)
 
-    def loop(self, node: ast.For | ast.AsyncFor | ast.While, states: States, ctx: Ctx) -> States:
+    def loop(
+        self, node: ast.For | ast.AsyncFor | ast.While, states: States, ctx: Ctx
+    ) -> States:
         frame = self._loop_frame(node, ctx)
         inner = replace(ctx, loops=(*ctx.loops, frame), report=False)
         first = self.body(node.body, st.new_iteration(states, frame.id), inner)
         first |= frame.continues
-        entry = first or states  # a body that always breaks: the second walk starts like the first
+        entry = (
+            first or states
+        )  # a body that always breaks: the second walk starts like the first
         frame.continues = set()
         second = self.body(
-            node.body, st.new_iteration(entry, frame.id), replace(inner, report=ctx.report)
+            node.body,
+            st.new_iteration(entry, frame.id),
+            replace(inner, report=ctx.report),
         )
         out = first | second | frame.continues | frame.breaks
         if ctx.report:
             self._check_loop(frame, ctx)
         out = frozenset(
-            s._replace(stepped=s.stepped - {frame.id}, backwarded=s.backwarded - {frame.id})
+            s._replace(
+                stepped=s.stepped - {frame.id}, backwarded=s.backwarded - {frame.id}
+            )
             for s in out
         )
         return self.body(node.orelse, out, ctx) if node.orelse else out
 
-    def _loop_frame(self, node: ast.For | ast.AsyncFor | ast.While, ctx: Ctx) -> LoopFrame:
+    def _loop_frame(
+        self, node: ast.For | ast.AsyncFor | ast.While, ctx: Ctx
+    ) -> LoopFrame:
         head = node.iter if isinstance(node, (ast.For, ast.AsyncFor)) else node.test
         names = [
             self.canon(dotted(n), ctx) or ""
@@ -179,7 +204,9 @@ class Flow:
         text = ast.unparse(head).lower() + " " + " ".join(names).lower()
         if isinstance(node, (ast.For, ast.AsyncFor)):
             text += " " + ast.unparse(node.target).lower()
-        uses_next = any(isinstance(c, ast.Call) and func_name(c) == "next" for c in ast.walk(node))
+        uses_next = any(
+            isinstance(c, ast.Call) and func_name(c) == "next" for c in ast.walk(node)
+        )
         if "epoch" in text:
             kind = "epoch"
         elif isinstance(node, ast.While):
@@ -223,7 +250,12 @@ class Flow:
                 closure = call.args[0] if call.args else None
                 if isinstance(closure, ast.Name) and closure.id in self.idx.functions:
                     states = self.call_function(
-                        self.idx.functions[closure.id], ctx.cls, None, states, ctx, False
+                        self.idx.functions[closure.id],
+                        ctx.cls,
+                        None,
+                        states,
+                        ctx,
+                        False,
                     )
                 self._check_step(states, ctx)
                 return frozenset(st.step(s, loops) for s in states)
@@ -233,13 +265,20 @@ class Flow:
         if name in CLIP_FUNCS:
             self._check_clip(call, states, ctx)
             return states
-        if name in ("train", "eval") and rname and not call.keywords and len(call.args) <= 1:
+        if (
+            name in ("train", "eval")
+            and rname
+            and not call.keywords
+            and len(call.args) <= 1
+        ):
             mode = name
             if call.args:
                 arg = call.args[0]
                 flag = arg.value if isinstance(arg, ast.Constant) else None
                 mode = (
-                    "unknown" if flag is None or name == "eval" else ("train" if flag else "eval")
+                    "unknown"
+                    if flag is None or name == "eval"
+                    else ("train" if flag else "eval")
                 )
             return frozenset(st.set_mode(s, rname, mode, loc) for s in states)
         if name in ("train",) and rname:
@@ -251,9 +290,14 @@ class Flow:
 
     def _is_forward(self, callee: str) -> bool:
         first = callee.lstrip("?").split(".")[0]
-        if first in ("torch", "nn", "F", "models", "torchvision", "timm") or callee[:1].isupper():
+        if (
+            first in ("torch", "nn", "F", "models", "torchvision", "timm")
+            or callee[:1].isupper()
+        ):
             return False
-        return callee.split(".")[-1] not in self.idx.classes and self.idx.is_model(callee)
+        return callee.split(".")[-1] not in self.idx.classes and self.idx.is_model(
+            callee
+        )
 
     # ----- calls into the same file ------------------------------------------------------------
     def canon(self, name: str | None, ctx: Ctx) -> str | None:
@@ -279,7 +323,10 @@ class Flow:
             if base == "self" and cls:
                 found = self._method(cls, func.attr)
                 return (found[0], found[1], True) if found else None
-            if isinstance(func.value, ast.Call) and func_name(func.value) in self.idx.classes:
+            if (
+                isinstance(func.value, ast.Call)
+                and func_name(func.value) in self.idx.classes
+            ):
                 found = self._method(func_name(func.value), func.attr)
                 return (found[0], found[1], True) if found else None
             if base:
@@ -291,7 +338,9 @@ class Flow:
                     return (found[0], found[1], True) if found else None
         return None
 
-    def _method(self, cls: str, name: str, depth: int = 0) -> tuple[FuncDef, str] | None:
+    def _method(
+        self, cls: str, name: str, depth: int = 0
+    ) -> tuple[FuncDef, str] | None:
         fn = self.idx.methods.get((cls, name))
         if fn is not None:
             return fn, cls
@@ -355,7 +404,9 @@ class Flow:
         # A root function's parameters keep their own names (the best hint we have); a called
         # function's unbound parameters become "?name" so they match no variable of the caller.
         unknown = "" if call is None else "?"
-        bound = {p: unknown + p for p in [*params, *(a.arg for a in fn.args.kwonlyargs)]}
+        bound = {
+            p: unknown + p for p in [*params, *(a.arg for a in fn.args.kwonlyargs)]
+        }
         if call is not None:
             for p, arg in zip(params, call.args):
                 bound[p] = self.canon(dotted(arg), ctx) or "?" + p
@@ -388,7 +439,9 @@ class Flow:
             target = self.resolve(sub, cls if cls else self.idx.owner.get(key), None)
             if target is not None:
                 out |= self.effects(target[0], target[1])
-            elif name == "zero_grad" or (name == "zero_" and (rname or "").endswith(".grad")):
+            elif name == "zero_grad" or (
+                name == "zero_" and (rname or "").endswith(".grad")
+            ):
                 out.add("zero")
             elif name == "backward":
                 out.add("backward")
@@ -403,7 +456,9 @@ class Flow:
         """Call id -> the comprehension whose loop runs it (a loop the statement walk does not see)."""
         found: dict[int, ast.expr] = {}
         for node in ast.walk(self.idx.tree):
-            if isinstance(node, (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
+            if isinstance(
+                node, (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)
+            ):
                 for sub in ast.walk(node):
                     if isinstance(sub, ast.Call):
                         found.setdefault(id(sub), node)
@@ -465,7 +520,9 @@ class Flow:
             return
         loop = ctx.loops[-1].id if ctx.loops else None
         line, col = call.lineno, call.col_offset + 1
-        if all(s.grad == st.USED and (loop is None or loop in s.stepped) for s in states):
+        if all(
+            s.grad == st.USED and (loop is None or loop in s.stepped) for s in states
+        ):
             self.emit(
                 "clip-after-step",
                 line,
@@ -494,7 +551,9 @@ class Flow:
                 None,
             )
 
-    def _check_scheduler(self, call: ast.Call, rname: str, states: States, ctx: Ctx) -> None:
+    def _check_scheduler(
+        self, call: ast.Call, rname: str, states: States, ctx: Ctx
+    ) -> None:
         if not (ctx.report and ctx.loops and states):
             return
         kind = self.idx.sched_kind(rname)
@@ -510,7 +569,9 @@ class Flow:
                 f"{rname} is an epoch-based scheduler but is stepped once per batch",
                 None,
             )
-        elif kind in ("epoch", "step", "either") and all(loop.id not in s.stepped for s in states):
+        elif kind in ("epoch", "step", "either") and all(
+            loop.id not in s.stepped for s in states
+        ):
             self.emit(
                 "scheduler-before-optimizer-step",
                 line,
@@ -519,7 +580,9 @@ class Flow:
                 None,
             )
 
-    def _check_forward(self, call: ast.Call, model: str, states: States, ctx: Ctx) -> None:
+    def _check_forward(
+        self, call: ast.Call, model: str, states: States, ctx: Ctx
+    ) -> None:
         if not (ctx.report and states):
             return
         fn = ctx.frames[-1].fn
@@ -536,21 +599,34 @@ class Flow:
                 if isinstance(n, (ast.Name, ast.Attribute))
             ]
             comp_loop = not any(
-                isinstance(c, ast.Call) and func_name(c) == "backward" for c in ast.walk(comp)
+                isinstance(c, ast.Call) and func_name(c) == "backward"
+                for c in ast.walk(comp)
             )
-            in_val_loop = in_val_loop or (comp_loop and any(is_val_name(n) for n in names))
+            in_val_loop = in_val_loop or (
+                comp_loop and any(is_val_name(n) for n in names)
+            )
         in_val_fn = (
-            fn is not None and is_val_name(fn.name) and "backward" not in self.effects(fn, ctx.cls)
+            fn is not None
+            and is_val_name(fn.name)
+            and "backward" not in self.effects(fn, ctx.cls)
         )
         line, col = call.lineno, call.col_offset + 1
-        scope = id(comp) if comp is not None else id(loop.node) if in_val_loop and loop else id(fn)
+        scope = (
+            id(comp)
+            if comp is not None
+            else id(loop.node)
+            if in_val_loop and loop
+            else id(fn)
+        )
         if ctx.grad_off is True:
             nograd_loop = comp_loop or (
                 loop is not None
                 and ctx.nograd_depth < len(ctx.loops)
                 and not {"backward", "step"} & loop.effects
             )
-            if (in_val_loop or in_val_fn or nograd_loop) and all(not s.evals for s in states):
+            if (in_val_loop or in_val_fn or nograd_loop) and all(
+                not s.evals for s in states
+            ):
                 self.emit(
                     "validation-in-train-mode",
                     line,

@@ -89,7 +89,9 @@ class ModuleIndex:
         """True if method `name` of `cls` is called somewhere we can follow (self.x() or obj.x())."""
         if name in self.self_called:
             return True
-        return any(attr == name and self.instances.get(base) for base, attr in self.attr_called)
+        return any(
+            attr == name and self.instances.get(base) for base, attr in self.attr_called
+        )
 
     @classmethod
     def build(cls, tree: ast.Module) -> ModuleIndex:
@@ -163,7 +165,9 @@ class ModuleIndex:
             self.models.add(name)
         elif fname in ("compile", "DataParallel", "DistributedDataParallel", "to"):
             inner = (
-                call.args[0] if call.args and fname != "to" else getattr(call.func, "value", None)
+                call.args[0]
+                if call.args and fname != "to"
+                else getattr(call.func, "value", None)
             )
             if dotted(inner) in self.models:
                 self.models.add(name)
@@ -209,7 +213,9 @@ class ModuleIndex:
         """Cadence of scheduler variable `name`, or None if it is not a known scheduler."""
         if not name:
             return None
-        return self.schedulers.get(name) or self.schedulers.get(self.resolve_alias(name))
+        return self.schedulers.get(name) or self.schedulers.get(
+            self.resolve_alias(name)
+        )
 
     def is_scheduler(self, name: str | None) -> bool:
         last = (name or "").split(".")[-1].lower()

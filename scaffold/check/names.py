@@ -61,7 +61,7 @@ SAVE_FUNCS = frozenset({"save", "save_checkpoint", "save_model", "save_state_dic
 _VAL_WORDS = re.compile(
     r"(?:^|_)(val|valid|validation|validate|eval|evaluate|evaluation|test|holdout)"
     r"(?:$|_|\d|loader|dl|ds|set|data|iter|batch)",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -108,7 +108,9 @@ def is_train_name(name: str | None) -> bool:
 def calls_in(node: ast.AST) -> Iterator[ast.Call]:
     """Calls inside `node` in evaluation order (arguments before the call), skipping nested scopes."""
     for child in ast.iter_child_nodes(node):
-        if isinstance(child, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if isinstance(
+            child, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        ):
             continue
         yield from calls_in(child)
     if isinstance(node, ast.Call):
@@ -142,7 +144,11 @@ def grad_context(item: ast.withitem | ast.expr) -> bool | None | str:
         "other" for anything unrelated to autograd.
     """
     expr = item.context_expr if isinstance(item, ast.withitem) else item
-    name = func_name(expr) if isinstance(expr, ast.Call) else (dotted(expr) or "").split(".")[-1]
+    name = (
+        func_name(expr)
+        if isinstance(expr, ast.Call)
+        else (dotted(expr) or "").split(".")[-1]
+    )
     if name in ("no_grad", "inference_mode"):
         if isinstance(expr, ast.Call) and name == "inference_mode" and expr.args:
             arg = expr.args[0]

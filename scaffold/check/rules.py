@@ -42,7 +42,9 @@ def own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
     while stack:
         node = stack.pop()
         yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        if not isinstance(
+            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+        ):
             stack.extend(ast.iter_child_nodes(node))
 
 
@@ -87,19 +89,30 @@ class LocalRules:
         msg = "the model's output goes through softmax and then into cross-entropy, which applies log-softmax itself"
         for node in ast.walk(self.tree):
             # A model whose forward() ends by returning softmax(...).
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "forward":
+            if (
+                isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and node.name == "forward"
+            ):
                 last = node.body[-1] if node.body else None
                 if isinstance(last, ast.Return) and last.value is not None:
                     value = last.value
                     if isinstance(value, ast.Name):
                         value = self._last_assignment(node, value.id) or value
                     if _is_softmax(value) or self._is_softmax_layer_call(value):
-                        self.emit("softmax-before-cross-entropy", *_loc(value), msg, None)
+                        self.emit(
+                            "softmax-before-cross-entropy", *_loc(value), msg, None
+                        )
             # nn.Sequential(..., nn.Softmax(dim=1)).
-            elif isinstance(node, ast.Call) and func_name(node) == "Sequential" and node.args:
+            elif (
+                isinstance(node, ast.Call)
+                and func_name(node) == "Sequential"
+                and node.args
+            ):
                 last_arg = node.args[-1]
                 if isinstance(last_arg, ast.Call) and func_name(last_arg) == "Softmax":
-                    self.emit("softmax-before-cross-entropy", *_loc(last_arg), msg, None)
+                    self.emit(
+                        "softmax-before-cross-entropy", *_loc(last_arg), msg, None
+                    )
             # cross_entropy(softmax(logits), y) written in one call.
             elif (
                 isinstance(node, ast.Call)
@@ -123,11 +136,12 @@ class LocalRules:
     def _last_assignment(fn: FuncDef, name: str) -> ast.expr | None:
         found = None
         for node in own_nodes(fn):
-            if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == name for t in node.targets
+            if (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+                and (found is None or node.lineno > found.lineno)
             ):
-                if found is None or node.lineno > found.lineno:
-                    found = node
+                found = node
         return found.value if found else None
 
     # ----- log-loss-tensor ---------------------------------------------------------------------
@@ -138,10 +152,14 @@ class LocalRules:
         nograd = self._nograd_lines(scope)
         for node in own_nodes(scope):
             expr = None
-            if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)):
+            if isinstance(node, ast.AugAssign) and isinstance(
+                node.op, (ast.Add, ast.Sub)
+            ):
                 expr = node.value
             elif (
-                isinstance(node, ast.Call) and func_name(node) in ("append", "extend") and node.args
+                isinstance(node, ast.Call)
+                and func_name(node) in ("append", "extend")
+                and node.args
             ):
                 expr = node.args[0]
             elif (
@@ -173,7 +191,11 @@ class LocalRules:
         for node in own_nodes(scope):
             if isinstance(node, ast.Call) and func_name(node) == "backward":
                 recv = receiver(node)
-                if isinstance(recv, ast.Call) and func_name(recv) == "scale" and recv.args:
+                if (
+                    isinstance(recv, ast.Call)
+                    and func_name(recv) == "scale"
+                    and recv.args
+                ):
                     recv = recv.args[0]
                 if recv is None and node.args:
                     recv = node.args[0]
@@ -198,13 +220,18 @@ class LocalRules:
         """A graph name used in `expr` without .item()/.detach()/float() around it."""
         safe: set[int] = set()
         for node in ast.walk(expr):
-            if isinstance(node, ast.Call) and (
-                func_name(node) in _DETACHERS
-                or (isinstance(node.func, ast.Name) and node.func.id in ("float", "int", "str"))
+            if (
+                isinstance(node, ast.Call)
+                and (
+                    func_name(node) in _DETACHERS
+                    or (
+                        isinstance(node.func, ast.Name)
+                        and node.func.id in ("float", "int", "str")
+                    )
+                )
+                or isinstance(node, ast.Attribute)
+                and node.attr in ("data", "shape")
             ):
-                for sub in ast.walk(node):
-                    safe.add(id(sub))
-            elif isinstance(node, ast.Attribute) and node.attr in ("data", "shape"):
                 for sub in ast.walk(node):
                     safe.add(id(sub))
         for node in ast.walk(expr):
@@ -232,9 +259,7 @@ class LocalRules:
             for stmt in stmts:
                 if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
                     visit(stmt.body, True)
-                elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-                    visit(stmt.body, in_loop)
-                elif isinstance(stmt, ast.Try):
+                elif isinstance(stmt, (ast.With, ast.AsyncWith, ast.Try)):
                     visit(stmt.body, in_loop)
                 elif (
                     isinstance(stmt, (ast.Expr, ast.Assign))
@@ -255,7 +280,9 @@ class LocalRules:
 
     # ----- to-device-after-optimizer (myth, hint) ---------------------------------------------------
     def cast_after_optimizer(self, scope: ast.AST) -> None:
-        built: dict[str, int] = {}  # model -> line where an optimizer over its parameters was built
+        built: dict[
+            str, int
+        ] = {}  # model -> line where an optimizer over its parameters was built
         for node in sorted(
             (n for n in own_nodes(scope) if isinstance(n, ast.Call)),
             key=lambda n: (n.lineno, n.col_offset),
@@ -325,7 +352,11 @@ class LocalRules:
                         and id(call) not in guarded
                     ):
                         loss = receiver(call)
-                        if isinstance(loss, ast.Call) and func_name(loss) == "scale" and loss.args:
+                        if (
+                            isinstance(loss, ast.Call)
+                            and func_name(loss) == "scale"
+                            and loss.args
+                        ):
                             loss = loss.args[0]
                         if self._unscaled_loss(loss, scope):
                             self.emit(
@@ -350,7 +381,10 @@ class LocalRules:
     def _is_accum_guard(self, node: ast.If) -> bool:
         test = node.test
         accum = (
-            any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in ast.walk(test))
+            any(
+                isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod)
+                for n in ast.walk(test)
+            )
             or "accum" in string_parts(test).lower()
         )
         steps = any(
@@ -373,18 +407,21 @@ class LocalRules:
                 isinstance(node, ast.AugAssign)
                 and isinstance(node.target, ast.Name)
                 and node.target.id == loss.id
-            ):
-                if isinstance(node.op, (ast.Div, ast.Mult, ast.FloorDiv)):
-                    return False
+            ) and isinstance(node.op, (ast.Div, ast.Mult, ast.FloorDiv)):
+                return False
             if isinstance(node, (ast.Assign, ast.AnnAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                targets = (
+                    node.targets if isinstance(node, ast.Assign) else [node.target]
+                )
                 if (
                     any(isinstance(t, ast.Name) and t.id == loss.id for t in targets)
                     and node.value is not None
                 ):
                     assigned = True
                     value = node.value
-                    if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Div, ast.Mult)):
+                    if isinstance(value, ast.BinOp) and isinstance(
+                        value.op, (ast.Div, ast.Mult)
+                    ):
                         return False
                     if isinstance(value, ast.Call) and any(
                         k.arg == "reduction" for k in value.keywords
@@ -394,25 +431,33 @@ class LocalRules:
 
     # ----- validate-on-train-split -------------------------------------------------------------------
     def validate_on_train(self) -> None:
-        val_fns = {name for name, fn in self.idx.functions.items() if is_val_name(name)} | {
-            name for (_, name) in self.idx.methods if is_val_name(name)
-        }
+        val_fns = {
+            name for name, fn in self.idx.functions.items() if is_val_name(name)
+        } | {name for (_, name) in self.idx.methods if is_val_name(name)}
         train_calls: list[tuple[ast.Call, str]] = []
         held_out = False
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Call) and func_name(node) in val_fns:
-                names = [dotted(a) for a in [*node.args, *(k.value for k in node.keywords)]]
+                names = [
+                    dotted(a) for a in [*node.args, *(k.value for k in node.keywords)]
+                ]
                 if any(is_val_name(n) for n in names):
                     held_out = True
                 leak = next((n for n in names if is_train_name(n)), None)
                 if leak:
                     train_calls.append((node, leak))
             # val_loader = DataLoader(train_ds, ...)
-            if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Call, ast.Name)):
+            if isinstance(node, ast.Assign) and isinstance(
+                node.value, (ast.Call, ast.Name)
+            ):
                 targets = [dotted(t) for t in node.targets]
                 if any(is_val_name(t) for t in targets):
                     value = node.value
-                    src = value.args[0] if isinstance(value, ast.Call) and value.args else value
+                    src = (
+                        value.args[0]
+                        if isinstance(value, ast.Call) and value.args
+                        else value
+                    )
                     src_name = dotted(src)
                     if is_train_name(src_name) and (
                         isinstance(value, ast.Name) or func_name(value) == "DataLoader"

@@ -67,7 +67,11 @@ def backward(s: State, scaled: bool, loops: tuple[int, ...]) -> State:
 def step(s: State, loops: tuple[int, ...]) -> State:
     """optimizer.step / scaler.step: gradients are used; every open loop iteration has stepped."""
     return s._replace(
-        grad=USED, wiped_at=None, scaled=False, unscaled=False, stepped=s.stepped | frozenset(loops)
+        grad=USED,
+        wiped_at=None,
+        scaled=False,
+        unscaled=False,
+        stepped=s.stepped | frozenset(loops),
     )
 
 
@@ -82,5 +86,6 @@ def set_mode(s: State, model: str, mode: str, loc: Loc) -> State:
 def new_iteration(states: States, loop: int) -> States:
     """Start of an iteration of `loop`: nothing has stepped or run backward in it yet."""
     return frozenset(
-        s._replace(stepped=s.stepped - {loop}, backwarded=s.backwarded - {loop}) for s in states
+        s._replace(stepped=s.stepped - {loop}, backwarded=s.backwarded - {loop})
+        for s in states
     )

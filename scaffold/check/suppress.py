@@ -20,7 +20,11 @@ def suppressions(source: str) -> dict[int, set[str]]:
             if tok.type == tokenize.COMMENT:
                 match = _PATTERN.search(tok.string)
                 if match:
-                    ids = {part.strip() for part in match.group(1).split(",") if part.strip()}
+                    ids = {
+                        part.strip()
+                        for part in match.group(1).split(",")
+                        if part.strip()
+                    }
                     found.setdefault(tok.start[0], set()).update(ids)
     except (tokenize.TokenError, SyntaxError):  # the parser reports the real problem
         pass

@@ -14,12 +14,21 @@ _FORMATS = ("text", "json")
 
 
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="Python files or directories to check.")],
-    format: Annotated[str, typer.Option("--format", help="Output format: text or json.")] = "text",
+    paths: Annotated[
+        list[Path], typer.Argument(help="Python files or directories to check.")
+    ],
+    format: Annotated[
+        str, typer.Option("--format", help="Output format: text or json.")
+    ] = "text",
     select: Annotated[
-        str, typer.Option("--select", help="Comma-separated rule IDs to report (default: all).")
+        str,
+        typer.Option(
+            "--select", help="Comma-separated rule IDs to report (default: all)."
+        ),
     ] = "",
-    ignore: Annotated[str, typer.Option("--ignore", help="Comma-separated rule IDs to skip.")] = "",
+    ignore: Annotated[
+        str, typer.Option("--ignore", help="Comma-separated rule IDs to skip.")
+    ] = "",
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 on hints too, not only on errors.")
     ] = False,
@@ -31,7 +40,9 @@ def check(
     """
     try:
         if format not in _FORMATS:
-            raise CheckError(f"--format must be one of {', '.join(_FORMATS)}, not {format!r}")
+            raise CheckError(
+                f"--format must be one of {', '.join(_FORMATS)}, not {format!r}"
+            )
         report = check_paths(paths, select=select, ignore=ignore)
     except CheckError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -41,7 +41,9 @@ def app() -> typer.Typer:
     app.command("check")(check)
 
     @app.command("noop")
-    def noop() -> None:  # a second command makes `check` a subcommand, as in the real app
+    def noop() -> (
+        None
+    ):  # a second command makes `check` a subcommand, as in the real app
         pass
 
     return app
@@ -75,7 +77,16 @@ def test_json_format(app, tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["files_checked"] == 1
     (finding,) = data["findings"]
-    assert set(finding) == {"path", "line", "col", "id", "message", "severity", "title", "why"}
+    assert set(finding) == {
+        "path",
+        "line",
+        "col",
+        "id",
+        "message",
+        "severity",
+        "title",
+        "why",
+    }
     assert finding["id"] == "zero-grad-missing" and finding["severity"] == "error"
 
 
@@ -92,7 +103,10 @@ def test_hints_alone_exit_0_unless_strict(app, tmp_path: Path) -> None:
 def test_select_and_ignore(app, tmp_path: Path) -> None:
     (tmp_path / "bad.py").write_text(BUGGY)
     assert run(app, str(tmp_path), "--ignore", "zero-grad-missing").exit_code == 0
-    assert run(app, str(tmp_path), "--select", "clip-after-step,log-loss-tensor").exit_code == 0
+    assert (
+        run(app, str(tmp_path), "--select", "clip-after-step,log-loss-tensor").exit_code
+        == 0
+    )
     assert run(app, str(tmp_path), "--select", "zero-grad-missing").exit_code == 1
 
 
@@ -101,7 +115,8 @@ def test_unknown_id_is_a_usage_error(app, tmp_path: Path) -> None:
     result = run(app, str(tmp_path), "--select", "no-such-rule")
     assert result.exit_code == 2
     assert (
-        result.stderr.strip() == "error: unknown rule ID no-such-rule (see `scaffold teach --list`)"
+        result.stderr.strip()
+        == "error: unknown rule ID no-such-rule (see `scaffold teach --list`)"
     )
     assert "Traceback" not in result.output
 
@@ -110,7 +125,10 @@ def test_bad_format_and_missing_path(app, tmp_path: Path) -> None:
     assert run(app, str(tmp_path), "--format", "xml").exit_code == 2
     result = run(app, str(tmp_path / "nope.py"))
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
+    assert (
+        result.stderr.startswith("error: ")
+        and len(result.stderr.strip().splitlines()) == 1
+    )
 
 
 def test_parse_error_exits_2(app, tmp_path: Path) -> None:
@@ -123,7 +141,8 @@ def test_parse_error_exits_2(app, tmp_path: Path) -> None:
 
 def test_inline_suppression(app, tmp_path: Path) -> None:
     src = BUGGY.replace(
-        "for x, y in loader:", "for x, y in loader:  # scaffold: ignore[zero-grad-missing]"
+        "for x, y in loader:",
+        "for x, y in loader:  # scaffold: ignore[zero-grad-missing]",
     )
     (tmp_path / "s.py").write_text(src)
     assert run(app, str(tmp_path)).exit_code == 0
@@ -134,7 +153,8 @@ def test_inline_suppression(app, tmp_path: Path) -> None:
     (tmp_path / "s.py").write_text(other)
     assert run(app, str(tmp_path)).exit_code == 0
     wrong = BUGGY.replace(
-        "for x, y in loader:", "for x, y in loader:  # scaffold: ignore[clip-after-step]"
+        "for x, y in loader:",
+        "for x, y in loader:  # scaffold: ignore[clip-after-step]",
     )
     (tmp_path / "s.py").write_text(wrong)
     assert run(app, str(tmp_path)).exit_code == 1
@@ -155,11 +175,18 @@ def test_directory_walk_skips_venvs(app, tmp_path: Path) -> None:
 def test_python_dash_m_and_no_torch_import(tmp_path: Path) -> None:
     (tmp_path / "bad.py").write_text(BUGGY)
     proc = subprocess.run(
-        [sys.executable, "-m", "scaffold.check", str(tmp_path)], capture_output=True, text=True
+        [sys.executable, "-m", "scaffold.check", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 1 and "zero-grad-missing" in proc.stdout
-    code = "import sys, scaffold.cli.check, scaffold.check; print('torch' in sys.modules)"
+    code = (
+        "import sys, scaffold.cli.check, scaffold.check; print('torch' in sys.modules)"
+    )
     assert (
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip()
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False
+        ).stdout.strip()
         == "False"
     )
