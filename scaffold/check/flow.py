@@ -30,6 +30,16 @@ from scaffold.check.state import States
 Emit = Callable[[str, int, int, str, object], None]
 
 
+def _sets_grad_to_none(node: ast.stmt) -> bool:
+    """`p.grad = None`."""
+    return (
+        isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and node.value.value is None
+        and any(isinstance(t, ast.Attribute) and t.attr == "grad" for t in node.targets)
+    )
+
+
 class LoopFrame:
     """One loop being walked: what it is, plus where its `break`/`continue` states go."""
 
@@ -151,18 +161,11 @@ class Flow:
             return frozenset()
         if isinstance(node, ast.Raise):
             return frozenset()
-        if (
-            isinstance(node, ast.Assign)
-            and isinstance(node.value, ast.Constant)
-            and node.value.value is None
-        ):
+        if _sets_grad_to_none(node):
             # `p.grad = None` is a zero_grad(set_to_none=True) written by hand.
-            if any(
-                isinstance(t, ast.Attribute) and t.attr == "grad" for t in node.targets
-            ):
-                return frozenset(
-                    st.zero(s, (node.lineno, node.col_offset + 1)) for s in states
-                )
+            return frozenset(
+                st.zero(s, (node.lineno, node.col_offset + 1)) for s in states
+            )
         return self.exprs(node, states, ctx)
 
     def loop(
@@ -445,9 +448,13 @@ class Flow:
                 out.add("zero")
             elif name == "backward":
                 out.add("backward")
-            elif name == "step" and rname and not self.idx.is_scheduler(rname):
-                if self.idx.is_optimizer(rname) or self.idx.is_scaler(rname):
-                    out.add("step")
+            elif (
+                name == "step"
+                and rname
+                and not self.idx.is_scheduler(rname)
+                and (self.idx.is_optimizer(rname) or self.idx.is_scaler(rname))
+            ):
+                out.add("step")
         result = frozenset(out)
         self.effects_memo[key] = result
         return result
