@@ -1,0 +1,319 @@
+"""The option model: the questions of copier.yml, their defaults and their validation.
+
+copier.yml is the single source of truth. This module reads it and evaluates its Jinja `default`,
+`when` and `validator` expressions with the same filters copier uses, so `scaffold new` can check
+every answer *before* anything is written, and the prompts, flags and `scaffold options` table all
+come from the same list. It never imports torch or copier (the CLI must start fast).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scaffold.paths import template_dir
+
+_TRUE = {"y", "yes", "true", "t", "on", "1"}
+_FALSE = {"n", "no", "false", "f", "off", "0"}
+_TYPES = {"str", "int", "float", "bool"}
+
+
+class AnswerError(ValueError):
+    """An answer the user can fix. `str(err)` is one readable line naming the key."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of copier.yml.
+
+    Attributes:
+        name: The answer key (part of the contract; see DESIGN.md).
+        type: One of str, int, float, bool.
+        help: One-line help, shown in prompts, `--help` and `scaffold options`.
+        default: The raw default: a value, or a Jinja string that reads earlier answers.
+        choices: Allowed values, or None for free input.
+        when: Raw Jinja condition; the question is skipped (default used) when it is false.
+        validator: Raw Jinja template that renders to an error message, or to nothing when valid.
+        headline: Asked first, before "customise more?".
+    """
+
+    name: str
+    type: str
+    help: str
+    default: Any
+    choices: tuple[Any, ...] | None = None
+    when: Any = True
+    validator: str | None = None
+    headline: bool = False
+
+    @property
+    def default_is_dynamic(self) -> bool:
+        """Whether the default depends on earlier answers."""
+        return isinstance(self.default, str) and "{{" in self.default
+
+    @property
+    def is_conditional(self) -> bool:
+        """Whether the question is only asked for some answers to earlier questions."""
+        return self.when is not True
+
+
+@functools.lru_cache(maxsize=4)
+def load_questions(path: Path | None = None) -> tuple[Question, ...]:
+    """Read the questions of copier.yml, in the order copier asks them.
+
+    Args:
+        path: The copier.yml to read; defaults to the packaged template's.
+
+    Returns:
+        The questions (settings such as `_envops` are skipped).
+    """
+    path = path or template_dir() / "copier.yml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    questions = []
+    for name, spec in raw.items():
+        if name.startswith("_"):
+            continue
+        qtype = spec.get("type", "str")
+        if qtype not in _TYPES:
+            raise ValueError(f"copier.yml: question {name!r} has unsupported type {qtype!r}")
+        choices = spec.get("choices")
+        questions.append(
+            Question(
+                name=name,
+                type=qtype,
+                help=" ".join(str(spec.get("help", name)).split()),
+                default=spec.get("default"),
+                choices=tuple(choices) if choices is not None else None,
+                when=spec.get("when", True),
+                validator=spec.get("validator"),
+                headline=bool(spec.get("headline", False)),
+            )
+        )
+    return tuple(questions)
+
+
+def question_map() -> dict[str, Question]:
+    """Questions by answer key."""
+    return {q.name: q for q in load_questions()}
+
+
+@functools.lru_cache(maxsize=1)
+def _jinja_env() -> Any:
+    # The same filters copier offers to copier.yml expressions (regex_search and friends), in a
+    # sandbox, so a validator here behaves exactly as it does under a plain `copier copy`.
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
+
+
+def _render(template: str, context: Mapping[str, Any]) -> str:
+    return _jinja_env().from_string(template).render(**context)
+
+
+def cast_value(question: Question, raw: Any) -> Any:
+    """Convert a raw answer (a string from a prompt or flag, or a YAML value) to the question's type.
+
+    Raises:
+        AnswerError: if it cannot be converted or is not one of the choices.
+    """
+    name, qtype = question.name, question.type
+    try:
+        if qtype == "bool":
+            if isinstance(raw, bool):
+                value: Any = raw
+            elif str(raw).strip().lower() in _TRUE:
+                value = True
+            elif str(raw).strip().lower() in _FALSE:
+                value = False
+            else:
+                raise ValueError
+        elif qtype == "int":
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError
+            value = int(str(raw).strip()) if not isinstance(raw, (int, float)) else int(raw)
+        elif qtype == "float":
+            if isinstance(raw, bool):
+                raise ValueError
+            value = float(str(raw).strip()) if not isinstance(raw, (int, float)) else float(raw)
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ValueError
+        else:
+            if isinstance(raw, (dict, list)):
+                raise ValueError
+            value = "" if raw is None else str(raw)
+    except (TypeError, ValueError):
+        raise AnswerError(name, f"{_short(raw)} is not a valid {qtype}") from None
+    if question.choices is not None and value not in question.choices:
+        options = ", ".join(str(c) for c in question.choices)
+        raise AnswerError(name, f"{_short(raw)} is not one of {options}")
+    if qtype == "str" and not value.isprintable():
+        raise AnswerError(name, "must be printable text on one line")
+    return value
+
+
+def _short(raw: Any) -> str:
+    text = repr(raw) if isinstance(raw, str) else str(raw)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def evaluate_default(question: Question, context: Mapping[str, Any]) -> Any:
+    """The question's default given the earlier answers in `context`."""
+    default = question.default
+    if isinstance(default, str) and ("{{" in default or "{%" in default):
+        default = _render(default, context)
+    return cast_value(question, default)
+
+
+def is_asked(question: Question, context: Mapping[str, Any]) -> bool:
+    """Whether `question` applies given the earlier answers (its `when`)."""
+    when = question.when
+    if isinstance(when, str):
+        when = _render(when, context).strip().lower() in _TRUE
+    return bool(when)
+
+
+def validate(question: Question, value: Any, context: Mapping[str, Any]) -> None:
+    """Run the question's copier validator.
+
+    Raises:
+        AnswerError: with the validator's message.
+    """
+    if question.validator:
+        message = " ".join(_render(question.validator, {**context, question.name: value}).split())
+        if message:
+            raise AnswerError(question.name, message)
+
+
+def parse_answer(question: Question, raw: Any, context: Mapping[str, Any]) -> Any:
+    """Cast and validate one answer against the answers before it."""
+    value = cast_value(question, raw)
+    validate(question, value, context)
+    return value
+
+
+Asker = Callable[[Question, Any, Mapping[str, Any]], Any]
+
+
+def resolve_answers(
+    given: Mapping[str, Any],
+    ask: Asker | None = None,
+    should_ask: Callable[[Question], bool] | None = None,
+) -> dict[str, Any]:
+    """Walk the questions in order and produce a complete, validated set of answers.
+
+    Args:
+        given: Answers fixed by the user (flags, --set, --answers), raw or typed.
+        ask: Called for a question that applies and is not given: `ask(question, default,
+            context)` returns a value that `parse_answer` already accepted. None means "use the
+            defaults".
+        should_ask: Filters which unanswered questions go to `ask` (others take the default).
+
+    Returns:
+        Every answer that applies, in question order. Skipped questions (`when` false) are left
+        out, as copier leaves them out of the answers file.
+
+    Raises:
+        AnswerError: for an unknown key, a value that does not parse or validate, or a value given
+            for a question that does not apply to the other answers.
+    """
+    questions = load_questions()
+    known = {q.name for q in questions}
+    for key in given:
+        if key not in known:
+            close = _closest(key, known)
+            hint = f" (did you mean {close}?)" if close else " (see `scaffold options`)"
+            raise AnswerError(key, f"unknown question{hint}")
+    context: dict[str, Any] = {}
+    answers: dict[str, Any] = {}
+    for question in questions:
+        if not is_asked(question, context):
+            if question.name in given:
+                raise AnswerError(
+                    question.name,
+                    f"does not apply to these answers (only when {_condition(question)})",
+                )
+            context[question.name] = evaluate_default(question, context)
+            continue
+        if question.name in given:
+            value = parse_answer(question, given[question.name], context)
+        elif ask is not None and (should_ask is None or should_ask(question)):
+            value = ask(question, evaluate_default(question, context), context)
+        else:
+            value = parse_answer(question, evaluate_default(question, context), context)
+        context[question.name] = value
+        answers[question.name] = value
+    return answers
+
+
+def _condition(question: Question) -> str:
+    text = str(question.when)
+    match = re.fullmatch(r"\s*\{\{\s*(.*?)\s*\}\}\s*", text)
+    return match.group(1) if match else text
+
+
+def _closest(key: str, known: set[str]) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(key, sorted(known), n=1)
+    return matches[0] if matches else None
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    """Parse `--set KEY=VALUE` items.
+
+    Raises:
+        AnswerError: for an item without `=` or with an empty key.
+    """
+    parsed: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise AnswerError("--set", f"expected KEY=VALUE, got {_short(item)}")
+        parsed[key.strip()] = value
+    return parsed
+
+
+def load_answers_file(path: Path) -> dict[str, Any]:
+    """Read an answers file (YAML mapping). Copier's private `_` keys are ignored.
+
+    Raises:
+        AnswerError: if the file is missing, not YAML, or not a mapping.
+    """
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AnswerError("--answers", f"cannot read {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise AnswerError("--answers", f"{path} is not valid YAML ({exc.__class__.__name__})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise AnswerError("--answers", f"{path} must hold a mapping of question: answer")
+    return {str(k): v for k, v in data.items() if not str(k).startswith("_")}
+
+
+def default_answers() -> dict[str, Any]:
+    """The answers `scaffold new --defaults` uses (project_name at its template default)."""
+    return resolve_answers({})
+
+
+def describe_default(question: Question) -> str:
+    """The default as a user reads it: the value under all-default answers, noting dependence."""
+    defaults = {}
+    context: dict[str, Any] = {}
+    for q in load_questions():
+        context[q.name] = evaluate_default(q, context)
+        defaults[q.name] = context[q.name]
+    value = defaults[question.name]
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return f"{text} (depends on earlier answers)" if question.default_is_dynamic else text
