@@ -267,7 +267,7 @@ class Flow:
             return frozenset(s._replace(unscaled=True) for s in states)
         if name in CLIP_FUNCS:
             self._check_clip(call, states, ctx)
-            return states
+            return frozenset(st.clip(s, loc) for s in states)
         if (
             name in ("train", "eval")
             and rname
@@ -512,13 +512,26 @@ class Flow:
                 )
 
     def _check_step(self, states: States, ctx: Ctx) -> None:
-        if ctx.report and states and all(s.grad == st.WIPED for s in states):
-            line, col = next(iter(states)).wiped_at or (0, 0)
+        if not (ctx.report and states):
+            return
+        # A path reaching step() with wiped gradients can only come from a zero_grad placed
+        # between backward() and step(), so one such path is enough ("may").
+        wiped = sorted(s.wiped_at for s in states if s.grad == st.WIPED and s.wiped_at)
+        if wiped:
             self.emit(
                 "zero-grad-after-backward",
-                line,
-                col,
+                *wiped[0],
                 "zero_grad() runs after backward() and before optimizer.step()",
+                None,
+            )
+        # A clip that a later backward() made pointless, with no clip of the new gradients on
+        # any path (the clip itself may sit under `if grad_clip > 0`).
+        stale = sorted(s.stale_clip for s in states if s.stale_clip)
+        if stale and not any(s.clipped for s in states):
+            self.emit(
+                "clip-before-backward",
+                *stale[0],
+                "gradients are clipped before this step's backward() computes them",
                 None,
             )
 
@@ -535,18 +548,6 @@ class Flow:
                 line,
                 col,
                 "gradients are clipped after optimizer.step() used them",
-                None,
-            )
-        elif all(
-            s.grad in (st.EMPTY, st.WIPED)
-            or (s.grad == st.USED and loop is not None and loop not in s.stepped)
-            for s in states
-        ):
-            self.emit(
-                "clip-before-backward",
-                line,
-                col,
-                "gradients are clipped before this step's backward() computes them",
                 None,
             )
         elif all(s.grad == st.FRESH and s.scaled and not s.unscaled for s in states):

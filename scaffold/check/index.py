@@ -14,6 +14,7 @@ from scaffold.check.names import (
     STEP_SCHEDULERS,
     dotted,
     func_name,
+    names_in,
     string_parts,
 )
 
@@ -24,10 +25,44 @@ FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
 _STEP_WORDS = ("len(", "step", "iter", "batches")
 
 
-def scheduler_kind(call: ast.Call) -> str | None:
+def local_values(scope: ast.AST) -> dict[str, list[ast.expr]]:
+    """Name -> values assigned to it directly in `scope` (not in nested functions)."""
+    values: dict[str, list[ast.expr]] = {}
+    stack = list(ast.iter_child_nodes(scope))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    values.setdefault(target.id, []).append(node.value)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+    return values
+
+
+def _argument_text(call: ast.Call, values: dict[str, list[ast.expr]]) -> str:
+    """The constructor's arguments as text, with local variables they use expanded (3 levels)."""
+    todo: list[ast.expr] = [*call.args[1:], *(k.value for k in call.keywords)]
+    parts: list[str] = []
+    seen: set[str] = set()
+    for _ in range(3):
+        more: list[ast.expr] = []
+        for expr in todo:
+            parts.append(ast.unparse(expr))
+            for name in names_in(expr) - seen:
+                seen.add(name)
+                more.extend(values.get(name, []))
+        todo = more
+    return " ".join(parts).lower()
+
+
+def scheduler_kind(
+    call: ast.Call, values: dict[str, list[ast.expr]] | None = None
+) -> str | None:
     """Cadence of the scheduler built by `call`: "epoch", "step", "either", "plateau", or None.
 
-    None means the call does not build a scheduler we know.
+    None means the call does not build a scheduler we know. `values` (local assignments of the
+    enclosing scope) lets `T_max=total` with `total = epochs * steps_per_epoch` read as steps.
     """
     name = func_name(call)
     if name in PLATEAU_SCHEDULERS:
@@ -37,8 +72,7 @@ def scheduler_kind(call: ast.Call) -> str | None:
     if name in EITHER_SCHEDULERS:
         return "either"
     if name in EPOCH_SCHEDULERS:
-        values = [*call.args[1:], *(k.value for k in call.keywords)]
-        args = " ".join(ast.unparse(v) for v in values).lower()
+        args = _argument_text(call, values or {})
         return "either" if any(w in args for w in _STEP_WORDS) else "epoch"
     if "lr_scheduler" in (dotted(call.func) or ""):
         return "either"  # a scheduler class we do not know: never flag its cadence
@@ -79,9 +113,12 @@ class ModuleIndex:
     models: set[str] = field(default_factory=set)
     instances: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    factory_kinds: dict[str, str] = field(default_factory=dict)
+    scope_of: dict[int, ast.AST] = field(default_factory=dict)
     built_by: dict[str, set[str]] = field(default_factory=dict)
     ctor_calls: dict[str, ast.Call] = field(default_factory=dict)
     called: set[str] = field(default_factory=set)
+    _values_cache: dict[int, dict[str, list[ast.expr]]] = field(default_factory=dict)
     self_called: set[str] = field(default_factory=set)
     attr_called: set[tuple[str, str]] = field(default_factory=set)
 
@@ -97,6 +134,11 @@ class ModuleIndex:
     def build(cls, tree: ast.Module) -> ModuleIndex:
         """Index `tree` in one walk (plus one short pass for constructor aliases)."""
         idx = cls(tree)
+        for fn in ast.walk(tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for sub in ast.walk(fn):
+                    if isinstance(sub, ast.Call):
+                        idx.scope_of[id(sub)] = fn  # innermost wins: walk visits outer first
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
                 idx.classes[node.name] = node
@@ -125,7 +167,13 @@ class ModuleIndex:
         for (_, name), fn in idx.methods.items():
             if idx.functions.get(name) is fn:
                 del idx.functions[name]
+        idx._factories()
         for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and func_name(node) in idx.classes:
+                # Components(scheduler=build_scheduler(...)): remember by attribute name.
+                for kw in node.keywords:
+                    if kw.arg and isinstance(kw.value, ast.Call):
+                        idx._origin("." + kw.arg, kw.value)
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
                 for target in node.targets:
                     name = dotted(target)
@@ -136,14 +184,32 @@ class ModuleIndex:
         idx._aliases()
         return idx
 
+    def _factories(self) -> None:
+        """Functions that return a scheduler: `def build_scheduler(...): return StepLR(...)`."""
+        for fn in self.functions.values():
+            values = local_values(fn)
+            kinds = set()
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Return) and node.value is not None:
+                    ret = node.value
+                    if isinstance(ret, ast.Name) and len(values.get(ret.id, [])) == 1:
+                        ret = values[ret.id][0]
+                    kinds.add(scheduler_kind(ret, values) if isinstance(ret, ast.Call) else None)
+            if len(kinds) == 1 and None not in kinds:
+                self.factory_kinds[fn.name] = kinds.pop()
+
+    def _record_scheduler(self, name: str, kind: str) -> None:
+        for key in {name, "." + name.split(".")[-1]}:
+            old = self.schedulers.get(key)
+            self.schedulers[key] = kind if old in (None, kind) else "unknown"
+
     def _origin(self, name: str, call: ast.Call) -> None:
         """Record what `name = call` builds."""
         fname = func_name(call)
         full = dotted(call.func) or ""
-        kind = scheduler_kind(call)
+        kind = scheduler_kind(call, self._scope_values(call)) or self.factory_kinds.get(fname)
         if kind:
-            old = self.schedulers.get(name)
-            self.schedulers[name] = kind if old in (None, kind) else "unknown"
+            self._record_scheduler(name, kind)
         elif fname in OPTIMIZERS or full.startswith(("optim.", "torch.optim.")):
             self.optimizers.add(name)
             for arg in call.args[:1]:
@@ -171,6 +237,13 @@ class ModuleIndex:
             )
             if dotted(inner) in self.models:
                 self.models.add(name)
+
+    def _scope_values(self, call: ast.Call) -> dict[str, list[ast.expr]]:
+        scope = self.scope_of.get(id(call), self.tree)
+        cache = self._values_cache
+        if id(scope) not in cache:
+            cache[id(scope)] = local_values(scope)
+        return cache[id(scope)]
 
     def is_module_class(self, name: str, seen: frozenset[str] = frozenset()) -> bool:
         """True if user class `name` derives (directly or through user classes) from nn.Module."""

@@ -31,6 +31,9 @@ class State(NamedTuple):
         evals: Models now in eval mode, each with the location of the eval() call.
         stepped: Loops (by id) whose current iteration has already run an optimizer step.
         backwarded: Loops (by id) whose current iteration has already run backward.
+        clipped: A clip ran since the last backward (so it clips the gradients step will use).
+        stale_clip: Where a clip ran that a later zero_grad or backward made pointless (clip,
+            then backward, then step); cleared by step.
     """
 
     grad: str = EMPTY
@@ -40,6 +43,8 @@ class State(NamedTuple):
     evals: frozenset[tuple[str, int, int]] = frozenset()
     stepped: frozenset[int] = frozenset()
     backwarded: frozenset[int] = frozenset()
+    clipped: Loc | None = None
+    stale_clip: Loc | None = None
 
 
 States = frozenset[State]
@@ -50,7 +55,7 @@ def zero(s: State, loc: Loc) -> State:
     """zero_grad: fresh gradients become wiped; anything else becomes empty."""
     if s.grad in (FRESH, WIPED):
         return s._replace(grad=WIPED, wiped_at=s.wiped_at if s.grad == WIPED else loc)
-    return s._replace(grad=EMPTY, wiped_at=None)
+    return s._replace(grad=EMPTY, wiped_at=None, clipped=None, stale_clip=s.clipped or s.stale_clip)
 
 
 def backward(s: State, scaled: bool, loops: tuple[int, ...]) -> State:
@@ -61,7 +66,15 @@ def backward(s: State, scaled: bool, loops: tuple[int, ...]) -> State:
         scaled=scaled or (s.scaled and s.grad == FRESH),
         unscaled=False if scaled else s.unscaled,
         backwarded=s.backwarded | frozenset(loops),
+        clipped=None,
+        stale_clip=s.clipped or s.stale_clip,
     )
+
+
+def clip(s: State, loc: Loc) -> State:
+    """clip_grad_norm_ / clip_grad_value_. A clip of already-used gradients is clip-after-step's
+    business, so it is not remembered as a clip of the next backward's gradients."""
+    return s if s.grad == USED else s._replace(clipped=loc)
 
 
 def step(s: State, loops: tuple[int, ...]) -> State:
