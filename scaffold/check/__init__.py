@@ -56,9 +56,7 @@ def parse_ids(text: str | Iterable[str] | None) -> frozenset[str]:
     ids = frozenset(p.strip() for p in parts if p.strip())
     unknown = sorted(ids - BUGS_BY_ID.keys())
     if unknown:
-        raise CheckError(
-            f"unknown rule ID {', '.join(unknown)} (see `scaffold teach --list`)"
-        )
+        raise CheckError(f"unknown rule ID {', '.join(unknown)} (see `scaffold teach --list`)")
     return ids
 
 
@@ -85,9 +83,7 @@ def check_source(
     try:
         tree = ast.parse(source, filename=path)
     except SyntaxError as exc:
-        raise CheckError(
-            f"{path}:{exc.lineno or 0}:{exc.offset or 0}: cannot parse: {exc.msg}"
-        ) from None
+        raise CheckError(f"{path}:{exc.lineno or 0}:{exc.offset or 0}: cannot parse: {exc.msg}") from None
     except ValueError as exc:  # e.g. null bytes
         raise CheckError(f"{path}: cannot parse: {exc}") from None
     selected, ignored = frozenset(select), frozenset(ignore)
@@ -96,11 +92,7 @@ def check_source(
     seen_keys: set[object] = set()
 
     def emit(bug_id: str, line: int, col: int, message: str, key: object) -> None:
-        if (
-            (selected and bug_id not in selected)
-            or bug_id in ignored
-            or bug_id in quiet.get(line, ())
-        ):
+        if (selected and bug_id not in selected) or bug_id in ignored or bug_id in quiet.get(line, ()):
             return
         if key is not None:
             if key in seen_keys:
@@ -126,9 +118,7 @@ def _expand(paths: Sequence[Path | str]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             files.extend(
-                p
-                for p in sorted(path.rglob("*.py"))
-                if not (_SKIP_DIRS & set(p.relative_to(path).parts[:-1]))
+                p for p in sorted(path.rglob("*.py")) if not (_SKIP_DIRS & set(p.relative_to(path).parts[:-1]))
             )
         elif path.is_file():
             files.append(path)

@@ -31,9 +31,7 @@ def labels(source: str) -> list[tuple[str, int | None]]:
             break
         match = _LABEL.match(line)
         if match and match.group(1) != "clean":
-            out.append(
-                (match.group(1), int(match.group(2)) if match.group(2) else None)
-            )
+            out.append((match.group(1), int(match.group(2)) if match.group(2) else None))
     return out
 
 
@@ -71,11 +69,7 @@ def evaluate(corpus: Path = DEFAULT_CORPUS) -> Score:
         unmatched = list(found)
         for bug_id, line in expected:
             hit = next(
-                (
-                    f
-                    for f in unmatched
-                    if f[0] == bug_id and (line is None or f[1] == line)
-                ),
+                (f for f in unmatched if f[0] == bug_id and (line is None or f[1] == line)),
                 None,
             )
             if hit:

@@ -25,6 +25,7 @@ from scaffold.check.names import (
     is_val_name,
     receiver,
 )
+from scaffold.check.rules import unscaled_loss
 from scaffold.check.state import States
 
 Emit = Callable[[str, int, int, str, object], None]
@@ -38,6 +39,19 @@ def _sets_grad_to_none(node: ast.stmt) -> bool:
         and node.value.value is None
         and any(isinstance(t, ast.Attribute) and t.attr == "grad" for t in node.targets)
     )
+
+
+def _own_calls(stmts: list[ast.stmt]) -> list[ast.Call]:
+    """Calls in a loop body, not inside nested loops, functions or classes."""
+    found: list[ast.Call] = []
+    stack: list[ast.AST] = list(stmts)
+    skip = (ast.For, ast.AsyncFor, ast.While, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Call):
+            found.append(node)
+        stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, skip))
+    return found
 
 
 class LoopFrame:
@@ -124,9 +138,7 @@ class Flow:
             return states
         if isinstance(node, ast.If):
             states = self.exprs(node.test, states, ctx)
-            return self.body(node.body, states, ctx) | self.body(
-                node.orelse, states, ctx
-            )
+            return self.body(node.body, states, ctx) | self.body(node.orelse, states, ctx)
         if isinstance(node, (ast.For, ast.AsyncFor)):
             return self.loop(node, self.exprs(node.iter, states, ctx), ctx)
         if isinstance(node, ast.While):
@@ -152,64 +164,43 @@ class Flow:
             return frozenset()
         if isinstance(node, (ast.Break, ast.Continue)):
             if ctx.loops:
-                target = (
-                    ctx.loops[-1].breaks
-                    if isinstance(node, ast.Break)
-                    else ctx.loops[-1].continues
-                )
+                target = ctx.loops[-1].breaks if isinstance(node, ast.Break) else ctx.loops[-1].continues
                 target |= states
             return frozenset()
         if isinstance(node, ast.Raise):
             return frozenset()
         if _sets_grad_to_none(node):
             # `p.grad = None` is a zero_grad(set_to_none=True) written by hand.
-            return frozenset(
-                st.zero(s, (node.lineno, node.col_offset + 1)) for s in states
-            )
+            return frozenset(st.zero(s, (node.lineno, node.col_offset + 1)) for s in states)
         return self.exprs(node, states, ctx)
 
-    def loop(
-        self, node: ast.For | ast.AsyncFor | ast.While, states: States, ctx: Ctx
-    ) -> States:
+    def loop(self, node: ast.For | ast.AsyncFor | ast.While, states: States, ctx: Ctx) -> States:
         frame = self._loop_frame(node, ctx)
         inner = replace(ctx, loops=(*ctx.loops, frame), report=False)
         first = self.body(node.body, st.new_iteration(states, frame.id), inner)
         first |= frame.continues
-        entry = (
-            first or states
-        )  # a body that always breaks: the second walk starts like the first
+        entry = first or states  # a body that always breaks: the second walk starts like the first
         frame.continues = set()
         second = self.body(
             node.body,
             st.new_iteration(entry, frame.id),
             replace(inner, report=ctx.report),
         )
-        out = first | second | frame.continues | frame.breaks
+        ends = second | frame.continues
+        out = first | ends | frame.breaks
         if ctx.report:
             self._check_loop(frame, ctx)
-        out = frozenset(
-            s._replace(
-                stepped=s.stepped - {frame.id}, backwarded=s.backwarded - {frame.id}
-            )
-            for s in out
-        )
+            self._check_accumulation(frame, ends, ctx)
+        out = frozenset(s._replace(stepped=s.stepped - {frame.id}, backwarded=s.backwarded - {frame.id}) for s in out)
         return self.body(node.orelse, out, ctx) if node.orelse else out
 
-    def _loop_frame(
-        self, node: ast.For | ast.AsyncFor | ast.While, ctx: Ctx
-    ) -> LoopFrame:
+    def _loop_frame(self, node: ast.For | ast.AsyncFor | ast.While, ctx: Ctx) -> LoopFrame:
         head = node.iter if isinstance(node, (ast.For, ast.AsyncFor)) else node.test
-        names = [
-            self.canon(dotted(n), ctx) or ""
-            for n in ast.walk(head)
-            if isinstance(n, (ast.Name, ast.Attribute))
-        ]
+        names = [self.canon(dotted(n), ctx) or "" for n in ast.walk(head) if isinstance(n, (ast.Name, ast.Attribute))]
         text = ast.unparse(head).lower() + " " + " ".join(names).lower()
         if isinstance(node, (ast.For, ast.AsyncFor)):
             text += " " + ast.unparse(node.target).lower()
-        uses_next = any(
-            isinstance(c, ast.Call) and func_name(c) == "next" for c in ast.walk(node)
-        )
+        uses_next = any(isinstance(c, ast.Call) and func_name(c) == "next" for c in ast.walk(node))
         if "epoch" in text:
             kind = "epoch"
         elif isinstance(node, ast.While):
@@ -268,21 +259,12 @@ class Flow:
         if name in CLIP_FUNCS:
             self._check_clip(call, states, ctx)
             return frozenset(st.clip(s, loc) for s in states)
-        if (
-            name in ("train", "eval")
-            and rname
-            and not call.keywords
-            and len(call.args) <= 1
-        ):
+        if name in ("train", "eval") and rname and not call.keywords and len(call.args) <= 1:
             mode = name
             if call.args:
                 arg = call.args[0]
                 flag = arg.value if isinstance(arg, ast.Constant) else None
-                mode = (
-                    "unknown"
-                    if flag is None or name == "eval"
-                    else ("train" if flag else "eval")
-                )
+                mode = "unknown" if flag is None or name == "eval" else ("train" if flag else "eval")
             return frozenset(st.set_mode(s, rname, mode, loc) for s in states)
         if name in ("train",) and rname:
             return frozenset(st.set_mode(s, rname, "unknown", loc) for s in states)
@@ -293,14 +275,9 @@ class Flow:
 
     def _is_forward(self, callee: str) -> bool:
         first = callee.lstrip("?").split(".")[0]
-        if (
-            first in ("torch", "nn", "F", "models", "torchvision", "timm")
-            or callee[:1].isupper()
-        ):
+        if first in ("torch", "nn", "F", "models", "torchvision", "timm") or callee[:1].isupper():
             return False
-        return callee.split(".")[-1] not in self.idx.classes and self.idx.is_model(
-            callee
-        )
+        return callee.split(".")[-1] not in self.idx.classes and self.idx.is_model(callee)
 
     # ----- calls into the same file ------------------------------------------------------------
     def canon(self, name: str | None, ctx: Ctx) -> str | None:
@@ -313,9 +290,7 @@ class Flow:
                 return value + dot + rest
         return name
 
-    def resolve(
-        self, call: ast.Call, cls: str | None, ctx: Ctx | None
-    ) -> tuple[FuncDef, str | None, bool] | None:
+    def resolve(self, call: ast.Call, cls: str | None, ctx: Ctx | None) -> tuple[FuncDef, str | None, bool] | None:
         """The function or method of this file that `call` runs, if any."""
         func = call.func
         if isinstance(func, ast.Name):
@@ -326,24 +301,17 @@ class Flow:
             if base == "self" and cls:
                 found = self._method(cls, func.attr)
                 return (found[0], found[1], True) if found else None
-            if (
-                isinstance(func.value, ast.Call)
-                and func_name(func.value) in self.idx.classes
-            ):
+            if isinstance(func.value, ast.Call) and func_name(func.value) in self.idx.classes:
                 found = self._method(func_name(func.value), func.attr)
                 return (found[0], found[1], True) if found else None
             if base:
-                owner = self.idx.instances.get(
-                    self.canon(base, ctx) if ctx else base
-                ) or self.idx.instances.get(base)
+                owner = self.idx.instances.get(self.canon(base, ctx) if ctx else base) or self.idx.instances.get(base)
                 if owner:
                     found = self._method(owner, func.attr)
                     return (found[0], found[1], True) if found else None
         return None
 
-    def _method(
-        self, cls: str, name: str, depth: int = 0
-    ) -> tuple[FuncDef, str] | None:
+    def _method(self, cls: str, name: str, depth: int = 0) -> tuple[FuncDef, str] | None:
         fn = self.idx.methods.get((cls, name))
         if fn is not None:
             return fn, cls
@@ -398,18 +366,14 @@ class Flow:
         self.memo[key] = out
         return out
 
-    def _bind(
-        self, fn: FuncDef, call: ast.Call | None, ctx: Ctx, method: bool
-    ) -> tuple[tuple[str, str], ...]:
+    def _bind(self, fn: FuncDef, call: ast.Call | None, ctx: Ctx, method: bool) -> tuple[tuple[str, str], ...]:
         params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
         if method and params:
             params = params[1:]
         # A root function's parameters keep their own names (the best hint we have); a called
         # function's unbound parameters become "?name" so they match no variable of the caller.
         unknown = "" if call is None else "?"
-        bound = {
-            p: unknown + p for p in [*params, *(a.arg for a in fn.args.kwonlyargs)]
-        }
+        bound = {p: unknown + p for p in [*params, *(a.arg for a in fn.args.kwonlyargs)]}
         if call is not None:
             for p, arg in zip(params, call.args):
                 bound[p] = self.canon(dotted(arg), ctx) or "?" + p
@@ -442,9 +406,7 @@ class Flow:
             target = self.resolve(sub, cls if cls else self.idx.owner.get(key), None)
             if target is not None:
                 out |= self.effects(target[0], target[1])
-            elif name == "zero_grad" or (
-                name == "zero_" and (rname or "").endswith(".grad")
-            ):
+            elif name == "zero_grad" or (name == "zero_" and (rname or "").endswith(".grad")):
                 out.add("zero")
             elif name == "backward":
                 out.add("backward")
@@ -462,10 +424,8 @@ class Flow:
     def _comprehensions(self) -> dict[int, ast.expr]:
         """Call id -> the comprehension whose loop runs it (a loop the statement walk does not see)."""
         found: dict[int, ast.expr] = {}
-        for node in ast.walk(self.idx.tree):
-            if isinstance(
-                node, (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)
-            ):
+        for node in self.idx.nodes:
+            if isinstance(node, (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
                 for sub in ast.walk(node):
                     if isinstance(sub, ast.Call):
                         found.setdefault(id(sub), node)
@@ -473,16 +433,20 @@ class Flow:
 
     def _trained_models(self) -> set[str]:
         names = {m for m in self.idx.models}
-        for node in ast.walk(self.idx.tree):
-            if (
-                isinstance(node, ast.Call)
-                and func_name(node) == "train"
-                and receiver(node) is not None
-            ):
+        for node in self.idx.nodes:
+            if isinstance(node, ast.Call) and func_name(node) == "train" and receiver(node) is not None:
                 name = dotted(receiver(node))
                 if name:
                     names.add(name)
         return names
+
+    def _is_trained(self, model: str) -> bool:
+        """Is `model` the network being optimised (not a frozen teacher or an EMA copy)?"""
+        if model in self.trained or model.lstrip("?") in self.trained:
+            return True
+        lowered = model.lower()
+        frozen = any(w in lowered for w in ("teacher", "ema", "target", "frozen", "ref"))
+        return self.idx.is_model(model) and not frozen
 
     # ----- the checks --------------------------------------------------------------------------
     def _check_backward(self, states: States, ctx: Ctx) -> None:
@@ -492,12 +456,10 @@ class Flow:
         # train() or eval() by a condition is not flagged).
         models = {e[0] for s in states for e in s.evals}
         for model in sorted(models):
-            if not (model in self.trained or model.lstrip("?") in self.trained):
+            if not self._is_trained(model):
                 continue
             locs = [
-                min((e[1], e[2]) for e in s.evals if e[0] == model)
-                if any(e[0] == model for e in s.evals)
-                else None
+                min((e[1], e[2]) for e in s.evals if e[0] == model) if any(e[0] == model for e in s.evals) else None
                 for s in states
             ]
             if all(locs):
@@ -540,9 +502,7 @@ class Flow:
             return
         loop = ctx.loops[-1].id if ctx.loops else None
         line, col = call.lineno, call.col_offset + 1
-        if all(
-            s.grad == st.USED and (loop is None or loop in s.stepped) for s in states
-        ):
+        if all(s.grad == st.USED and (loop is None or loop in s.stepped) for s in states):
             self.emit(
                 "clip-after-step",
                 line,
@@ -559,9 +519,7 @@ class Flow:
                 None,
             )
 
-    def _check_scheduler(
-        self, call: ast.Call, rname: str, states: States, ctx: Ctx
-    ) -> None:
+    def _check_scheduler(self, call: ast.Call, rname: str, states: States, ctx: Ctx) -> None:
         if not (ctx.report and ctx.loops and states):
             return
         kind = self.idx.sched_kind(rname)
@@ -577,9 +535,7 @@ class Flow:
                 f"{rname} is an epoch-based scheduler but is stepped once per batch",
                 None,
             )
-        elif kind in ("epoch", "step", "either") and all(
-            loop.id not in s.stepped for s in states
-        ):
+        elif kind in ("epoch", "step", "either") and all(loop.id not in s.stepped for s in states):
             self.emit(
                 "scheduler-before-optimizer-step",
                 line,
@@ -588,9 +544,7 @@ class Flow:
                 None,
             )
 
-    def _check_forward(
-        self, call: ast.Call, model: str, states: States, ctx: Ctx
-    ) -> None:
+    def _check_forward(self, call: ast.Call, model: str, states: States, ctx: Ctx) -> None:
         if not (ctx.report and states):
             return
         fn = ctx.frames[-1].fn
@@ -606,35 +560,16 @@ class Flow:
                 for n in ast.walk(h)
                 if isinstance(n, (ast.Name, ast.Attribute))
             ]
-            comp_loop = not any(
-                isinstance(c, ast.Call) and func_name(c) == "backward"
-                for c in ast.walk(comp)
-            )
-            in_val_loop = in_val_loop or (
-                comp_loop and any(is_val_name(n) for n in names)
-            )
-        in_val_fn = (
-            fn is not None
-            and is_val_name(fn.name)
-            and "backward" not in self.effects(fn, ctx.cls)
-        )
+            comp_loop = not any(isinstance(c, ast.Call) and func_name(c) == "backward" for c in ast.walk(comp))
+            in_val_loop = in_val_loop or (comp_loop and any(is_val_name(n) for n in names))
+        in_val_fn = fn is not None and is_val_name(fn.name) and "backward" not in self.effects(fn, ctx.cls)
         line, col = call.lineno, call.col_offset + 1
-        scope = (
-            id(comp)
-            if comp is not None
-            else id(loop.node)
-            if in_val_loop and loop
-            else id(fn)
-        )
+        scope = id(comp) if comp is not None else id(loop.node) if in_val_loop and loop else id(fn)
         if ctx.grad_off is True:
             nograd_loop = comp_loop or (
-                loop is not None
-                and ctx.nograd_depth < len(ctx.loops)
-                and not {"backward", "step"} & loop.effects
+                loop is not None and ctx.nograd_depth < len(ctx.loops) and not {"backward", "step"} & loop.effects
             )
-            if (in_val_loop or in_val_fn or nograd_loop) and all(
-                not s.evals for s in states
-            ):
+            if (in_val_loop or in_val_fn or nograd_loop) and all(not s.evals for s in states):
                 self.emit(
                     "validation-in-train-mode",
                     line,
@@ -650,6 +585,31 @@ class Flow:
                 f"{model} is evaluated with autograd recording (no torch.no_grad()/inference_mode())",
                 ("vng", scope),
             )
+
+    def _check_accumulation(self, frame: LoopFrame, ends: States, ctx: Ctx) -> None:
+        """Every iteration runs backward() but only some step: gradients accumulate across
+        iterations, so each backward()'s loss must be scaled down."""
+        if not ends or not all(frame.id in s.backwarded for s in ends):
+            return
+        stepped = {frame.id in s.stepped for s in ends}
+        if stepped != {True, False}:
+            return
+        scope = ctx.frames[-1].fn or self.idx.tree
+        for call in _own_calls(frame.node.body):
+            if func_name(call) != "backward":
+                continue
+            loss = receiver(call)
+            if isinstance(loss, ast.Call) and func_name(loss) == "scale" and loss.args:
+                loss = loss.args[0]
+            if unscaled_loss(loss, scope):
+                self.emit(
+                    "accumulation-loss-not-scaled",
+                    call.lineno,
+                    call.col_offset + 1,
+                    "gradients are accumulated over several backward() calls but the loss is "
+                    "not divided by the number of accumulation steps",
+                    None,
+                )
 
     def _check_loop(self, frame: LoopFrame, ctx: Ctx) -> None:
         eff = frame.effects

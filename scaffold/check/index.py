@@ -15,6 +15,7 @@ from scaffold.check.names import (
     dotted,
     func_name,
     names_in,
+    own_nodes,
     string_parts,
 )
 
@@ -28,15 +29,11 @@ _STEP_WORDS = ("len(", "step", "iter", "batches")
 def local_values(scope: ast.AST) -> dict[str, list[ast.expr]]:
     """Name -> values assigned to it directly in `scope` (not in nested functions)."""
     values: dict[str, list[ast.expr]] = {}
-    stack = list(ast.iter_child_nodes(scope))
-    while stack:
-        node = stack.pop()
+    for node in own_nodes(scope):
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     values.setdefault(target.id, []).append(node.value)
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
     return values
 
 
@@ -56,9 +53,7 @@ def _argument_text(call: ast.Call, values: dict[str, list[ast.expr]]) -> str:
     return " ".join(parts).lower()
 
 
-def scheduler_kind(
-    call: ast.Call, values: dict[str, list[ast.expr]] | None = None
-) -> str | None:
+def scheduler_kind(call: ast.Call, values: dict[str, list[ast.expr]] | None = None) -> str | None:
     """Cadence of the scheduler built by `call`: "epoch", "step", "either", "plateau", or None.
 
     None means the call does not build a scheduler we know. `values` (local assignments of the
@@ -102,6 +97,7 @@ class ModuleIndex:
     """
 
     tree: ast.Module
+    nodes: list[ast.AST] = field(default_factory=list)
     functions: dict[str, FuncDef] = field(default_factory=dict)
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     methods: dict[tuple[str, str], FuncDef] = field(default_factory=dict)
@@ -126,20 +122,19 @@ class ModuleIndex:
         """True if method `name` of `cls` is called somewhere we can follow (self.x() or obj.x())."""
         if name in self.self_called:
             return True
-        return any(
-            attr == name and self.instances.get(base) for base, attr in self.attr_called
-        )
+        return any(attr == name and self.instances.get(base) for base, attr in self.attr_called)
 
     @classmethod
     def build(cls, tree: ast.Module) -> ModuleIndex:
         """Index `tree` in one walk (plus one short pass for constructor aliases)."""
         idx = cls(tree)
-        for fn in ast.walk(tree):
+        idx.nodes = list(ast.walk(tree))  # every later whole-module pass reads this list
+        for fn in idx.nodes:
             if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                for sub in ast.walk(fn):
+                for sub in own_nodes(fn):
                     if isinstance(sub, ast.Call):
-                        idx.scope_of[id(sub)] = fn  # innermost wins: walk visits outer first
-        for node in ast.walk(tree):
+                        idx.scope_of[id(sub)] = fn
+        for node in idx.nodes:
             if isinstance(node, ast.ClassDef):
                 idx.classes[node.name] = node
                 idx.bases[node.name] = [dotted(b) or "" for b in node.bases]
@@ -154,9 +149,7 @@ class ModuleIndex:
                     idx.called.add(node.func.id)
                 elif isinstance(node.func, ast.Attribute):
                     base = node.func.value
-                    if dotted(base) == "self" or (
-                        isinstance(base, ast.Call) and func_name(base) in idx.classes
-                    ):
+                    if dotted(base) == "self" or (isinstance(base, ast.Call) and func_name(base) in idx.classes):
                         idx.self_called.add(node.func.attr)
                     else:
                         idx.attr_called.add((dotted(base) or "", node.func.attr))
@@ -168,7 +161,7 @@ class ModuleIndex:
             if idx.functions.get(name) is fn:
                 del idx.functions[name]
         idx._factories()
-        for node in ast.walk(tree):
+        for node in idx.nodes:
             if isinstance(node, ast.Call) and func_name(node) in idx.classes:
                 # Components(scheduler=build_scheduler(...)): remember by attribute name.
                 for kw in node.keywords:
@@ -225,16 +218,10 @@ class ModuleIndex:
             self.instances[name] = fname
             if self.is_module_class(fname):
                 self.models.add(name)
-        elif full.startswith(
-            ("nn.", "torch.nn.", "torchvision.models.", "models.")
-        ) and not fname.endswith("Loss"):
+        elif full.startswith(("nn.", "torch.nn.", "torchvision.models.", "models.")) and not fname.endswith("Loss"):
             self.models.add(name)
         elif fname in ("compile", "DataParallel", "DistributedDataParallel", "to"):
-            inner = (
-                call.args[0]
-                if call.args and fname != "to"
-                else getattr(call.func, "value", None)
-            )
+            inner = call.args[0] if call.args and fname != "to" else getattr(call.func, "value", None)
             if dotted(inner) in self.models:
                 self.models.add(name)
 
@@ -250,9 +237,7 @@ class ModuleIndex:
         for base in self.bases.get(name, []):
             last = base.split(".")[-1]
             if last in ("Module", "LightningModule") or (
-                last in self.classes
-                and last not in seen
-                and self.is_module_class(last, seen | {name})
+                last in self.classes and last not in seen and self.is_module_class(last, seen | {name})
             ):
                 return True
         return False
@@ -283,12 +268,17 @@ class ModuleIndex:
         return self.aliases.get(name) or name
 
     def sched_kind(self, name: str | None) -> str | None:
-        """Cadence of scheduler variable `name`, or None if it is not a known scheduler."""
+        """Cadence of scheduler variable `name`, or None if it is not a known scheduler.
+
+        Falls back to the attribute name (`c.scheduler` -> any `.scheduler` built in the file)
+        when the object holding it cannot be traced.
+        """
         if not name:
             return None
-        return self.schedulers.get(name) or self.schedulers.get(
-            self.resolve_alias(name)
-        )
+        kind = self.schedulers.get(name) or self.schedulers.get(self.resolve_alias(name))
+        if kind is None and "." in name:
+            kind = self.schedulers.get("." + name.split(".")[-1])
+        return kind
 
     def is_scheduler(self, name: str | None) -> bool:
         last = (name or "").split(".")[-1].lower()

@@ -5,11 +5,10 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 # Schedulers whose schedule is written in epochs: stepping them per batch is a bug.
-EPOCH_SCHEDULERS = frozenset(
-    {"StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "MultiplicativeLR"}
-)
+EPOCH_SCHEDULERS = frozenset({"StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "MultiplicativeLR"})
 # Schedulers written in optimizer steps.
 STEP_SCHEDULERS = frozenset(
     {
@@ -108,9 +107,7 @@ def is_train_name(name: str | None) -> bool:
 def calls_in(node: ast.AST) -> Iterator[ast.Call]:
     """Calls inside `node` in evaluation order (arguments before the call), skipping nested scopes."""
     for child in ast.iter_child_nodes(node):
-        if isinstance(
-            child, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-        ):
+        if isinstance(child, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
         yield from calls_in(child)
     if isinstance(node, ast.Call):
@@ -144,11 +141,7 @@ def grad_context(item: ast.withitem | ast.expr) -> bool | None | str:
         "other" for anything unrelated to autograd.
     """
     expr = item.context_expr if isinstance(item, ast.withitem) else item
-    name = (
-        func_name(expr)
-        if isinstance(expr, ast.Call)
-        else (dotted(expr) or "").split(".")[-1]
-    )
+    name = func_name(expr) if isinstance(expr, ast.Call) else (dotted(expr) or "").split(".")[-1]
     if name in ("no_grad", "inference_mode"):
         if isinstance(expr, ast.Call) and name == "inference_mode" and expr.args:
             arg = expr.args[0]
@@ -162,3 +155,18 @@ def grad_context(item: ast.withitem | ast.expr) -> bool | None | str:
             return not bool(arg.value)
         return None
     return "other"
+
+
+@lru_cache(maxsize=4096)
+def own_nodes(scope: ast.AST) -> tuple[ast.AST, ...]:
+    """Nodes of `scope` without descending into nested functions or classes (cached: every
+    rule reads the same scopes)."""
+    found: list[ast.AST] = []
+    stack = list(ast.iter_child_nodes(scope))
+    skip = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if not isinstance(node, skip):
+            stack.extend(ast.iter_child_nodes(node))
+    return tuple(found)

@@ -109,8 +109,7 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "is a softmax (directly, via a variable, or via an `nn.Softmax` attribute), an "
         "`nn.Sequential(...)` ending in `nn.Softmax`, or `cross_entropy(softmax(x), y)` in one call. "
         "log_softmax with NLLLoss is correct and not flagged.",
-        "A softmax model and a cross-entropy loss in different files; softmax returned only under a "
-        "condition.",
+        "A softmax model and a cross-entropy loss in different files; softmax returned only under a condition.",
         "def forward(self, x):\n    return F.softmax(self.fc(x), dim=1)\n...\nloss = nn.CrossEntropyLoss()(model(x), y)",
     ),
     "checkpoint-last-not-best": RuleDoc(
@@ -141,8 +140,7 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "data (`train_loader`, `train_ds`...), or a validation loader built from the training "
         "dataset (`val_loader = DataLoader(train_ds)`, `val_ds = train_ds`). Evaluating on the "
         "training set as well as on held-out data is fine.",
-        "Leaks through indices or splits (overlapping `Subset`s), and names that do not say "
-        "train/val.",
+        "Leaks through indices or splits (overlapping `Subset`s), and names that do not say train/val.",
         "acc = evaluate(model, train_loader)",
     ),
     "to-device-after-optimizer": RuleDoc(

@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterator
 
 from scaffold.check.index import FuncDef, ModuleIndex
 from scaffold.check.names import (
-    SAVE_FUNCS,
     dotted,
     func_name,
     grad_context,
     is_train_name,
     is_val_name,
+    own_nodes,
     receiver,
     string_parts,
 )
@@ -24,28 +24,72 @@ Emit = Callable[[str, int, int, str, object], None]
 _SOFTMAX = ("softmax", "Softmax")
 _CE = ("cross_entropy", "CrossEntropyLoss")
 _DETACHERS = ("item", "detach", "tolist", "numpy", "cpu")
+# Calls that return plain numbers, not tensors that could hold a graph.
+_NUMBERS = frozenset({"len", "sum", "int", "float", "size", "item", "numel", "max", "min", "round", "get_scale"})
 _CASTS = ("half", "double", "bfloat16")
 _DTYPES = ("float16", "half", "bfloat16", "float64", "double", "float32", "float")
 
 
-def scopes(tree: ast.Module) -> Iterator[ast.Module | FuncDef]:
+def scopes(index: ModuleIndex) -> Iterator[ast.Module | FuncDef]:
     """The module and every function in it: the units the local rules look inside."""
-    yield tree
-    for node in ast.walk(tree):
+    yield index.tree
+    for node in index.nodes:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             yield node
 
 
-def own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
-    """Nodes of `scope` without descending into nested functions or classes."""
-    stack = list(ast.iter_child_nodes(scope))
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(
-            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-        ):
-            stack.extend(ast.iter_child_nodes(node))
+def unscaled_loss(loss: ast.expr | None, scope: ast.AST) -> bool:
+    """True if `loss` is a plain name whose every assignment in `scope` leaves it unscaled.
+
+    Division or multiplication (`loss / accum`, `loss * (n / window)`, `loss /= accum`), a
+    `reduction=` argument, or no assignment at all count as scaled (or unknown): silent.
+    """
+    if isinstance(loss, ast.BinOp):
+        return False
+    if not isinstance(loss, ast.Name):
+        return False
+    assigned = False
+    for node in own_nodes(scope):
+        if (
+            isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == loss.id
+        ) and isinstance(node.op, (ast.Div, ast.Mult, ast.FloorDiv)):
+            return False
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == loss.id for t in targets) and node.value is not None:
+                assigned = True
+                value = node.value
+                if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Div, ast.Mult)):
+                    return False
+                if isinstance(value, ast.Call) and any(k.arg == "reduction" for k in value.keywords):
+                    return False
+    return assigned
+
+
+def _operand_names(expr: ast.expr) -> set[str]:
+    """Names that are arithmetic operands of `expr` (`a * (b / c[i])` -> {a, b})."""
+    if isinstance(expr, ast.Name):
+        return {expr.id}
+    if isinstance(expr, ast.BinOp):
+        return _operand_names(expr.left) | _operand_names(expr.right)
+    if isinstance(expr, ast.UnaryOp):
+        return _operand_names(expr.operand)
+    return set()
+
+
+def _is_metric_guard(test: ast.expr) -> bool:
+    """An `if` that compares a metric: `if val_loss < best`, `if improved(metric, best)`."""
+    words = string_parts(test).lower()
+    if any(w in words for w in ("best", "improv", "metric", "loss", "acc", "score", "better")):
+        return True
+    return any(
+        isinstance(n, ast.Compare) and any(isinstance(op, (ast.Lt, ast.Gt, ast.LtE, ast.GtE)) for op in n.ops)
+        for n in ast.walk(test)
+    )
+
+
+def _is_save(call: ast.Call) -> bool:
+    return "save" in func_name(call).lower() and func_name(call) != "save_hyperparameters"
 
 
 def _is_softmax(node: ast.AST) -> bool:
@@ -66,7 +110,7 @@ class LocalRules:
 
     def run(self) -> None:
         self.softmax_before_ce()
-        for scope in scopes(self.tree):
+        for scope in scopes(self.idx):
             self.log_loss_tensor(scope)
             self.checkpoint_best(scope)
             self.cast_after_optimizer(scope)
@@ -82,37 +126,26 @@ class LocalRules:
                 or (isinstance(n, ast.Attribute) and n.attr in _CE)
                 or (isinstance(n, ast.Name) and n.id in _CE)
             )
-            for n in ast.walk(self.tree)
+            for n in self.idx.nodes
         )
         if not uses_ce:
             return
         msg = "the model's output goes through softmax and then into cross-entropy, which applies log-softmax itself"
-        for node in ast.walk(self.tree):
+        for node in self.idx.nodes:
             # A model whose forward() ends by returning softmax(...).
-            if (
-                isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                and node.name == "forward"
-            ):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "forward":
                 last = node.body[-1] if node.body else None
                 if isinstance(last, ast.Return) and last.value is not None:
                     value = last.value
                     if isinstance(value, ast.Name):
                         value = self._last_assignment(node, value.id) or value
                     if _is_softmax(value) or self._is_softmax_layer_call(value):
-                        self.emit(
-                            "softmax-before-cross-entropy", *_loc(value), msg, None
-                        )
+                        self.emit("softmax-before-cross-entropy", *_loc(value), msg, None)
             # nn.Sequential(..., nn.Softmax(dim=1)).
-            elif (
-                isinstance(node, ast.Call)
-                and func_name(node) == "Sequential"
-                and node.args
-            ):
+            elif isinstance(node, ast.Call) and func_name(node) == "Sequential" and node.args:
                 last_arg = node.args[-1]
                 if isinstance(last_arg, ast.Call) and func_name(last_arg) == "Softmax":
-                    self.emit(
-                        "softmax-before-cross-entropy", *_loc(last_arg), msg, None
-                    )
+                    self.emit("softmax-before-cross-entropy", *_loc(last_arg), msg, None)
             # cross_entropy(softmax(logits), y) written in one call.
             elif (
                 isinstance(node, ast.Call)
@@ -152,21 +185,11 @@ class LocalRules:
         nograd = self._nograd_lines(scope)
         for node in own_nodes(scope):
             expr = None
-            if isinstance(node, ast.AugAssign) and isinstance(
-                node.op, (ast.Add, ast.Sub)
-            ):
+            if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)):
                 expr = node.value
-            elif (
-                isinstance(node, ast.Call)
-                and func_name(node) in ("append", "extend")
-                and node.args
-            ):
+            elif isinstance(node, ast.Call) and func_name(node) in ("append", "extend") and node.args:
                 expr = node.args[0]
-            elif (
-                isinstance(node, ast.Assign)
-                and isinstance(node.value, ast.BinOp)
-                and len(node.targets) == 1
-            ):
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.BinOp) and len(node.targets) == 1:
                 target = dotted(node.targets[0])
                 if (
                     target
@@ -191,11 +214,7 @@ class LocalRules:
         for node in own_nodes(scope):
             if isinstance(node, ast.Call) and func_name(node) == "backward":
                 recv = receiver(node)
-                if (
-                    isinstance(recv, ast.Call)
-                    and func_name(recv) == "scale"
-                    and recv.args
-                ):
+                if isinstance(recv, ast.Call) and func_name(recv) == "scale" and recv.args:
                     recv = recv.args[0]
                 if recv is None and node.args:
                     recv = node.args[0]
@@ -203,6 +222,20 @@ class LocalRules:
                     recv = recv.left
                 if isinstance(recv, ast.Name):
                     names.add(recv.id)
+        # `share = loss * (n / window); share.backward()`: `loss` holds the graph too. Only
+        # direct operands count, not names inside calls or subscripts (`windows[i]`).
+        tensors = {
+            t.id
+            for node in own_nodes(scope)
+            if isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and func_name(node.value) not in _NUMBERS
+            for t in node.targets
+            if isinstance(t, ast.Name)
+        }
+        for node in own_nodes(scope):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in names for t in node.targets):
+                names |= _operand_names(node.value) & tensors
         # A name reassigned to a plain number (loss = loss.item()) is excluded conservatively.
         for node in own_nodes(scope):
             if (
@@ -224,10 +257,7 @@ class LocalRules:
                 isinstance(node, ast.Call)
                 and (
                     func_name(node) in _DETACHERS
-                    or (
-                        isinstance(node.func, ast.Name)
-                        and node.func.id in ("float", "int", "str")
-                    )
+                    or (isinstance(node.func, ast.Name) and node.func.id in ("float", "int", "str"))
                 )
                 or isinstance(node, ast.Attribute)
                 and node.attr in ("data", "shape")
@@ -243,9 +273,7 @@ class LocalRules:
     def _nograd_lines(scope: ast.AST) -> set[int]:
         lines: set[int] = set()
         for node in own_nodes(scope):
-            if isinstance(node, (ast.With, ast.AsyncWith)) and any(
-                grad_context(i) is True for i in node.items
-            ):
+            if isinstance(node, (ast.With, ast.AsyncWith)) and any(grad_context(i) is True for i in node.items):
                 for sub in ast.walk(node):
                     if hasattr(sub, "lineno"):
                         lines.add(sub.lineno)
@@ -259,20 +287,19 @@ class LocalRules:
             for stmt in stmts:
                 if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
                     visit(stmt.body, True)
+                elif isinstance(stmt, ast.If) and not _is_metric_guard(stmt.test):
+                    # `if not dry_run:` or `if epoch % 5 == 0:` does not pick the best epoch.
+                    visit(stmt.body, in_loop)
+                    visit(stmt.orelse, in_loop)
                 elif isinstance(stmt, (ast.With, ast.AsyncWith, ast.Try)):
                     visit(stmt.body, in_loop)
-                elif (
-                    isinstance(stmt, (ast.Expr, ast.Assign))
-                    and in_loop
-                    and isinstance(stmt.value, ast.Call)
-                ):
+                elif isinstance(stmt, (ast.Expr, ast.Assign)) and in_loop and isinstance(stmt.value, ast.Call):
                     call = stmt.value
-                    if func_name(call) in SAVE_FUNCS and self.idx.mentions_best(call):
+                    if _is_save(call) and self.idx.mentions_best(call):
                         self.emit(
                             "checkpoint-last-not-best",
                             *_loc(call),
-                            "a 'best' checkpoint is written every epoch without checking that the "
-                            "metric improved",
+                            "a 'best' checkpoint is written every epoch without checking that the metric improved",
                             None,
                         )
 
@@ -280,9 +307,7 @@ class LocalRules:
 
     # ----- to-device-after-optimizer (myth, hint) ---------------------------------------------------
     def cast_after_optimizer(self, scope: ast.AST) -> None:
-        built: dict[
-            str, int
-        ] = {}  # model -> line where an optimizer over its parameters was built
+        built: dict[str, int] = {}  # model -> line where an optimizer over its parameters was built
         for node in sorted(
             (n for n in own_nodes(scope) if isinstance(n, ast.Call)),
             key=lambda n: (n.lineno, n.col_offset),
@@ -291,11 +316,13 @@ class LocalRules:
             if (
                 full.startswith(("optim.", "torch.optim."))
                 or func_name(node) in self._optimizer_names()
+                or "optim" in func_name(node).lower()  # build_optimizer(model, cfg)
             ) and node.args:
-                src = node.args[0]
-                if isinstance(src, ast.Call) and func_name(src) == "parameters":
-                    model = dotted(receiver(src))
-                    if model:
+                for src in node.args:
+                    if isinstance(src, ast.Call) and func_name(src) == "parameters":
+                        src = receiver(src)
+                    model = dotted(src)
+                    if model and self.idx.is_model(model):
                         built.setdefault(model, node.lineno)
                 continue
             model = dotted(receiver(node))
@@ -336,29 +363,17 @@ class LocalRules:
         for loop in own_nodes(scope):
             if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
                 continue
-            guards = [
-                s
-                for s in self._flat(loop.body)
-                if isinstance(s, ast.If) and self._is_accum_guard(s)
-            ]
+            guards = [s for s in self._flat(loop.body) if isinstance(s, ast.If) and self._is_accum_guard(s)]
             if not guards:
                 continue
             guarded = {id(n) for g in guards for n in ast.walk(g)}
             for stmt in self._flat(loop.body):
                 for call in ast.walk(stmt):
-                    if (
-                        isinstance(call, ast.Call)
-                        and func_name(call) == "backward"
-                        and id(call) not in guarded
-                    ):
+                    if isinstance(call, ast.Call) and func_name(call) == "backward" and id(call) not in guarded:
                         loss = receiver(call)
-                        if (
-                            isinstance(loss, ast.Call)
-                            and func_name(loss) == "scale"
-                            and loss.args
-                        ):
+                        if isinstance(loss, ast.Call) and func_name(loss) == "scale" and loss.args:
                             loss = loss.args[0]
-                        if self._unscaled_loss(loss, scope):
+                        if unscaled_loss(loss, scope):
                             self.emit(
                                 "accumulation-loss-not-scaled",
                                 *_loc(call),
@@ -381,87 +396,38 @@ class LocalRules:
     def _is_accum_guard(self, node: ast.If) -> bool:
         test = node.test
         accum = (
-            any(
-                isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod)
-                for n in ast.walk(test)
-            )
+            any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in ast.walk(test))
             or "accum" in string_parts(test).lower()
         )
         steps = any(
-            isinstance(c, ast.Call)
-            and func_name(c) == "step"
-            and not self.idx.is_scheduler(dotted(receiver(c)))
+            isinstance(c, ast.Call) and func_name(c) == "step" and not self.idx.is_scheduler(dotted(receiver(c)))
             for c in ast.walk(node)
         )
         return accum and steps
 
-    @staticmethod
-    def _unscaled_loss(loss: ast.expr | None, scope: ast.AST) -> bool:
-        if isinstance(loss, ast.BinOp):
-            return False
-        if not isinstance(loss, ast.Name):
-            return False
-        assigned = False
-        for node in own_nodes(scope):
-            if (
-                isinstance(node, ast.AugAssign)
-                and isinstance(node.target, ast.Name)
-                and node.target.id == loss.id
-            ) and isinstance(node.op, (ast.Div, ast.Mult, ast.FloorDiv)):
-                return False
-            if isinstance(node, (ast.Assign, ast.AnnAssign)):
-                targets = (
-                    node.targets if isinstance(node, ast.Assign) else [node.target]
-                )
-                if (
-                    any(isinstance(t, ast.Name) and t.id == loss.id for t in targets)
-                    and node.value is not None
-                ):
-                    assigned = True
-                    value = node.value
-                    if isinstance(value, ast.BinOp) and isinstance(
-                        value.op, (ast.Div, ast.Mult)
-                    ):
-                        return False
-                    if isinstance(value, ast.Call) and any(
-                        k.arg == "reduction" for k in value.keywords
-                    ):
-                        return False
-        return assigned
-
     # ----- validate-on-train-split -------------------------------------------------------------------
     def validate_on_train(self) -> None:
-        val_fns = {
-            name for name, fn in self.idx.functions.items() if is_val_name(name)
-        } | {name for (_, name) in self.idx.methods if is_val_name(name)}
+        val_fns = {name for name, fn in self.idx.functions.items() if is_val_name(name)} | {
+            name for (_, name) in self.idx.methods if is_val_name(name)
+        }
         train_calls: list[tuple[ast.Call, str]] = []
         held_out = False
-        for node in ast.walk(self.tree):
+        for node in self.idx.nodes:
             if isinstance(node, ast.Call) and func_name(node) in val_fns:
-                names = [
-                    dotted(a) for a in [*node.args, *(k.value for k in node.keywords)]
-                ]
+                names = [dotted(a) for a in [*node.args, *(k.value for k in node.keywords)]]
                 if any(is_val_name(n) for n in names):
                     held_out = True
                 leak = next((n for n in names if is_train_name(n)), None)
                 if leak:
                     train_calls.append((node, leak))
             # val_loader = DataLoader(train_ds, ...)
-            if isinstance(node, ast.Assign) and isinstance(
-                node.value, (ast.Call, ast.Name)
-            ):
+            if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Call, ast.Name)):
                 targets = [dotted(t) for t in node.targets]
                 if any(is_val_name(t) for t in targets):
                     value = node.value
-                    src = (
-                        value.args[0]
-                        if isinstance(value, ast.Call) and value.args
-                        else value
-                    )
+                    src = value.args[0] if isinstance(value, ast.Call) and value.args else value
                     src_name = dotted(src)
-                    if is_train_name(src_name) and (
-                        isinstance(value, ast.Name) or func_name(value) == "DataLoader"
-                    ):
+                    if is_train_name(src_name) and (isinstance(value, ast.Name) or func_name(value) == "DataLoader"):
                         self.emit(
                             "validate-on-train-split",
                             *_loc(node),

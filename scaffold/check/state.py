@@ -98,7 +98,4 @@ def set_mode(s: State, model: str, mode: str, loc: Loc) -> State:
 
 def new_iteration(states: States, loop: int) -> States:
     """Start of an iteration of `loop`: nothing has stepped or run backward in it yet."""
-    return frozenset(
-        s._replace(stepped=s.stepped - {loop}, backwarded=s.backwarded - {loop})
-        for s in states
-    )
+    return frozenset(s._replace(stepped=s.stepped - {loop}, backwarded=s.backwarded - {loop}) for s in states)

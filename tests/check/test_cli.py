@@ -41,9 +41,7 @@ def app() -> typer.Typer:
     app.command("check")(check)
 
     @app.command("noop")
-    def noop() -> (
-        None
-    ):  # a second command makes `check` a subcommand, as in the real app
+    def noop() -> None:  # a second command makes `check` a subcommand, as in the real app
         pass
 
     return app
@@ -103,10 +101,7 @@ def test_hints_alone_exit_0_unless_strict(app, tmp_path: Path) -> None:
 def test_select_and_ignore(app, tmp_path: Path) -> None:
     (tmp_path / "bad.py").write_text(BUGGY)
     assert run(app, str(tmp_path), "--ignore", "zero-grad-missing").exit_code == 0
-    assert (
-        run(app, str(tmp_path), "--select", "clip-after-step,log-loss-tensor").exit_code
-        == 0
-    )
+    assert run(app, str(tmp_path), "--select", "clip-after-step,log-loss-tensor").exit_code == 0
     assert run(app, str(tmp_path), "--select", "zero-grad-missing").exit_code == 1
 
 
@@ -114,10 +109,7 @@ def test_unknown_id_is_a_usage_error(app, tmp_path: Path) -> None:
     (tmp_path / "bad.py").write_text(BUGGY)
     result = run(app, str(tmp_path), "--select", "no-such-rule")
     assert result.exit_code == 2
-    assert (
-        result.stderr.strip()
-        == "error: unknown rule ID no-such-rule (see `scaffold teach --list`)"
-    )
+    assert result.stderr.strip() == "error: unknown rule ID no-such-rule (see `scaffold teach --list`)"
     assert "Traceback" not in result.output
 
 
@@ -125,10 +117,7 @@ def test_bad_format_and_missing_path(app, tmp_path: Path) -> None:
     assert run(app, str(tmp_path), "--format", "xml").exit_code == 2
     result = run(app, str(tmp_path / "nope.py"))
     assert result.exit_code == 2
-    assert (
-        result.stderr.startswith("error: ")
-        and len(result.stderr.strip().splitlines()) == 1
-    )
+    assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_parse_error_exits_2(app, tmp_path: Path) -> None:
@@ -181,12 +170,8 @@ def test_python_dash_m_and_no_torch_import(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 1 and "zero-grad-missing" in proc.stdout
-    code = (
-        "import sys, scaffold.cli.check, scaffold.check; print('torch' in sys.modules)"
-    )
+    code = "import sys, scaffold.cli.check, scaffold.check; print('torch' in sys.modules)"
     assert (
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=False
-        ).stdout.strip()
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False).stdout.strip()
         == "False"
     )

@@ -24,9 +24,7 @@ def test_corpus_is_big_and_labelled() -> None:
     clean = [f for f in files if not labels(f.read_text())]
     assert len(clean) >= 10
     labelled = {bug_id for f in files for bug_id, _ in labels(f.read_text())}
-    assert labelled == {bug.id for bug in BUGS}, (
-        "every catalogue ID has at least one corpus example"
-    )
+    assert labelled == {bug.id for bug in BUGS}, "every catalogue ID has at least one corpus example"
     for f in files:
         assert f.read_text().startswith("# expect: "), f.name
 

@@ -1,0 +1,166 @@
+"""The generated train.py is clean, and one-line mutations in the style of the teaching variants
+are each flagged with their own ID. Skipped where `scaffold new` cannot render (no copier)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scaffold.check import check_source
+
+pytest.importorskip("copier")
+
+FP16_ACCUM = ("--set", "precision=fp16", "--set", "accum_steps=3", "--set", "annotations=none")
+ONECYCLE = ("--set", "scheduler=onecycle", "--set", "annotations=none")
+
+TRAIN_LINE = "c.model.train()\n"
+RESTORE = "c.model.train(was_training)\n"
+
+# (expected ID, [(old, new), ...]); every `old` must occur exactly once in the render.
+FP16_MUTATIONS = [
+    ("zero-grad-missing", [("c.optimizer.zero_grad(set_to_none=True)", "pass")]),
+    (
+        "zero-grad-after-backward",
+        [
+            ("c.optimizer.zero_grad(set_to_none=True)", "pass"),
+            ("        scale_before =", "        c.optimizer.zero_grad()\n        scale_before ="),
+        ],
+    ),
+    (
+        "clip-before-backward",
+        [
+            ("torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)", "pass"),
+            (
+                "            c.scaler.scale(share).backward()",
+                (
+                    "            torch.nn.utils.clip_grad_norm_(c.model.parameters(), 1.0)\n"
+                    "            c.scaler.scale(share).backward()"
+                ),
+            ),
+        ],
+    ),
+    (
+        "clip-after-step",
+        [
+            ("torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)", "pass"),
+            (
+                "        c.scaler.update()",
+                "        c.scaler.update()\n        torch.nn.utils.clip_grad_norm_(c.model.parameters(), 1.0)",
+            ),
+        ],
+    ),
+    ("clip-without-unscale", [("c.scaler.unscale_(c.optimizer)", "pass")]),
+    (
+        "scheduler-in-batch-loop",
+        [
+            ("        c.scheduler.step()\n", "        pass\n"),
+            ("        c.scaler.update()", "        c.scaler.update()\n        c.scheduler.step()"),
+        ],
+    ),
+    (
+        "scheduler-before-optimizer-step",
+        [
+            ("        c.scheduler.step()\n", "        pass\n"),
+            (
+                "        train_loss = train_one_epoch(",
+                "        c.scheduler.step()\n        train_loss = train_one_epoch(",
+            ),
+        ],
+    ),
+    ("missing-train-mode", [(TRAIN_LINE, "pass\n"), (RESTORE, "pass\n")]),
+    ("validation-in-train-mode", [("c.model.eval()", "pass")]),
+    ("validation-without-no-grad", [("with torch.no_grad():", "if True:")]),
+    ("log-loss-tensor", [("loss_sum += loss.detach() *", "loss_sum += loss *")]),
+    (
+        "softmax-before-cross-entropy",
+        [("return self.layers(x)", "return torch.softmax(self.layers(x), dim=1)")],
+    ),
+    (
+        "checkpoint-last-not-best",
+        [("if improved(metric, progress.best_metric):", "if True:")],
+    ),
+    (
+        "accumulation-loss-not-scaled",
+        [("c.scaler.scale(share).backward()", "c.scaler.scale(loss).backward()")],
+    ),
+    (
+        "validate-on-train-split",
+        [("evaluate(c, val_loader, max_batches)", "evaluate(c, train_loader, max_batches)")],
+    ),
+    (
+        "to-device-after-optimizer",
+        [
+            (
+                "    optimizer = build_optimizer(model, cfg, device)\n",
+                "    optimizer = build_optimizer(model, cfg, device)\n    model.half()\n",
+            )
+        ],
+    ),
+]
+
+ONECYCLE_MUTATIONS = [
+    (
+        "scheduler-before-optimizer-step",
+        [
+            ("        c.scheduler.step()\n", ""),
+            ("        c.optimizer.step()", "        c.scheduler.step()\n        c.optimizer.step()"),
+        ],
+    ),
+    (
+        "zero-grad-after-backward",
+        [
+            ("        c.optimizer.zero_grad(set_to_none=True)\n", ""),
+            ("        c.optimizer.step()", "        c.optimizer.zero_grad()\n        c.optimizer.step()"),
+        ],
+    ),
+    (
+        "zero-grad-missing",
+        [("        c.optimizer.zero_grad(set_to_none=True)\n", "")],
+    ),
+]
+
+
+def _render(tmp: Path, *args: str) -> str:
+    dest = tmp / "project"
+    cmd = [sys.executable, "-m", "scaffold", "new", str(dest), "--defaults", "--no-git", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot render: {proc.stderr.strip()[-200:]}")
+    return (dest / "train.py").read_text()
+
+
+@pytest.fixture(scope="module")
+def fp16_source(tmp_path_factory) -> str:
+    return _render(tmp_path_factory.mktemp("fp16"), *FP16_ACCUM)
+
+
+@pytest.fixture(scope="module")
+def onecycle_source(tmp_path_factory) -> str:
+    return _render(tmp_path_factory.mktemp("onecycle"), *ONECYCLE)
+
+
+def _mutate(source: str, edits: list[tuple[str, str]]) -> str:
+    for old, new in edits:
+        assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times"
+        source = source.replace(old, new)
+    return source
+
+
+def test_renders_are_clean(fp16_source: str, onecycle_source: str) -> None:
+    assert check_source(fp16_source) == []
+    assert check_source(onecycle_source) == []
+
+
+@pytest.mark.parametrize("bug_id,edits", FP16_MUTATIONS, ids=[m[0] for m in FP16_MUTATIONS])
+def test_fp16_accumulation_mutations(fp16_source: str, bug_id: str, edits) -> None:
+    found = {f.id for f in check_source(_mutate(fp16_source, edits))}
+    assert found == {bug_id}
+
+
+@pytest.mark.parametrize("bug_id,edits", ONECYCLE_MUTATIONS, ids=[m[0] for m in ONECYCLE_MUTATIONS])
+def test_onecycle_mutations(onecycle_source: str, bug_id: str, edits) -> None:
+    found = {f.id for f in check_source(_mutate(onecycle_source, edits))}
+    assert found == {bug_id}
