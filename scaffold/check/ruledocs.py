@@ -31,14 +31,16 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "for x, y in loader:\n    loss = criterion(model(x), y)\n    loss.backward()\n    optimizer.step()",
     ),
     "zero-grad-after-backward": RuleDoc(
-        "An optimizer or scaler step that, on every path, is reached after a zero_grad that ran "
-        "after backward(). zero_grad first, last, or right after step() are all fine.",
-        "Orders that differ between branches (the rule needs every path to agree).",
+        "An optimizer or scaler step reached, on some path, with gradients that a zero_grad wiped "
+        "after backward() (no backward() in between). zero_grad first, last, right after "
+        "step(), or at the start of an accumulation window are all fine.",
+        "Zeroing through a second optimizer over the same parameters.",
         "loss.backward()\noptimizer.zero_grad()\noptimizer.step()",
     ),
     "clip-before-backward": RuleDoc(
-        "`clip_grad_norm_`/`clip_grad_value_` where every path has no fresh gradients yet: after "
-        "zero_grad, or before this iteration's backward().",
+        "A `clip_grad_norm_`/`clip_grad_value_` whose work a later zero_grad or backward() undoes "
+        "before the optimizer step, with no clip of the new gradients on any path: clip, then "
+        "backward, then step. Also inside accumulation windows and under `if grad_clip > 0`.",
         "Clipping inside code the checker cannot follow.",
         "optimizer.zero_grad()\nloss = criterion(model(x), y)\n"
         "clip_grad_norm_(model.parameters(), 1.0)\nloss.backward()\noptimizer.step()",
@@ -53,7 +55,9 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "`.step()` of an epoch scheduler (StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, "
         "MultiplicativeLR, and ReduceLROnPlateau) inside a batch loop that also steps the optimizer. "
         "The scheduler is recognised by its constructor assignment (`sched = StepLR(...)`, "
-        "`self.scheduler = ...`), followed through function arguments and `self.x = x` in `__init__`. "
+        "`self.scheduler = ...`), by a factory function that returns one, or by a keyword of a "
+        "user class (`Components(scheduler=...)`, then `c.scheduler`); it is followed through "
+        "function arguments and `self.x = x` in `__init__`. "
         "An epoch class whose arguments count steps (`T_max=epochs * len(loader)`, `total_steps`) is "
         "treated as per-step and not flagged.",
         "Schedulers built by a factory function or of unknown class (never flagged: LambdaLR, "
@@ -99,8 +103,9 @@ RULE_DOCS: dict[str, RuleDoc] = {
     ),
     "log-loss-tensor": RuleDoc(
         "`total += loss`, `total = total + loss`, `losses.append(loss)` (also `loss * n`) where "
-        "`loss` is the tensor backward() is called on in the same function, with no .item(), "
-        ".detach(), float() around it.",
+        "`loss` is the tensor backward() is called on in the same function (or a tensor operand "
+        "of it: `share = loss * w; share.backward()`), with no .item(), .detach(), float() "
+        "around it, outside no_grad.",
         "Losses returned by a helper and accumulated by the caller; other tensors that hold a graph.",
         "loss.backward()\noptimizer.step()\nrunning_loss += loss",
     ),
@@ -113,11 +118,12 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "def forward(self, x):\n    return F.softmax(self.fc(x), dim=1)\n...\nloss = nn.CrossEntropyLoss()(model(x), y)",
     ),
     "checkpoint-last-not-best": RuleDoc(
-        "A hint: `torch.save(...)` (or a call to `save_checkpoint`/`save_model`) whose path mentions "
-        '"best" and that runs in a loop under no `if`, so it writes every epoch whether or not '
-        "the metric improved.",
-        "A 'best' file written after training without ever comparing metrics; guards that do not "
-        "test a metric (any `if` silences the rule).",
+        "A hint: `torch.save(...)` or any call whose name contains `save` (`save_checkpoint`, "
+        '`save_atomic`), whose arguments mention "best", inside a loop and under no `if` that '
+        "tests a metric (a comparison, or a test naming best/improved/loss/acc/metric/score). "
+        "`if not dry_run:` or `if epoch % 5 == 0:` do not count as a guard.",
+        "A 'best' file written after training without ever comparing metrics; a metric-looking "
+        "guard that does not actually compare with the best value.",
         "for epoch in range(n):\n    ...\n    torch.save(model.state_dict(), 'best.pt')",
     ),
     "clip-without-unscale": RuleDoc(
@@ -127,9 +133,10 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "scaler.scale(loss).backward()\nclip_grad_norm_(model.parameters(), 1.0)\nscaler.step(optimizer)",
     ),
     "accumulation-loss-not-scaled": RuleDoc(
-        "A loop whose optimizer step sits under an accumulation guard (an `if` with `%` or a name "
-        "containing 'accum') while backward() runs on every iteration on a loss that is never "
-        "divided or multiplied (`loss / accum`, `loss * (n / window)`, `loss /= accum` all count).",
+        "A loop that accumulates: backward() runs on every iteration but the optimizer steps on "
+        "only some (an `if (i + 1) % accum == 0:` guard, or `if not window_end: continue`), and "
+        "backward() is called on a loss that is never divided or multiplied (`loss / accum`, "
+        "`loss * (n / window)`, `loss /= accum` all count).",
         "Scaling done inside a helper or the criterion (the rule stays silent when the loss comes "
         "from a call with a `reduction=` argument or cannot be traced).",
         "loss = criterion(model(x), y)\nloss.backward()\nif (i + 1) % accum_steps == 0:\n"
@@ -146,7 +153,8 @@ RULE_DOCS: dict[str, RuleDoc] = {
     "to-device-after-optimizer": RuleDoc(
         "A hint, for a myth: casting a model to another dtype (`.half()`, `.double()`, "
         "`.bfloat16()`, `.to(dtype)`, `.to(device, dtype)`) after an optimizer over its parameters "
-        "was built. By default this is harmless (parameters are converted in place, so the "
+        "was built (`torch.optim.X(model.parameters())` or a factory such as "
+        "`build_optimizer(model, cfg)`). By default this is harmless (parameters are converted in place, so the "
         "optimizer still holds them); it matters with optimizer state loaded before the cast or "
         "with `set_overwrite_module_params_on_conversion(True)`. A plain `.to(device)` is never "
         "flagged.",
