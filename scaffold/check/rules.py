@@ -141,9 +141,12 @@ class LocalRules:
                         value = self._last_assignment(node, value.id) or value
                     if _is_softmax(value) or self._is_softmax_layer_call(value):
                         self.emit("softmax-before-cross-entropy", *_loc(value), msg, None)
-            # nn.Sequential(..., nn.Softmax(dim=1)).
+            # nn.Sequential(..., nn.Softmax(dim=1)), or nn.Sequential(*layers) where the last
+            # thing appended to `layers` is nn.Softmax.
             elif isinstance(node, ast.Call) and func_name(node) == "Sequential" and node.args:
                 last_arg = node.args[-1]
+                if isinstance(last_arg, ast.Starred):
+                    last_arg = self._last_appended(dotted(last_arg.value))
                 if isinstance(last_arg, ast.Call) and func_name(last_arg) == "Softmax":
                     self.emit("softmax-before-cross-entropy", *_loc(last_arg), msg, None)
             # cross_entropy(softmax(logits), y) written in one call.
@@ -155,6 +158,21 @@ class LocalRules:
                 first = node.args[0]
                 if _is_softmax(first):
                     self.emit("softmax-before-cross-entropy", *_loc(first), msg, None)
+
+    def _last_appended(self, name: str | None) -> ast.expr | None:
+        """The argument of the last `name.append(...)` in the file, by position."""
+        last = None
+        for node in self.idx.nodes:
+            if (
+                isinstance(node, ast.Call)
+                and func_name(node) == "append"
+                and node.args
+                and name
+                and dotted(receiver(node)) == name
+                and (last is None or (node.lineno, node.col_offset) > (last.lineno, last.col_offset))
+            ):
+                last = node
+        return last.args[0] if last is not None else None
 
     def _is_ce_object(self, call: ast.Call) -> bool:
         return "CrossEntropyLoss" in self.idx.built_by.get(dotted(call.func) or "", ())
@@ -405,6 +423,14 @@ class LocalRules:
         )
         return accum and steps
 
+    @staticmethod
+    def _train_part(expr: ast.expr) -> str | None:
+        """`TensorDataset(x[train_idx], y[train_idx])` -> "train_idx" (no held-out name in it)."""
+        names = [n for n in string_parts(expr).split() if n]
+        if any(is_val_name(n) for n in names):
+            return None
+        return next((n for n in names if is_train_name(n)), None)
+
     # ----- validate-on-train-split -------------------------------------------------------------------
     def validate_on_train(self) -> None:
         val_fns = {name for name, fn in self.idx.functions.items() if is_val_name(name)} | {
@@ -426,7 +452,7 @@ class LocalRules:
                 if any(is_val_name(t) for t in targets):
                     value = node.value
                     src = value.args[0] if isinstance(value, ast.Call) and value.args else value
-                    src_name = dotted(src)
+                    src_name = dotted(src) or self._train_part(src)
                     if is_train_name(src_name) and (isinstance(value, ast.Name) or func_name(value) == "DataLoader"):
                         self.emit(
                             "validate-on-train-split",

@@ -79,6 +79,19 @@ FP16_MUTATIONS = [
         [("return self.layers(x)", "return torch.softmax(self.layers(x), dim=1)")],
     ),
     (
+        "softmax-before-cross-entropy",
+        [
+            (
+                "        self.layers = nn.Sequential(*layers)",
+                "        layers.append(nn.Softmax(dim=1))\n        self.layers = nn.Sequential(*layers)",
+            )
+        ],
+    ),
+    (
+        "validate-on-train-split",
+        [("TensorDataset(x[val_idx], y[val_idx])", "TensorDataset(x[train_idx], y[train_idx])")],
+    ),
+    (
         "checkpoint-last-not-best",
         [("if improved(metric, progress.best_metric):", "if True:")],
     ),
@@ -154,7 +167,7 @@ def test_renders_are_clean(fp16_source: str, onecycle_source: str) -> None:
     assert check_source(onecycle_source) == []
 
 
-@pytest.mark.parametrize("bug_id,edits", FP16_MUTATIONS, ids=[m[0] for m in FP16_MUTATIONS])
+@pytest.mark.parametrize("bug_id,edits", FP16_MUTATIONS, ids=[f"{i}-{m[0]}" for i, m in enumerate(FP16_MUTATIONS)])
 def test_fp16_accumulation_mutations(fp16_source: str, bug_id: str, edits) -> None:
     found = {f.id for f in check_source(_mutate(fp16_source, edits))}
     assert found == {bug_id}
