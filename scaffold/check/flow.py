@@ -31,6 +31,10 @@ from scaffold.check.state import States
 Emit = Callable[[str, int, int, str, object], None]
 
 
+# Methods a training framework calls for evaluation with eval() and no_grad already applied.
+_FRAMEWORK_EVAL_HOOKS = frozenset({"validation_step", "test_step", "predict_step", "eval_step", "prediction_step"})
+
+
 def _sets_grad_to_none(node: ast.stmt) -> bool:
     """`p.grad = None`."""
     return (
@@ -122,6 +126,16 @@ class Flow:
             if not states:
                 break
             states = self.stmt(stmt, states, ctx)
+            # `torch.set_grad_enabled(False)` as a statement switches autograd for the rest of
+            # the block, like a `with` around it.
+            if (
+                isinstance(stmt, ast.Expr)
+                and isinstance(stmt.value, ast.Call)
+                and func_name(stmt.value) == "set_grad_enabled"
+            ):
+                mode = grad_context(stmt.value)
+                if mode != "other":
+                    ctx = replace(ctx, grad_off=mode, nograd_depth=len(ctx.loops))  # type: ignore[arg-type]
         return states
 
     def stmt(self, node: ast.stmt, states: States, ctx: Ctx) -> States:
@@ -548,6 +562,8 @@ class Flow:
         if not (ctx.report and states):
             return
         fn = ctx.frames[-1].fn
+        if fn is not None and fn.name in _FRAMEWORK_EVAL_HOOKS:
+            return  # Lightning and friends run these hooks in eval mode under no_grad
         loop = ctx.loops[-1] if ctx.loops else None
         in_val_loop = loop is not None and loop.val and "backward" not in loop.effects
         comp = self.comprehension.get(id(call))
