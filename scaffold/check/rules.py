@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator
 
-from scaffold.check.index import FuncDef, ModuleIndex
+from scaffold.check.index import FuncDef, ModuleIndex, local_values
 from scaffold.check.names import (
     dotted,
     func_name,
@@ -156,6 +156,10 @@ class LocalRules:
                 and (func_name(node) == "cross_entropy" or self._is_ce_object(node))
             ):
                 first = node.args[0]
+                if isinstance(first, ast.Name):  # probs = softmax(logits); ce(probs, y)
+                    scope = self.idx.scope_of.get(id(node), self.tree)
+                    values = local_values(scope).get(first.id, [])
+                    first = next((v for v in values if _is_softmax(v)), first)
                 if _is_softmax(first):
                     self.emit("softmax-before-cross-entropy", *_loc(first), msg, None)
 
