@@ -31,6 +31,9 @@ from scaffold.check.state import States
 Emit = Callable[[str, int, int, str, object], None]
 
 
+# Loops nested deeper than this are walked once, not twice (the cost doubles per level).
+_MAX_TWICE_DEPTH = 5
+
 # Methods a training framework calls for evaluation with eval() and no_grad already applied.
 _FRAMEWORK_EVAL_HOOKS = frozenset({"validation_step", "test_step", "predict_step", "eval_step", "prediction_step"})
 
@@ -191,7 +194,11 @@ class Flow:
     def loop(self, node: ast.For | ast.AsyncFor | ast.While, states: States, ctx: Ctx) -> States:
         frame = self._loop_frame(node, ctx)
         inner = replace(ctx, loops=(*ctx.loops, frame), report=False)
-        first = self.body(node.body, st.new_iteration(states, frame.id), inner)
+        if len(ctx.loops) >= _MAX_TWICE_DEPTH:
+            # Walking every level twice costs 2**depth; past this depth walk once.
+            first = states
+        else:
+            first = self.body(node.body, st.new_iteration(states, frame.id), inner)
         first |= frame.continues
         entry = first or states  # a body that always breaks: the second walk starts like the first
         frame.continues = set()

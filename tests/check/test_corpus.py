@@ -109,3 +109,15 @@ def test_deeply_nested_source_is_reported_not_crashed() -> None:
     f()
     """)
     assert check_source(src) == []
+
+
+def test_deeply_nested_loops_stay_fast() -> None:
+    src = "def f(model, opt, loader):\n"
+    indent = "    "
+    for i in range(25):
+        src += f"{indent}for x{i} in loader:\n"
+        indent += "    "
+    src += f"{indent}opt.zero_grad()\n{indent}model(x0).sum().backward()\n{indent}opt.step()\n"
+    start = time.perf_counter()
+    assert check_source(src) == []
+    assert time.perf_counter() - start < 5.0
