@@ -26,7 +26,10 @@ FP16_MUTATIONS = [
         "zero-grad-after-backward",
         [
             ("c.optimizer.zero_grad(set_to_none=True)", "pass"),
-            ("        scale_before =", "        c.optimizer.zero_grad()\n        scale_before ="),
+            (
+                "        c.scaler.step(c.optimizer)",
+                "        c.optimizer.zero_grad()\n        c.scaler.step(c.optimizer)",
+            ),
         ],
     ),
     (
