@@ -207,3 +207,28 @@ def lead_source() -> str:
 def test_lead_mutations(lead_source: str, expected: set[str], edits) -> None:
     assert check_source(lead_source) == []
     assert {f.id for f in check_source(_mutate(lead_source, edits))} == expected
+
+
+# Every headline value at least once, with the interactions that change the loop's shape.
+RENDERS = [
+    {"precision": p, "accum_steps": a, "scheduler": s, "scheduler_cadence": c, "checkpoint": k}
+    for p, a, s, c, k in [
+        ("fp32", 1, "cosine", "epoch", "best_and_last"),
+        ("fp32", 2, "cosine", "step", "best"),
+        ("bf16", 1, "warmup_cosine", "step", "last"),
+        ("bf16", 3, "warmup_cosine", "epoch", "none"),
+        ("fp16", 1, "onecycle", "step", "best_and_last"),
+        ("fp16", 4, "step", "epoch", "best"),
+        ("fp16", 2, "step", "step", "last"),
+        ("fp32", 1, "plateau", "epoch", "best_and_last"),
+        ("bf16", 2, "plateau", "epoch", "best"),
+        ("fp16", 3, "none", None, "best_and_last"),
+    ]
+]
+
+
+@pytest.mark.parametrize("answers", RENDERS, ids=lambda a: "-".join(str(v) for v in a.values()))
+def test_correct_renders_have_no_findings(answers: dict) -> None:
+    answers = {k: v for k, v in answers.items() if v is not None}
+    answers.update(compile="default", val_mode="inference_mode", annotations="full")
+    assert check_source(_render(**answers)) == []
