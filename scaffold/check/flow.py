@@ -38,6 +38,17 @@ _MAX_TWICE_DEPTH = 5
 _FRAMEWORK_EVAL_HOOKS = frozenset({"validation_step", "test_step", "predict_step", "eval_step", "prediction_step"})
 
 
+def _is_val_function(fn: FuncDef) -> bool:
+    """validate/evaluate/test...; a pytest-style `test_x` only when it takes data to loop over
+    (`def test_epoch(model, loader)`), not a unit test (`def test_shapes(tmp_path)`)."""
+    if not is_val_name(fn.name):
+        return False
+    if not fn.name.startswith("test_"):
+        return True
+    params = [a.arg.lower() for a in [*fn.args.posonlyargs, *fn.args.args]]
+    return any(w in p for p in params for w in ("loader", "data", "dl", "iterator", "batches"))
+
+
 def _sets_grad_to_none(node: ast.stmt) -> bool:
     """`p.grad = None`."""
     return (
@@ -396,7 +407,7 @@ class Flow:
         unknown = "" if call is None else "?"
         bound = {p: unknown + p for p in [*params, *(a.arg for a in fn.args.kwonlyargs)]}
         if call is not None:
-            for p, arg in zip(params, call.args):
+            for p, arg in zip(params, call.args, strict=False):
                 bound[p] = self.canon(dotted(arg), ctx) or "?" + p
             for kw in call.keywords:
                 if kw.arg in bound:
@@ -585,7 +596,7 @@ class Flow:
             ]
             comp_loop = not any(isinstance(c, ast.Call) and func_name(c) == "backward" for c in ast.walk(comp))
             in_val_loop = in_val_loop or (comp_loop and any(is_val_name(n) for n in names))
-        in_val_fn = fn is not None and is_val_name(fn.name) and "backward" not in self.effects(fn, ctx.cls)
+        in_val_fn = fn is not None and _is_val_function(fn) and "backward" not in self.effects(fn, ctx.cls)
         line, col = call.lineno, call.col_offset + 1
         scope = id(comp) if comp is not None else id(loop.node) if in_val_loop and loop else id(fn)
         if ctx.grad_off is True:

@@ -252,7 +252,7 @@ class ModuleIndex:
             if ctor is None:
                 continue
             params = [a.arg for a in init.args.args[1:]]
-            bound = {p: dotted(a) for p, a in zip(params, ctor.args)}
+            bound = {p: dotted(a) for p, a in zip(params, ctor.args, strict=False)}
             bound.update({k.arg: dotted(k.value) for k in ctor.keywords if k.arg})
             for stmt in ast.walk(init):
                 if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name):

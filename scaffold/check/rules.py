@@ -88,6 +88,25 @@ def _is_metric_guard(test: ast.expr) -> bool:
     )
 
 
+def _names_best_file(call: ast.Call) -> bool:
+    """Does the destination of a save call say "best"? The saved object (first argument) and
+    flags such as `is_best` do not count: `save_checkpoint(state, is_best)` copies only when
+    the flag is set, and `torch.save(best_weights, "last.pt")` is not a "best" file."""
+    for arg in [*call.args[1:], *(k.value for k in call.keywords)]:
+        for node in ast.walk(arg):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if "best" in node.value.lower():
+                    return True
+            elif isinstance(node, (ast.Name, ast.Attribute)):
+                name = (node.id if isinstance(node, ast.Name) else node.attr).lower()
+                if "best" in name and any(w in name for w in _PATH_WORDS):
+                    return True
+    return False
+
+
+_PATH_WORDS = ("path", "file", "ckpt", "checkpoint", "dir", "name", "dest", "out")
+
+
 def _is_save(call: ast.Call) -> bool:
     return "save" in func_name(call).lower() and func_name(call) != "save_hyperparameters"
 
@@ -263,7 +282,7 @@ class LocalRules:
             if (
                 isinstance(node, ast.Assign)
                 and isinstance(node.value, ast.Call)
-                and func_name(node.value) in ("item", "float")
+                and func_name(node.value) in ("item", "float", "detach")
             ):
                 for t in node.targets:
                     if isinstance(t, ast.Name):
@@ -317,7 +336,7 @@ class LocalRules:
                     visit(stmt.body, in_loop)
                 elif isinstance(stmt, (ast.Expr, ast.Assign)) and in_loop and isinstance(stmt.value, ast.Call):
                     call = stmt.value
-                    if _is_save(call) and self.idx.mentions_best(call):
+                    if _is_save(call) and _names_best_file(call):
                         self.emit(
                             "checkpoint-last-not-best",
                             *_loc(call),
