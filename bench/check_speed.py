@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scaffold.check import check_source
+from scaffold.check import check_source  # noqa: E402
 
 CORPUS = ROOT / "tests" / "check_corpus"
 
