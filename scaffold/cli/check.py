@@ -14,24 +14,14 @@ _FORMATS = ("text", "json")
 
 
 def check(
-    paths: Annotated[
-        list[Path], typer.Argument(help="Python files or directories to check.")
-    ],
-    format: Annotated[
-        str, typer.Option("--format", help="Output format: text or json.")
-    ] = "text",
+    paths: Annotated[list[Path], typer.Argument(help="Python files or directories to check.", metavar="PATH...")],
+    format: Annotated[str, typer.Option("--format", help="Output format: text or json.", metavar="text|json")] = "text",
     select: Annotated[
         str,
-        typer.Option(
-            "--select", help="Comma-separated rule IDs to report (default: all)."
-        ),
+        typer.Option("--select", help="Comma-separated rule IDs to report (default: all)."),
     ] = "",
-    ignore: Annotated[
-        str, typer.Option("--ignore", help="Comma-separated rule IDs to skip.")
-    ] = "",
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 1 on hints too, not only on errors.")
-    ] = False,
+    ignore: Annotated[str, typer.Option("--ignore", help="Comma-separated rule IDs to skip.", metavar="IDS")] = "",
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on hints too, not only on errors.")] = False,
 ) -> None:
     """Check training scripts for the classic training-loop mistakes.
 
@@ -40,9 +30,7 @@ def check(
     """
     try:
         if format not in _FORMATS:
-            raise CheckError(
-                f"--format must be one of {', '.join(_FORMATS)}, not {format!r}"
-            )
+            raise CheckError(f"--format must be one of {', '.join(_FORMATS)}, not {format!r}")
         report = check_paths(paths, select=select, ignore=ignore)
     except CheckError as exc:
         typer.echo(f"error: {exc}", err=True)
