@@ -14,11 +14,11 @@ _FORMATS = ("text", "json")
 
 
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="Python files or directories to check.", metavar="PATH...")],
+    paths: Annotated[list[Path], typer.Argument(help="Python files or directories to check.", metavar="PATH")],
     format: Annotated[str, typer.Option("--format", help="Output format: text or json.", metavar="text|json")] = "text",
     select: Annotated[
         str,
-        typer.Option("--select", help="Comma-separated rule IDs to report (default: all)."),
+        typer.Option("--select", help="Comma-separated rule IDs to report (default: all).", metavar="IDS"),
     ] = "",
     ignore: Annotated[str, typer.Option("--ignore", help="Comma-separated rule IDs to skip.", metavar="IDS")] = "",
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on hints too, not only on errors.")] = False,
