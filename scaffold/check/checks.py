@@ -1,0 +1,250 @@
+"""The checks of the ordering rules: what `Flow` reports when it reaches backward(), step(),
+a clip, a scheduler step, a model call, or the end of a loop.
+
+Kept apart from the walker (`flow.py`) so that each file reads at once; `Flow` inherits them.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from scaffold.check import state as st
+from scaffold.check.index import FuncDef, ModuleIndex
+from scaffold.check.names import dotted, func_name, is_val_name, receiver
+from scaffold.check.rules import unscaled_loss
+from scaffold.check.state import States
+
+if TYPE_CHECKING:
+    from scaffold.check.flow import Ctx, LoopFrame
+
+# Methods a training framework calls for evaluation with eval() and no_grad already applied.
+_FRAMEWORK_EVAL_HOOKS = frozenset({"validation_step", "test_step", "predict_step", "eval_step", "prediction_step"})
+
+
+def _is_val_function(fn: FuncDef) -> bool:
+    """validate/evaluate/test...; a pytest-style `test_x` only when it takes data to loop over
+    (`def test_epoch(model, loader)`), not a unit test (`def test_shapes(tmp_path)`)."""
+    if not is_val_name(fn.name):
+        return False
+    if not fn.name.startswith("test_"):
+        return True
+    params = [a.arg.lower() for a in [*fn.args.posonlyargs, *fn.args.args]]
+    return any(w in p for p in params for w in ("loader", "data", "dl", "iterator", "batches"))
+
+
+def _own_calls(stmts: list[ast.stmt]) -> list[ast.Call]:
+    """Calls in a loop body, not inside nested loops, functions or classes."""
+    found: list[ast.Call] = []
+    stack: list[ast.AST] = list(stmts)
+    skip = (ast.For, ast.AsyncFor, ast.While, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Call):
+            found.append(node)
+        stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, skip))
+    return found
+
+
+class Checks:
+    """Mixin of `Flow`: the rule checks, called by the walker at each event.
+
+    It reads what `Flow` sets up: the module index, the emit callback, the models being
+    trained, the comprehension map, and the `effects`/`canon` helpers.
+    """
+
+    idx: ModuleIndex
+    emit: Callable[[str, int, int, str, object], None]
+    trained: set[str]
+    comprehension: dict[int, ast.expr]
+
+    def effects(self, node: ast.AST, cls: str | None) -> frozenset[str]:  # pragma: no cover
+        raise NotImplementedError
+
+    def canon(self, name: str | None, ctx: Ctx) -> str | None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _is_trained(self, model: str) -> bool:
+        """Is `model` the network being optimised (not a frozen teacher or an EMA copy)?"""
+        if model in self.trained or model.lstrip("?") in self.trained:
+            return True
+        lowered = model.lower()
+        frozen = any(w in lowered for w in ("teacher", "ema", "target", "frozen", "ref"))
+        return self.idx.is_model(model) and not frozen
+
+    def _check_backward(self, states: States, ctx: Ctx) -> None:
+        if not (ctx.report and ctx.loops):
+            return
+        # Must: every path reaches backward with the model in eval mode (a phase loop that picks
+        # train() or eval() by a condition is not flagged).
+        models = {e[0] for s in states for e in s.evals}
+        for model in sorted(models):
+            if not self._is_trained(model):
+                continue
+            locs = [
+                min((e[1], e[2]) for e in s.evals if e[0] == model) if any(e[0] == model for e in s.evals) else None
+                for s in states
+            ]
+            if all(locs):
+                line, col = min(loc for loc in locs if loc)
+                self.emit(
+                    "missing-train-mode",
+                    line,
+                    col,
+                    f"{model}.eval() is still in effect when the next training step runs backward(); "
+                    f"call {model}.train() at the start of each epoch",
+                    None,
+                )
+
+    def _check_step(self, states: States, ctx: Ctx) -> None:
+        if not (ctx.report and states):
+            return
+        # A path reaching step() with wiped gradients can only come from a zero_grad placed
+        # between backward() and step(), so one such path is enough ("may").
+        wiped = sorted(s.wiped_at for s in states if s.grad == st.WIPED and s.wiped_at)
+        if wiped:
+            self.emit(
+                "zero-grad-after-backward",
+                *wiped[0],
+                "zero_grad() runs after backward() and before optimizer.step()",
+                None,
+            )
+        # A clip that a later backward() made pointless, with no clip of the new gradients on
+        # any path (the clip itself may sit under `if grad_clip > 0`).
+        stale = sorted(s.stale_clip for s in states if s.stale_clip)
+        if stale and not any(s.clipped for s in states):
+            self.emit(
+                "clip-before-backward",
+                *stale[0],
+                "gradients are clipped before this step's backward() computes them",
+                None,
+            )
+
+    def _check_clip(self, call: ast.Call, states: States, ctx: Ctx) -> None:
+        if not (ctx.report and states):
+            return
+        loop = ctx.loops[-1].id if ctx.loops else None
+        line, col = call.lineno, call.col_offset + 1
+        if all(s.grad == st.USED and (loop is None or loop in s.stepped) for s in states):
+            self.emit(
+                "clip-after-step",
+                line,
+                col,
+                "gradients are clipped after optimizer.step() used them",
+                None,
+            )
+        elif all(s.grad == st.FRESH and s.scaled and not s.unscaled for s in states):
+            self.emit(
+                "clip-without-unscale",
+                line,
+                col,
+                "gradients scaled by GradScaler are clipped without scaler.unscale_(optimizer) first",
+                None,
+            )
+
+    def _check_scheduler(self, call: ast.Call, rname: str, states: States, ctx: Ctx) -> None:
+        if not (ctx.report and ctx.loops and states):
+            return
+        kind = self.idx.sched_kind(rname)
+        loop = ctx.loops[-1]
+        line, col = call.lineno, call.col_offset + 1
+        if "step" not in loop.effects:
+            return
+        if kind in ("epoch", "plateau") and loop.kind == "batch":
+            self.emit(
+                "scheduler-in-batch-loop",
+                line,
+                col,
+                f"{rname} is an epoch-based scheduler but is stepped once per batch",
+                None,
+            )
+        elif kind in ("epoch", "step", "either") and all(loop.id not in s.stepped for s in states):
+            self.emit(
+                "scheduler-before-optimizer-step",
+                line,
+                col,
+                f"{rname}.step() runs before optimizer.step() in the same iteration",
+                None,
+            )
+
+    def _check_forward(self, call: ast.Call, model: str, states: States, ctx: Ctx) -> None:
+        if not (ctx.report and states):
+            return
+        fn = ctx.frames[-1].fn
+        if fn is not None and fn.name in _FRAMEWORK_EVAL_HOOKS:
+            return  # Lightning and friends run these hooks in eval mode under no_grad
+        loop = ctx.loops[-1] if ctx.loops else None
+        in_val_loop = loop is not None and loop.val and "backward" not in loop.effects
+        comp = self.comprehension.get(id(call))
+        comp_loop = False
+        if comp is not None:
+            heads = [g.iter for g in comp.generators]  # type: ignore[attr-defined]
+            names = [
+                self.canon(dotted(n), ctx)
+                for h in heads
+                for n in ast.walk(h)
+                if isinstance(n, (ast.Name, ast.Attribute))
+            ]
+            comp_loop = not any(isinstance(c, ast.Call) and func_name(c) == "backward" for c in ast.walk(comp))
+            in_val_loop = in_val_loop or (comp_loop and any(is_val_name(n) for n in names))
+        in_val_fn = fn is not None and _is_val_function(fn) and "backward" not in self.effects(fn, ctx.cls)
+        line, col = call.lineno, call.col_offset + 1
+        scope = id(comp) if comp is not None else id(loop.node) if in_val_loop and loop else id(fn)
+        if ctx.grad_off is True:
+            nograd_loop = comp_loop or (
+                loop is not None and ctx.nograd_depth < len(ctx.loops) and not {"backward", "step"} & loop.effects
+            )
+            if (in_val_loop or in_val_fn or nograd_loop) and all(not s.evals for s in states):
+                self.emit(
+                    "validation-in-train-mode",
+                    line,
+                    col,
+                    f"{model} runs a no-grad evaluation without {model}.eval()",
+                    ("vtm", scope),
+                )
+        elif ctx.grad_off is False and (in_val_loop or in_val_fn):
+            self.emit(
+                "validation-without-no-grad",
+                line,
+                col,
+                f"{model} is evaluated with autograd recording (no torch.no_grad()/inference_mode())",
+                ("vng", scope),
+            )
+
+    def _check_accumulation(self, frame: LoopFrame, ends: States, ctx: Ctx) -> None:
+        """Every iteration runs backward() but only some step: gradients accumulate across
+        iterations, so each backward()'s loss must be scaled down."""
+        if not ends or not all(frame.id in s.backwarded for s in ends):
+            return
+        stepped = {frame.id in s.stepped for s in ends}
+        if stepped != {True, False}:
+            return
+        scope = ctx.frames[-1].fn or self.idx.tree
+        for call in _own_calls(frame.node.body):
+            if func_name(call) != "backward":
+                continue
+            loss = receiver(call)
+            if isinstance(loss, ast.Call) and func_name(loss) == "scale" and loss.args:
+                loss = loss.args[0]
+            if unscaled_loss(loss, scope):
+                self.emit(
+                    "accumulation-loss-not-scaled",
+                    call.lineno,
+                    call.col_offset + 1,
+                    "gradients are accumulated over several backward() calls but the loss is "
+                    "not divided by the number of accumulation steps",
+                    None,
+                )
+
+    def _check_loop(self, frame: LoopFrame, ctx: Ctx) -> None:
+        eff = frame.effects
+        if {"step", "backward"} <= eff and "zero" not in eff and "loopstep" not in eff:
+            node = frame.node
+            self.emit(
+                "zero-grad-missing",
+                node.lineno,
+                node.col_offset + 1,
+                "this training loop calls backward() and step() but never zero_grad()",
+                None,
+            )

@@ -1,0 +1,446 @@
+"""The ordering rules: an abstract interpreter that walks each training loop twice.
+
+Statements are walked in order over a set of `State`s. A loop body is walked once to learn what
+the end of an iteration looks like, then again from there with reporting on, so whatever the end
+of one iteration leaves behind (zero_grad last, eval() in a helper) reaches the next. Calls to
+functions and methods of the same file are followed: each callee is interpreted from the caller's
+states with its parameters bound to the caller's variables, and the result (the callee's summary
+for those states) is memoised.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from scaffold.check import state as st
+from scaffold.check.index import FuncDef, ModuleIndex
+from scaffold.check.names import (
+    CLIP_FUNCS,
+    calls_in,
+    dotted,
+    func_name,
+    grad_context,
+    is_val_name,
+    receiver,
+)
+from scaffold.check.checks import Checks
+from scaffold.check.state import States
+
+Emit = Callable[[str, int, int, str, object], None]
+
+
+# Loops nested deeper than this are walked once, not twice (the cost doubles per level).
+_MAX_TWICE_DEPTH = 5
+
+
+def _sets_grad_to_none(node: ast.stmt) -> bool:
+    """`p.grad = None`."""
+    return (
+        isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and node.value.value is None
+        and any(isinstance(t, ast.Attribute) and t.attr == "grad" for t in node.targets)
+    )
+
+
+class LoopFrame:
+    """One loop being walked: what it is, plus where its `break`/`continue` states go."""
+
+    def __init__(
+        self,
+        node: ast.For | ast.AsyncFor | ast.While,
+        kind: str,
+        val: bool,
+        effects: frozenset[str],
+    ):
+        self.node = node
+        self.id = id(node)
+        self.kind = kind  # "epoch", "batch" or "other"
+        self.val = val  # iterates held-out data
+        self.effects = effects
+        self.breaks: set[st.State] = set()
+        self.continues: set[st.State] = set()
+
+
+class FuncFrame:
+    """One function being walked: its definition and the states its `return`s leave."""
+
+    def __init__(self, fn: FuncDef | None):
+        self.fn = fn
+        self.returns: set[st.State] = set()
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What the walk knows beyond the state: position, autograd mode, variable bindings."""
+
+    report: bool = True
+    grad_off: bool | None = False  # None: set_grad_enabled(expr), unknown
+    nograd_depth: int = 0  # how many loops were open when autograd was switched off
+    loops: tuple[LoopFrame, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    cls: str | None = None
+    frames: tuple[FuncFrame, ...] = field(default_factory=lambda: (FuncFrame(None),))
+
+
+class Flow(Checks):
+    """Interprets one module; calls `emit(id, line, col, message, dedupe_key)` for each finding."""
+
+    def __init__(self, index: ModuleIndex, emit: Emit):
+        self.idx = index
+        self.emit = emit
+        self.memo: dict[object, States] = {}
+        self.effects_memo: dict[int, frozenset[str]] = {}
+        self.trained = self._trained_models()
+        self.comprehension = self._comprehensions()
+
+    # ----- entry point ---------------------------------------------------------------------
+    def run(self) -> None:
+        """Walk the module body, then every function or method nothing in the file calls."""
+        self.body(self.idx.tree.body, st.START, Ctx())
+        for name, fn in self.idx.functions.items():
+            if name not in self.idx.called:
+                self.call_function(fn, None, None, st.START, Ctx(), method=False)
+        for (cls, name), fn in self.idx.methods.items():
+            if not self.idx.method_is_called(cls, name):
+                self.call_function(fn, cls, None, st.START, Ctx(), method=True)
+
+    # ----- statements ----------------------------------------------------------------------
+    def body(self, stmts: list[ast.stmt], states: States, ctx: Ctx) -> States:
+        for stmt in stmts:
+            if not states:
+                break
+            states = self.stmt(stmt, states, ctx)
+            # `torch.set_grad_enabled(False)` as a statement switches autograd for the rest of
+            # the block, like a `with` around it.
+            if (
+                isinstance(stmt, ast.Expr)
+                and isinstance(stmt.value, ast.Call)
+                and func_name(stmt.value) == "set_grad_enabled"
+            ):
+                mode = grad_context(stmt.value)
+                if mode != "other":
+                    ctx = replace(ctx, grad_off=mode, nograd_depth=len(ctx.loops))  # type: ignore[arg-type]
+        return states
+
+    def stmt(self, node: ast.stmt, states: States, ctx: Ctx) -> States:
+        if isinstance(
+            node,
+            (
+                ast.FunctionDef,
+                ast.AsyncFunctionDef,
+                ast.ClassDef,
+                ast.Import,
+                ast.ImportFrom,
+            ),
+        ):
+            return states
+        if isinstance(node, ast.If):
+            states = self.exprs(node.test, states, ctx)
+            return self.body(node.body, states, ctx) | self.body(node.orelse, states, ctx)
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            return self.loop(node, self.exprs(node.iter, states, ctx), ctx)
+        if isinstance(node, ast.While):
+            return self.loop(node, self.exprs(node.test, states, ctx), ctx)
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                states = self.exprs(item.context_expr, states, ctx)
+                mode = grad_context(item)
+                if mode != "other":
+                    ctx = replace(ctx, grad_off=mode, nograd_depth=len(ctx.loops))  # type: ignore[arg-type]
+            return self.body(node.body, states, ctx)
+        if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            done = self.body(node.body, states, ctx)  # type: ignore[attr-defined]
+            handled = frozenset().union(
+                *(self.body(h.body, states | done, ctx) for h in node.handlers)  # type: ignore[attr-defined]
+            )
+            out = self.body(node.orelse, done, ctx) | handled  # type: ignore[attr-defined]
+            return self.body(node.finalbody, out, ctx) if node.finalbody else out  # type: ignore[attr-defined]
+        if isinstance(node, ast.Return):
+            if node.value is not None:
+                states = self.exprs(node.value, states, ctx)
+            ctx.frames[-1].returns |= states
+            return frozenset()
+        if isinstance(node, (ast.Break, ast.Continue)):
+            if ctx.loops:
+                target = ctx.loops[-1].breaks if isinstance(node, ast.Break) else ctx.loops[-1].continues
+                target |= states
+            return frozenset()
+        if isinstance(node, ast.Raise):
+            return frozenset()
+        if _sets_grad_to_none(node):
+            # `p.grad = None` is a zero_grad(set_to_none=True) written by hand.
+            return frozenset(st.zero(s, (node.lineno, node.col_offset + 1)) for s in states)
+        return self.exprs(node, states, ctx)
+
+    def loop(self, node: ast.For | ast.AsyncFor | ast.While, states: States, ctx: Ctx) -> States:
+        frame = self._loop_frame(node, ctx)
+        inner = replace(ctx, loops=(*ctx.loops, frame), report=False)
+        if len(ctx.loops) >= _MAX_TWICE_DEPTH:
+            # Walking every level twice costs 2**depth; past this depth walk once.
+            first = states
+        else:
+            first = self.body(node.body, st.new_iteration(states, frame.id), inner)
+        first |= frame.continues
+        entry = first or states  # a body that always breaks: the second walk starts like the first
+        frame.continues = set()
+        second = self.body(
+            node.body,
+            st.new_iteration(entry, frame.id),
+            replace(inner, report=ctx.report),
+        )
+        ends = second | frame.continues
+        out = first | ends | frame.breaks
+        if ctx.report:
+            self._check_loop(frame, ctx)
+            self._check_accumulation(frame, ends, ctx)
+        out = frozenset(s._replace(stepped=s.stepped - {frame.id}, backwarded=s.backwarded - {frame.id}) for s in out)
+        return self.body(node.orelse, out, ctx) if node.orelse else out
+
+    def _loop_frame(self, node: ast.For | ast.AsyncFor | ast.While, ctx: Ctx) -> LoopFrame:
+        head = node.iter if isinstance(node, (ast.For, ast.AsyncFor)) else node.test
+        names = [self.canon(dotted(n), ctx) or "" for n in ast.walk(head) if isinstance(n, (ast.Name, ast.Attribute))]
+        text = ast.unparse(head).lower() + " " + " ".join(names).lower()
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            text += " " + ast.unparse(node.target).lower()
+        uses_next = any(isinstance(c, ast.Call) and func_name(c) == "next" for c in ast.walk(node))
+        if "epoch" in text:
+            kind = "epoch"
+        elif isinstance(node, ast.While):
+            kind = "batch" if uses_next or ctx.loops else "other"
+        elif "range(" in text and not uses_next and not ctx.loops:
+            kind = "other"  # a top-level counted loop: could be epochs or iterations
+        else:
+            kind = "batch"
+        val = any(is_val_name(n) for n in names)
+        return LoopFrame(node, kind, val, self.effects(node, ctx.cls))
+
+    # ----- expressions and calls -------------------------------------------------------------
+    def exprs(self, node: ast.AST, states: States, ctx: Ctx) -> States:
+        for call in calls_in(node):
+            if not states:
+                break
+            states = self.call(call, states, ctx)
+        return states
+
+    def call(self, call: ast.Call, states: States, ctx: Ctx) -> States:
+        target = self.resolve(call, ctx.cls, ctx)
+        if target is not None:
+            fn, cls, method = target
+            return self.call_function(fn, cls, call, states, ctx, method)
+        name = func_name(call)
+        recv = receiver(call)
+        rname = self.canon(dotted(recv), ctx) if recv is not None else None
+        loc = (call.lineno, call.col_offset + 1)
+        loops = tuple(f.id for f in ctx.loops)
+        if name == "zero_grad" or (name == "zero_" and (rname or "").endswith(".grad")):
+            return frozenset(st.zero(s, loc) for s in states)
+        if name == "backward":
+            scaled = isinstance(recv, ast.Call) and func_name(recv) == "scale"
+            self._check_backward(states, ctx)
+            return frozenset(st.backward(s, scaled, loops) for s in states)
+        if name == "step" and rname:
+            if self.idx.is_scheduler(rname):
+                self._check_scheduler(call, rname, states, ctx)
+                return states
+            if self.idx.is_scaler(rname) or self.idx.is_optimizer(rname):
+                closure = call.args[0] if call.args else None
+                if isinstance(closure, ast.Name) and closure.id in self.idx.functions:
+                    states = self.call_function(
+                        self.idx.functions[closure.id],
+                        ctx.cls,
+                        None,
+                        states,
+                        ctx,
+                        False,
+                    )
+                self._check_step(states, ctx)
+                return frozenset(st.step(s, loops) for s in states)
+            return states
+        if name == "unscale_":
+            return frozenset(s._replace(unscaled=True) for s in states)
+        if name in CLIP_FUNCS:
+            self._check_clip(call, states, ctx)
+            return frozenset(st.clip(s, loc) for s in states)
+        if name in ("train", "eval") and rname and not call.keywords and len(call.args) <= 1:
+            mode = name
+            if call.args:
+                arg = call.args[0]
+                flag = arg.value if isinstance(arg, ast.Constant) else None
+                mode = "unknown" if flag is None or name == "eval" else ("train" if flag else "eval")
+            return frozenset(st.set_mode(s, rname, mode, loc) for s in states)
+        if name in ("train",) and rname:
+            return frozenset(st.set_mode(s, rname, "unknown", loc) for s in states)
+        callee = self.canon(dotted(call.func), ctx)
+        if callee and self._is_forward(callee):
+            self._check_forward(call, callee, states, ctx)
+        return states
+
+    def _is_forward(self, callee: str) -> bool:
+        first = callee.lstrip("?").split(".")[0]
+        if first in ("torch", "nn", "F", "models", "torchvision", "timm") or callee[:1].isupper():
+            return False
+        return callee.split(".")[-1] not in self.idx.classes and self.idx.is_model(callee)
+
+    # ----- calls into the same file ------------------------------------------------------------
+    def canon(self, name: str | None, ctx: Ctx) -> str | None:
+        """Rewrite a callee's parameter names into the caller's variables."""
+        if not name:
+            return name
+        first, dot, rest = name.partition(".")
+        for key, value in ctx.env:
+            if key == first:
+                return value + dot + rest
+        return name
+
+    def resolve(self, call: ast.Call, cls: str | None, ctx: Ctx | None) -> tuple[FuncDef, str | None, bool] | None:
+        """The function or method of this file that `call` runs, if any."""
+        func = call.func
+        if isinstance(func, ast.Name):
+            fn = self.idx.functions.get(func.id)
+            return (fn, None, False) if fn is not None else None
+        if isinstance(func, ast.Attribute):
+            base = dotted(func.value)
+            if base == "self" and cls:
+                found = self._method(cls, func.attr)
+                return (found[0], found[1], True) if found else None
+            if isinstance(func.value, ast.Call) and func_name(func.value) in self.idx.classes:
+                found = self._method(func_name(func.value), func.attr)
+                return (found[0], found[1], True) if found else None
+            if base:
+                owner = self.idx.instances.get(self.canon(base, ctx) if ctx else base) or self.idx.instances.get(base)
+                if owner:
+                    found = self._method(owner, func.attr)
+                    return (found[0], found[1], True) if found else None
+        return None
+
+    def _method(self, cls: str, name: str, depth: int = 0) -> tuple[FuncDef, str] | None:
+        fn = self.idx.methods.get((cls, name))
+        if fn is not None:
+            return fn, cls
+        for base in self.idx.bases.get(cls, []):
+            last = base.split(".")[-1]
+            if last in self.idx.classes and depth < 5:
+                found = self._method(last, name, depth + 1)
+                if found:
+                    return found
+        return None
+
+    def call_function(
+        self,
+        fn: FuncDef,
+        cls: str | None,
+        call: ast.Call | None,
+        states: States,
+        ctx: Ctx,
+        method: bool,
+    ) -> States:
+        if any(f.fn is fn for f in ctx.frames):
+            return states  # recursion: assume the call changes nothing
+        env = self._bind(fn, call, ctx, method)
+        grad_off, depth = ctx.grad_off, ctx.nograd_depth
+        for dec in fn.decorator_list:
+            mode = grad_context(dec)
+            if mode != "other":
+                grad_off, depth = mode, len(ctx.loops)  # type: ignore[assignment]
+        key = (
+            id(fn),
+            states,
+            env,
+            ctx.report,
+            grad_off,
+            depth,
+            tuple(f.id for f in ctx.loops),
+            cls,
+        )
+        if key in self.memo:
+            return self.memo[key]
+        frame = FuncFrame(fn)
+        inner = replace(
+            ctx,
+            env=env,
+            cls=cls,
+            grad_off=grad_off,
+            nograd_depth=depth,
+            frames=(*ctx.frames, frame),
+        )
+        out = self.body(fn.body, states, inner) | frame.returns
+        out = out or states  # a function that always raises: treat as a no-op
+        self.memo[key] = out
+        return out
+
+    def _bind(self, fn: FuncDef, call: ast.Call | None, ctx: Ctx, method: bool) -> tuple[tuple[str, str], ...]:
+        params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+        if method and params:
+            params = params[1:]
+        # A root function's parameters keep their own names (the best hint we have); a called
+        # function's unbound parameters become "?name" so they match no variable of the caller.
+        unknown = "" if call is None else "?"
+        bound = {p: unknown + p for p in [*params, *(a.arg for a in fn.args.kwonlyargs)]}
+        if call is not None:
+            for p, arg in zip(params, call.args, strict=False):
+                bound[p] = self.canon(dotted(arg), ctx) or "?" + p
+            for kw in call.keywords:
+                if kw.arg in bound:
+                    bound[kw.arg] = self.canon(dotted(kw.value), ctx) or "?" + kw.arg
+        return tuple(sorted(bound.items()))
+
+    # ----- summaries: what a piece of code may do at all --------------------------------------
+    def effects(self, node: ast.AST, cls: str | None) -> frozenset[str]:
+        """Kinds of event `node` may cause, following calls: zero, backward, step, loopstep."""
+        key = id(node)
+        if key in self.effects_memo:
+            return self.effects_memo[key]
+        self.effects_memo[key] = frozenset()  # recursion guard
+        out: set[str] = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.For, ast.AsyncFor, ast.While)) and sub is not node:
+                inner = self.effects(sub, cls)
+                if {"step", "backward"} <= inner:
+                    out.add("loopstep")
+            if isinstance(sub, ast.Assign) and any(
+                isinstance(t, ast.Attribute) and t.attr == "grad" for t in sub.targets
+            ):
+                out.add("zero")
+            if not isinstance(sub, ast.Call):
+                continue
+            name = func_name(sub)
+            rname = dotted(receiver(sub))
+            target = self.resolve(sub, cls if cls else self.idx.owner.get(key), None)
+            if target is not None:
+                out |= self.effects(target[0], target[1])
+            elif name == "zero_grad" or (name == "zero_" and (rname or "").endswith(".grad")):
+                out.add("zero")
+            elif name == "backward":
+                out.add("backward")
+            elif (
+                name == "step"
+                and rname
+                and not self.idx.is_scheduler(rname)
+                and (self.idx.is_optimizer(rname) or self.idx.is_scaler(rname))
+            ):
+                out.add("step")
+        result = frozenset(out)
+        self.effects_memo[key] = result
+        return result
+
+    def _comprehensions(self) -> dict[int, ast.expr]:
+        """Call id -> the comprehension whose loop runs it (a loop the statement walk does not see)."""
+        found: dict[int, ast.expr] = {}
+        for node in self.idx.nodes:
+            if isinstance(node, (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.Call):
+                        found.setdefault(id(sub), node)
+        return found
+
+    def _trained_models(self) -> set[str]:
+        names = {m for m in self.idx.models}
+        for node in self.idx.nodes:
+            if isinstance(node, ast.Call) and func_name(node) == "train" and receiver(node) is not None:
+                name = dotted(receiver(node))
+                if name:
+                    names.add(name)
+        return names

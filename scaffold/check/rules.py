@@ -1,0 +1,493 @@
+"""Rules that read the shape of the code rather than the order of events: softmax into
+cross-entropy, logging the loss tensor, unguarded "best" checkpoints, casting the model after the
+optimizer, validating on the training split, and unscaled accumulation losses."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+
+from scaffold.check.index import FuncDef, ModuleIndex, local_values
+from scaffold.check.names import (
+    dotted,
+    func_name,
+    grad_context,
+    is_train_name,
+    is_val_name,
+    own_nodes,
+    receiver,
+    string_parts,
+)
+
+Emit = Callable[[str, int, int, str, object], None]
+
+_SOFTMAX = ("softmax", "Softmax")
+_CE = ("cross_entropy", "CrossEntropyLoss")
+_DETACHERS = ("item", "detach", "tolist", "numpy", "cpu")
+# Calls that return plain numbers, not tensors that could hold a graph.
+_NUMBERS = frozenset({"len", "sum", "int", "float", "size", "item", "numel", "max", "min", "round", "get_scale"})
+_CASTS = ("half", "double", "bfloat16")
+_DTYPES = ("float16", "half", "bfloat16", "float64", "double", "float32", "float")
+
+
+def scopes(index: ModuleIndex) -> Iterator[ast.Module | FuncDef]:
+    """The module and every function in it: the units the local rules look inside."""
+    yield index.tree
+    for node in index.nodes:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node
+
+
+def unscaled_loss(loss: ast.expr | None, scope: ast.AST) -> bool:
+    """True if `loss` is a plain name whose every assignment in `scope` leaves it unscaled.
+
+    Division or multiplication (`loss / accum`, `loss * (n / window)`, `loss /= accum`), a
+    `reduction=` argument, or no assignment at all count as scaled (or unknown): silent.
+    """
+    if isinstance(loss, ast.BinOp):
+        return False
+    if not isinstance(loss, ast.Name):
+        return False
+    assigned = False
+    for node in own_nodes(scope):
+        if (
+            isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == loss.id
+        ) and isinstance(node.op, (ast.Div, ast.Mult, ast.FloorDiv)):
+            return False
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == loss.id for t in targets) and node.value is not None:
+                assigned = True
+                value = node.value
+                if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Div, ast.Mult)):
+                    return False
+                if isinstance(value, ast.Call) and any(k.arg == "reduction" for k in value.keywords):
+                    return False
+    return assigned
+
+
+def _operand_names(expr: ast.expr) -> set[str]:
+    """Names that are arithmetic operands of `expr` (`a * (b / c[i])` -> {a, b})."""
+    if isinstance(expr, ast.Name):
+        return {expr.id}
+    if isinstance(expr, ast.BinOp):
+        return _operand_names(expr.left) | _operand_names(expr.right)
+    if isinstance(expr, ast.UnaryOp):
+        return _operand_names(expr.operand)
+    return set()
+
+
+def _is_metric_guard(test: ast.expr) -> bool:
+    """An `if` that compares a metric: `if val_loss < best`, `if improved(metric, best)`."""
+    words = string_parts(test).lower()
+    if any(w in words for w in ("best", "improv", "metric", "loss", "acc", "score", "better")):
+        return True
+    return any(
+        isinstance(n, ast.Compare) and any(isinstance(op, (ast.Lt, ast.Gt, ast.LtE, ast.GtE)) for op in n.ops)
+        for n in ast.walk(test)
+    )
+
+
+def _names_best_file(call: ast.Call) -> bool:
+    """Does the destination of a save call say "best"? The saved object (first argument) and
+    flags such as `is_best` do not count: `save_checkpoint(state, is_best)` copies only when
+    the flag is set, and `torch.save(best_weights, "last.pt")` is not a "best" file."""
+    for arg in [*call.args[1:], *(k.value for k in call.keywords)]:
+        for node in ast.walk(arg):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if "best" in node.value.lower():
+                    return True
+            elif isinstance(node, (ast.Name, ast.Attribute)):
+                name = (node.id if isinstance(node, ast.Name) else node.attr).lower()
+                if "best" in name and any(w in name for w in _PATH_WORDS):
+                    return True
+    return False
+
+
+_PATH_WORDS = ("path", "file", "ckpt", "checkpoint", "dir", "name", "dest", "out")
+
+
+def _is_save(call: ast.Call) -> bool:
+    return "save" in func_name(call).lower() and func_name(call) != "save_hyperparameters"
+
+
+def _is_softmax(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and func_name(node) in _SOFTMAX
+
+
+def _loc(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset + 1  # type: ignore[attr-defined]
+
+
+class LocalRules:
+    """Runs every shape rule over one module."""
+
+    def __init__(self, index: ModuleIndex, emit: Emit):
+        self.idx = index
+        self.emit = emit
+        self.tree = index.tree
+
+    def run(self) -> None:
+        self.softmax_before_ce()
+        for scope in scopes(self.idx):
+            self.log_loss_tensor(scope)
+            self.checkpoint_best(scope)
+            self.cast_after_optimizer(scope)
+            self.accumulation_unscaled(scope)
+        self.validate_on_train()
+
+    # ----- softmax-before-cross-entropy ------------------------------------------------------
+    def softmax_before_ce(self) -> None:
+        uses_ce = any(
+            isinstance(n, (ast.Call, ast.Attribute, ast.Name))
+            and (
+                (isinstance(n, ast.Call) and func_name(n) in _CE)
+                or (isinstance(n, ast.Attribute) and n.attr in _CE)
+                or (isinstance(n, ast.Name) and n.id in _CE)
+            )
+            for n in self.idx.nodes
+        )
+        if not uses_ce:
+            return
+        msg = "the model's output goes through softmax and then into cross-entropy, which applies log-softmax itself"
+        for node in self.idx.nodes:
+            # A model whose forward() ends by returning softmax(...).
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "forward":
+                last = node.body[-1] if node.body else None
+                if isinstance(last, ast.Return) and last.value is not None:
+                    value = last.value
+                    if isinstance(value, ast.Name):
+                        value = self._last_assignment(node, value.id) or value
+                    if _is_softmax(value) or self._is_softmax_layer_call(value):
+                        self.emit("softmax-before-cross-entropy", *_loc(value), msg, None)
+            # nn.Sequential(..., nn.Softmax(dim=1)), or nn.Sequential(*layers) where the last
+            # thing appended to `layers` is nn.Softmax.
+            elif isinstance(node, ast.Call) and func_name(node) == "Sequential" and node.args:
+                last_arg = node.args[-1]
+                if isinstance(last_arg, ast.Starred):
+                    last_arg = self._last_appended(dotted(last_arg.value))
+                if isinstance(last_arg, ast.Call) and func_name(last_arg) == "Softmax":
+                    self.emit("softmax-before-cross-entropy", *_loc(last_arg), msg, None)
+            # cross_entropy(softmax(logits), y) written in one call.
+            elif (
+                isinstance(node, ast.Call)
+                and node.args
+                and (func_name(node) == "cross_entropy" or self._is_ce_object(node))
+            ):
+                first = node.args[0]
+                if isinstance(first, ast.Name):  # probs = softmax(logits); ce(probs, y)
+                    scope = self.idx.scope_of.get(id(node), self.tree)
+                    values = local_values(scope).get(first.id, [])
+                    first = next((v for v in values if _is_softmax(v)), first)
+                if _is_softmax(first):
+                    self.emit("softmax-before-cross-entropy", *_loc(first), msg, None)
+
+    def _last_appended(self, name: str | None) -> ast.expr | None:
+        """The argument of the last `name.append(...)` in the file, by position."""
+        last = None
+        for node in self.idx.nodes:
+            if (
+                isinstance(node, ast.Call)
+                and func_name(node) == "append"
+                and node.args
+                and name
+                and dotted(receiver(node)) == name
+                and (last is None or (node.lineno, node.col_offset) > (last.lineno, last.col_offset))
+            ):
+                last = node
+        return last.args[0] if last is not None else None
+
+    def _is_ce_object(self, call: ast.Call) -> bool:
+        return "CrossEntropyLoss" in self.idx.built_by.get(dotted(call.func) or "", ())
+
+    def _is_softmax_layer_call(self, value: ast.AST) -> bool:
+        """`self.softmax(x)` where `self.softmax = nn.Softmax(...)`."""
+        if not isinstance(value, ast.Call):
+            return False
+        return "Softmax" in self.idx.built_by.get(dotted(value.func) or "", ())
+
+    @staticmethod
+    def _last_assignment(fn: FuncDef, name: str) -> ast.expr | None:
+        found = None
+        for node in own_nodes(fn):
+            if (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+                and (found is None or node.lineno > found.lineno)
+            ):
+                found = node
+        return found.value if found else None
+
+    # ----- log-loss-tensor ---------------------------------------------------------------------
+    def log_loss_tensor(self, scope: ast.AST) -> None:
+        graph = self._graph_names(scope)
+        if not graph:
+            return
+        nograd = self._nograd_lines(scope)
+        for node in own_nodes(scope):
+            expr = None
+            if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)):
+                expr = node.value
+            elif isinstance(node, ast.Call) and func_name(node) in ("append", "extend") and node.args:
+                expr = node.args[0]
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.BinOp) and len(node.targets) == 1:
+                target = dotted(node.targets[0])
+                if (
+                    target
+                    and target in {dotted(n) for n in ast.walk(node.value.left)}
+                    and isinstance(node.value.op, ast.Add)
+                ):
+                    expr = node.value.right
+            if expr is None or node.lineno in nograd:
+                continue
+            leaked = self._bare_graph_name(expr, graph)
+            if leaked:
+                self.emit(
+                    "log-loss-tensor",
+                    *_loc(node),
+                    f"the loss tensor `{leaked}` is accumulated with its graph; use {leaked}.item()",
+                    None,
+                )
+
+    def _graph_names(self, scope: ast.AST) -> set[str]:
+        """Names in `scope` that hold a loss tensor that backward() is called on."""
+        names: set[str] = set()
+        for node in own_nodes(scope):
+            if isinstance(node, ast.Call) and func_name(node) == "backward":
+                recv = receiver(node)
+                if isinstance(recv, ast.Call) and func_name(recv) == "scale" and recv.args:
+                    recv = recv.args[0]
+                if recv is None and node.args:
+                    recv = node.args[0]
+                if isinstance(recv, ast.BinOp):
+                    recv = recv.left
+                if isinstance(recv, ast.Name):
+                    names.add(recv.id)
+        # `share = loss * (n / window); share.backward()`: `loss` holds the graph too. Only
+        # direct operands count, not names inside calls or subscripts (`windows[i]`).
+        tensors = {
+            t.id
+            for node in own_nodes(scope)
+            if isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and func_name(node.value) not in _NUMBERS
+            for t in node.targets
+            if isinstance(t, ast.Name)
+        }
+        for node in own_nodes(scope):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in names for t in node.targets):
+                names |= _operand_names(node.value) & tensors
+        # A name reassigned to a plain number (loss = loss.item()) is excluded conservatively.
+        for node in own_nodes(scope):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and func_name(node.value) in ("item", "float", "detach")
+            ):
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        names.discard(t.id)
+        return names
+
+    @staticmethod
+    def _bare_graph_name(expr: ast.expr, graph: set[str]) -> str | None:
+        """A graph name used in `expr` without .item()/.detach()/float() around it."""
+        safe: set[int] = set()
+        for node in ast.walk(expr):
+            if (
+                isinstance(node, ast.Call)
+                and (
+                    func_name(node) in _DETACHERS
+                    or (isinstance(node.func, ast.Name) and node.func.id in ("float", "int", "str"))
+                )
+                or isinstance(node, ast.Attribute)
+                and node.attr in ("data", "shape")
+            ):
+                for sub in ast.walk(node):
+                    safe.add(id(sub))
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Name) and node.id in graph and id(node) not in safe:
+                return node.id
+        return None
+
+    @staticmethod
+    def _nograd_lines(scope: ast.AST) -> set[int]:
+        lines: set[int] = set()
+        for node in own_nodes(scope):
+            if isinstance(node, (ast.With, ast.AsyncWith)) and any(grad_context(i) is True for i in node.items):
+                for sub in ast.walk(node):
+                    if hasattr(sub, "lineno"):
+                        lines.add(sub.lineno)
+        return lines
+
+    # ----- checkpoint-last-not-best (hint) --------------------------------------------------------
+    def checkpoint_best(self, scope: ast.AST) -> None:
+        """A save to a "best" path inside a loop but under no `if`: it runs every epoch."""
+
+        def visit(stmts: list[ast.stmt], in_loop: bool) -> None:
+            for stmt in stmts:
+                if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
+                    visit(stmt.body, True)
+                elif isinstance(stmt, ast.If) and not _is_metric_guard(stmt.test):
+                    # `if not dry_run:` or `if epoch % 5 == 0:` does not pick the best epoch.
+                    visit(stmt.body, in_loop)
+                    visit(stmt.orelse, in_loop)
+                elif isinstance(stmt, (ast.With, ast.AsyncWith, ast.Try)):
+                    visit(stmt.body, in_loop)
+                elif isinstance(stmt, (ast.Expr, ast.Assign)) and in_loop and isinstance(stmt.value, ast.Call):
+                    call = stmt.value
+                    if _is_save(call) and _names_best_file(call):
+                        self.emit(
+                            "checkpoint-last-not-best",
+                            *_loc(call),
+                            "a 'best' checkpoint is written every epoch without checking that the metric improved",
+                            None,
+                        )
+
+        visit(getattr(scope, "body", []), False)
+
+    # ----- to-device-after-optimizer (myth, hint) ---------------------------------------------------
+    def cast_after_optimizer(self, scope: ast.AST) -> None:
+        built: dict[str, int] = {}  # model -> line where an optimizer over its parameters was built
+        for node in sorted(
+            (n for n in own_nodes(scope) if isinstance(n, ast.Call)),
+            key=lambda n: (n.lineno, n.col_offset),
+        ):
+            full = dotted(node.func) or ""
+            if (
+                full.startswith(("optim.", "torch.optim."))
+                or func_name(node) in self._optimizer_names()
+                or "optim" in func_name(node).lower()  # build_optimizer(model, cfg)
+            ) and node.args:
+                for src in node.args:
+                    if isinstance(src, ast.Call) and func_name(src) == "parameters":
+                        src = receiver(src)
+                    model = dotted(src)
+                    if model and self.idx.is_model(model):
+                        built.setdefault(model, node.lineno)
+                continue
+            model = dotted(receiver(node))
+            if model not in built or node.lineno <= built[model]:
+                continue
+            name = func_name(node)
+            casts = name in _CASTS or (name == "to" and self._to_has_dtype(node))
+            if casts:
+                self.emit(
+                    "to-device-after-optimizer",
+                    *_loc(node),
+                    f"{model} is cast to another dtype after its optimizer was built: harmless by "
+                    "default (parameters convert in place, a plain .to(device) is fine too), but not "
+                    "with optimizer state loaded before the cast or with "
+                    "set_overwrite_module_params_on_conversion(True)",
+                    None,
+                )
+
+    @staticmethod
+    def _optimizer_names() -> frozenset[str]:
+        from scaffold.check.names import OPTIMIZERS
+
+        return OPTIMIZERS
+
+    @staticmethod
+    def _to_has_dtype(call: ast.Call) -> bool:
+        if any(k.arg == "dtype" for k in call.keywords):
+            return True
+        for arg in call.args:
+            if isinstance(arg, ast.Attribute) and arg.attr in _DTYPES:
+                return True
+            if isinstance(arg, ast.Name) and "dtype" in arg.id.lower():
+                return True
+        return False
+
+    # ----- accumulation-loss-not-scaled -------------------------------------------------------------
+    def accumulation_unscaled(self, scope: ast.AST) -> None:
+        for loop in own_nodes(scope):
+            if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
+                continue
+            guards = [s for s in self._flat(loop.body) if isinstance(s, ast.If) and self._is_accum_guard(s)]
+            if not guards:
+                continue
+            guarded = {id(n) for g in guards for n in ast.walk(g)}
+            for stmt in self._flat(loop.body):
+                for call in ast.walk(stmt):
+                    if isinstance(call, ast.Call) and func_name(call) == "backward" and id(call) not in guarded:
+                        loss = receiver(call)
+                        if isinstance(loss, ast.Call) and func_name(loss) == "scale" and loss.args:
+                            loss = loss.args[0]
+                        if unscaled_loss(loss, scope):
+                            self.emit(
+                                "accumulation-loss-not-scaled",
+                                *_loc(call),
+                                "gradients are accumulated over several backward() calls but the loss "
+                                "is not divided by the number of accumulation steps",
+                                None,
+                            )
+
+    @staticmethod
+    def _flat(stmts: list[ast.stmt]) -> Iterator[ast.stmt]:
+        """Statements of one loop body, entering with/try/if but not nested loops or functions."""
+        for stmt in stmts:
+            yield stmt
+            if isinstance(stmt, (ast.With, ast.AsyncWith, ast.Try)):
+                yield from LocalRules._flat(stmt.body)
+            elif isinstance(stmt, ast.If):
+                yield from LocalRules._flat(stmt.body)
+                yield from LocalRules._flat(stmt.orelse)
+
+    def _is_accum_guard(self, node: ast.If) -> bool:
+        test = node.test
+        accum = (
+            any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in ast.walk(test))
+            or "accum" in string_parts(test).lower()
+        )
+        steps = any(
+            isinstance(c, ast.Call) and func_name(c) == "step" and not self.idx.is_scheduler(dotted(receiver(c)))
+            for c in ast.walk(node)
+        )
+        return accum and steps
+
+    @staticmethod
+    def _train_part(expr: ast.expr) -> str | None:
+        """`TensorDataset(x[train_idx], y[train_idx])` -> "train_idx" (no held-out name in it)."""
+        names = [n for n in string_parts(expr).split() if n]
+        if any(is_val_name(n) for n in names):
+            return None
+        return next((n for n in names if is_train_name(n)), None)
+
+    # ----- validate-on-train-split -------------------------------------------------------------------
+    def validate_on_train(self) -> None:
+        val_fns = {name for name, fn in self.idx.functions.items() if is_val_name(name)} | {
+            name for (_, name) in self.idx.methods if is_val_name(name)
+        }
+        train_calls: list[tuple[ast.Call, str]] = []
+        held_out = False
+        for node in self.idx.nodes:
+            if isinstance(node, ast.Call) and func_name(node) in val_fns:
+                names = [dotted(a) for a in [*node.args, *(k.value for k in node.keywords)]]
+                if any(is_val_name(n) for n in names):
+                    held_out = True
+                leak = next((n for n in names if is_train_name(n)), None)
+                if leak:
+                    train_calls.append((node, leak))
+            # val_loader = DataLoader(train_ds, ...)
+            if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Call, ast.Name)):
+                targets = [dotted(t) for t in node.targets]
+                if any(is_val_name(t) for t in targets):
+                    value = node.value
+                    src = value.args[0] if isinstance(value, ast.Call) and value.args else value
+                    src_name = dotted(src) or self._train_part(src)
+                    if is_train_name(src_name) and (isinstance(value, ast.Name) or func_name(value) == "DataLoader"):
+                        self.emit(
+                            "validate-on-train-split",
+                            *_loc(node),
+                            f"the validation data is built from the training data `{src_name}`",
+                            None,
+                        )
+        if not held_out:
+            for call, leak in train_calls:
+                self.emit(
+                    "validate-on-train-split",
+                    *_loc(call),
+                    f"validation is run on the training data `{leak}`",
+                    None,
+                )

@@ -1,0 +1,101 @@
+"""The abstract state the ordering rules track through a training loop, and its transfer functions.
+
+A program point holds a *set* of states, one per path that reaches it; branches union their sets.
+Most rules fire only when every state agrees (a "must" check), so a bug that hides behind a
+condition the checker cannot read is missed rather than invented.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+# Gradient lifecycle. "wiped" means zero_grad ran after backward but before any step read the
+# gradients; it carries where that zero_grad is, so the finding can point at it.
+EMPTY = "empty"
+FRESH = "fresh"
+USED = "used"
+WIPED = "wiped"
+
+Loc = tuple[int, int]
+
+
+class State(NamedTuple):
+    """One path's view of the training state.
+
+    Attributes:
+        grad: EMPTY (zeroed or never computed), FRESH (backward ran), USED (step read them) or
+            WIPED (zeroed before step read them).
+        wiped_at: Where the zero_grad that wiped fresh gradients is.
+        scaled: Gradients come from `scaler.scale(loss).backward()` and are not unscaled yet.
+        unscaled: `scaler.unscale_()` ran since the last scaled backward.
+        evals: Models now in eval mode, each with the location of the eval() call.
+        stepped: Loops (by id) whose current iteration has already run an optimizer step.
+        backwarded: Loops (by id) whose current iteration has already run backward.
+        clipped: A clip ran since the last backward (so it clips the gradients step will use).
+        stale_clip: Where a clip ran that a later zero_grad or backward made pointless (clip,
+            then backward, then step); cleared by step.
+    """
+
+    grad: str = EMPTY
+    wiped_at: Loc | None = None
+    scaled: bool = False
+    unscaled: bool = False
+    evals: frozenset[tuple[str, int, int]] = frozenset()
+    stepped: frozenset[int] = frozenset()
+    backwarded: frozenset[int] = frozenset()
+    clipped: Loc | None = None
+    stale_clip: Loc | None = None
+
+
+States = frozenset[State]
+START: States = frozenset({State()})
+
+
+def zero(s: State, loc: Loc) -> State:
+    """zero_grad: fresh gradients become wiped; anything else becomes empty."""
+    if s.grad in (FRESH, WIPED):
+        return s._replace(grad=WIPED, wiped_at=s.wiped_at if s.grad == WIPED else loc)
+    return s._replace(grad=EMPTY, wiped_at=None, clipped=None, stale_clip=s.clipped or s.stale_clip)
+
+
+def backward(s: State, scaled: bool, loops: tuple[int, ...]) -> State:
+    """backward: gradients are fresh; a scaled backward makes them need unscale_ again."""
+    return s._replace(
+        grad=FRESH,
+        wiped_at=None,
+        scaled=scaled or (s.scaled and s.grad == FRESH),
+        unscaled=False if scaled else s.unscaled,
+        backwarded=s.backwarded | frozenset(loops),
+        clipped=None,
+        stale_clip=s.clipped or s.stale_clip,
+    )
+
+
+def clip(s: State, loc: Loc) -> State:
+    """clip_grad_norm_ / clip_grad_value_. A clip of already-used gradients is clip-after-step's
+    business, so it is not remembered as a clip of the next backward's gradients."""
+    return s if s.grad == USED else s._replace(clipped=loc)
+
+
+def step(s: State, loops: tuple[int, ...]) -> State:
+    """optimizer.step / scaler.step: gradients are used; every open loop iteration has stepped."""
+    return s._replace(
+        grad=USED,
+        wiped_at=None,
+        scaled=False,
+        unscaled=False,
+        stepped=s.stepped | frozenset(loops),
+    )
+
+
+def set_mode(s: State, model: str, mode: str, loc: Loc) -> State:
+    """model.train() / model.eval(); "unknown" (train(flag)) forgets what we knew."""
+    evals = frozenset(e for e in s.evals if e[0] != model)
+    if mode == "eval":
+        evals |= {(model, *loc)}
+    return s._replace(evals=evals)
+
+
+def new_iteration(states: States, loop: int) -> States:
+    """Start of an iteration of `loop`: nothing has stepped or run backward in it yet."""
+    return frozenset(s._replace(stepped=s.stepped - {loop}, backwarded=s.backwarded - {loop}) for s in states)
