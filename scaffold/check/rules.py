@@ -198,7 +198,13 @@ class LocalRules:
         return last.args[0] if last is not None else None
 
     def _is_ce_object(self, call: ast.Call) -> bool:
-        return "CrossEntropyLoss" in self.idx.built_by.get(dotted(call.func) or "", ())
+        built = self.idx.built_by.get(dotted(call.func) or "", ())
+        if "CrossEntropyLoss" in built:
+            return True
+        # A loss object reached through a container (`c.criterion`, `self.loss_fn`) whose
+        # constructor we cannot see: in a file that uses cross-entropy, take the name's word.
+        name = func_name(call).lower()
+        return not built and any(word in name for word in ("criterion", "loss_fn", "loss_func"))
 
     def _is_softmax_layer_call(self, value: ast.AST) -> bool:
         """`self.softmax(x)` where `self.softmax = nn.Softmax(...)`."""
@@ -376,9 +382,18 @@ class LocalRules:
                     "to-device-after-optimizer",
                     *_loc(node),
                     f"{model} is cast to another dtype after its optimizer was built: harmless by "
-                    "default (parameters convert in place, a plain .to(device) is fine too), but not "
-                    "with optimizer state loaded before the cast or with "
-                    "set_overwrite_module_params_on_conversion(True)",
+                    "default (parameters convert in place), but not with optimizer state loaded "
+                    "before the cast, with set_overwrite_module_params_on_conversion(True), or for "
+                    "fp16 parameters under plain Adam",
+                    None,
+                )
+            elif name in ("to", "cuda"):
+                self.emit(
+                    "to-device-after-optimizer",
+                    *_loc(node),
+                    f"{model} is moved after its optimizer was built: a myth, harmless by default "
+                    "(parameters move in place and the optimizer keeps them), unless optimizer state "
+                    "was loaded before the move or set_overwrite_module_params_on_conversion(True) is on",
                     None,
                 )
 

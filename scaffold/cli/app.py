@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from scaffold import __version__
-from scaffold.cli import new, options, teach, update
+from scaffold.cli import check, new, options, teach, update
 
 app = typer.Typer(
     name="scaffold",
@@ -36,6 +36,7 @@ app.command("options")(options.options)
 app.command("new", no_args_is_help=False)(new.new)
 app.command("update")(update.update)
 app.command("teach")(teach.teach)
+app.command("check")(check.check)
 
 
 def run() -> None:

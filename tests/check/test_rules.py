@@ -326,8 +326,10 @@ def test_validate_on_train_split() -> None:
 
 def test_to_device_after_optimizer_is_a_myth_hint() -> None:
     head = "import torch\nopt = torch.optim.Adam(model.parameters())\n"
-    assert ids(head + "model.to(device)\n") == []
-    assert ids(head + "model = model.to('cuda')\n") == []
+    # A plain move is the myth: reported (as a hint, see test_cli) with the real conditions.
+    assert ids(head + "model.to(device)\n") == ["to-device-after-optimizer"]
+    assert ids(head + "model = model.to('cuda')\n") == ["to-device-after-optimizer"]
+    assert ids("import torch\nmodel.to(device)\nopt = torch.optim.Adam(model.parameters())\n") == []
     assert ids(head + "model.half()\n") == ["to-device-after-optimizer"]
     assert ids(head + "model.to(device, torch.bfloat16)\n") == ["to-device-after-optimizer"]
     assert ids(head + "model.to(dtype=torch.float64)\n") == ["to-device-after-optimizer"]

@@ -1,5 +1,6 @@
-# expect: clean
-# Casting before the optimizer is built, then resuming, is the safe order.
+# expect: to-device-after-optimizer@17
+# Casting before the optimizer is built is the safe order; the late `.to(device)` after loading
+# optimizer state is the one case where a move can hurt (here a no-op), so it earns the hint.
 import torch
 import torch.nn as nn
 

@@ -1,5 +1,7 @@
-# expect: clean
-# Moving the model to the device after building the optimizer is harmless: parameters move in place.
+# expect: to-device-after-optimizer@11
+# expect: to-device-after-optimizer@12
+# The myth: moving the model after building the optimizer is harmless by default (parameters move
+# in place, the optimizer keeps them); the checker reports it as a hint that explains when it is not.
 import torch
 import torch.nn as nn
 
