@@ -151,13 +151,14 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "acc = evaluate(model, train_loader)",
     ),
     "to-device-after-optimizer": RuleDoc(
-        "A hint, for a myth: casting a model to another dtype (`.half()`, `.double()`, "
-        "`.bfloat16()`, `.to(dtype)`, `.to(device, dtype)`) after an optimizer over its parameters "
-        "was built (`torch.optim.X(model.parameters())` or a factory such as "
-        "`build_optimizer(model, cfg)`). By default this is harmless (parameters are converted in place, so the "
-        "optimizer still holds them); it matters with optimizer state loaded before the cast or "
-        "with `set_overwrite_module_params_on_conversion(True)`. A plain `.to(device)` is never "
-        "flagged.",
+        "A hint, for a myth: moving (`.to(device)`, `.cuda()`) or casting (`.half()`, `.double()`, "
+        "`.bfloat16()`, `.to(dtype)`, `.to(device, dtype)`) a model after an optimizer over its "
+        "parameters was built (`torch.optim.X(model.parameters())` or a factory such as "
+        "`build_optimizer(model, cfg)`). By default this is harmless (parameters are converted in "
+        "place, so the optimizer still holds them), and the message says so; it matters with "
+        "optimizer state loaded before the move, with "
+        "`set_overwrite_module_params_on_conversion(True)`, or for fp16 parameters under plain Adam. "
+        "Hints alone exit 0 unless `--strict`.",
         "Casts through another name than the one passed to the optimizer.",
         "optimizer = torch.optim.Adam(model.parameters())\nmodel.half()",
     ),
