@@ -245,8 +245,14 @@ def copier_source(
 
 
 def main() -> int:
-    """Print `export` lines that let a plain `copier copy/update` use the installed bundle."""
-    for key, value in git_redirect_env().items():
+    """Print `export` lines that let a plain `copier copy/update` use the installed bundle.
+
+    The lines outlive this process, so they always name the installed bundle, never the temporary
+    one a stale source checkout would use; a stale checkout is pointed out on stderr instead.
+    """
+    if BUNDLE_PATH == _PACKAGED_BUNDLE and _checkout_bundle() is not None:
+        print("# warning: the committed bundle is stale; run python -m scaffold.bundle", file=sys.stderr)
+    for key, value in git_redirect_env(BUNDLE_PATH).items():
         print(f"export {key}={shlex.quote(value)}")
     print(
         f"# template URL: {TEMPLATE_URL}   versions: {', '.join(bundled_versions())}",
