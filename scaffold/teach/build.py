@@ -73,6 +73,25 @@ def _strip_docstring(text: str) -> str:
     return text[match.end() :] if match else text
 
 
+_SHARED_IMPORT = re.compile(r"^from \.(_\w+) import \*$", re.MULTILINE)
+
+
+def _inline_shared(body: str) -> str:
+    """Replace `from ._shared import *` (any helper module but _common) by that module's code.
+
+    A measurement used by several mistakes lives once, in its own module, and each variant's
+    test_symptom.py still stands alone.
+    """
+
+    def inline(match: re.Match) -> str:
+        if match.group(0) == MARKER:
+            return match.group(0)
+        text = _strip_docstring((SYMPTOMS / f"{match.group(1)}.py").read_text(encoding="utf-8"))
+        return "\n".join(line for line in text.splitlines() if line != MARKER)
+
+    return _SHARED_IMPORT.sub(inline, body)
+
+
 @functools.cache
 def symptom_test(bug_id: str) -> str:
     """tests/test_symptom.py: the shared helpers, the measurement for `bug_id`, and two tests."""
@@ -81,7 +100,7 @@ def symptom_test(bug_id: str) -> str:
     bug = get_bug(bug_id)
     common = _strip_docstring((SYMPTOMS / "_common.py").read_text(encoding="utf-8"))
     common = common.replace("from __future__ import annotations\n", "")
-    body = (SYMPTOMS / f"{module_name(bug_id)}.py").read_text(encoding="utf-8")
+    body = _inline_shared((SYMPTOMS / f"{module_name(bug_id)}.py").read_text(encoding="utf-8"))
     doc = re.match(r'\s*"""(.*?)"""', body, flags=re.DOTALL)
     summary = doc.group(1).strip() if doc else bug.title
     body = _strip_docstring(body)
