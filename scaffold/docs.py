@@ -44,3 +44,32 @@ def options_table(fmt: str = "text") -> str:
         return "\n".join([head, *body, "", "Headline questions (asked first): "
                           + ", ".join(q.name for q in questions if q.headline)])
     raise ValueError(f"unknown format {fmt!r} (expected text, markdown or json)")
+
+
+def options_markdown_page() -> str:
+    """The full text of docs/options.md."""
+    return (
+        "# Options\n\n"
+        "Generated from `templates/project/copier.yml` by `python -m scaffold.docs`; do not edit.\n"
+        "Headline questions (asked first by `scaffold new`) are in bold. Every question is also a\n"
+        "typed flag of `scaffold new` (`--accum-steps 4`) and a `--set KEY=VALUE` key.\n\n"
+        + options_table("markdown")
+        + "\n"
+    )
+
+
+def write_docs(root) -> list:
+    """Regenerate the derived docs under `root/docs`; returns the paths written."""
+    from pathlib import Path
+
+    path = Path(root) / "docs" / "options.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(options_markdown_page(), encoding="utf-8")
+    return [path]
+
+
+if __name__ == "__main__":
+    import pathlib
+
+    for written in write_docs(pathlib.Path(__file__).resolve().parents[1]):
+        print(f"wrote {written}")

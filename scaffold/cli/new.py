@@ -22,7 +22,9 @@ def _new(
     answers: Optional[Path] = typer.Option(
         None, "--answers", help="YAML file of question: answer.", show_default=False
     ),
-    set_: list[str] = typer.Option([], "--set", help="KEY=VALUE answer (repeatable).", show_default=False),
+    set_: list[str] = typer.Option(
+        [], "--set", help="KEY=VALUE answer (repeatable).", metavar="KEY=VALUE", show_default=False
+    ),
     force: bool = typer.Option(False, "--force", help="Write into a non-empty DEST."),
     no_git: bool = typer.Option(False, "--no-git", help="Do not git init and commit the project."),
     **flags: Any,
@@ -42,7 +44,7 @@ def _new(
         )
     except (AnswerError, UsageError) as exc:
         fail(exc)
-    except (click.Abort, EOFError):
+    except (click.exceptions.Abort, typer.Abort, EOFError):
         fail("input ended before every question was answered (pass --defaults to accept defaults)")
     note = "" if result.committed or no_git else " (git not found: no initial commit)"
     typer.echo(f"created {dest} ({len(result.files)} files){note}")
