@@ -115,7 +115,7 @@ def headline_matrix(base: Mapping[str, Any] | None = None) -> list[dict[str, Any
     assert covered >= set(headline_keys()), "a new headline question is missing from the matrix"
     out = []
     for values in itertools.product(*factors.values()):
-        combo = dict(zip(factors, values))
+        combo = dict(zip(factors, values, strict=True))
         out.append(resolve_answers({**(base or {}), **_given(combo)}))
     return out
 
@@ -271,7 +271,7 @@ def _unh(values: Iterable[Any], token: str) -> Any:
 
 
 def _pairs_of(row: Mapping[str, Any], key: str) -> Iterable[tuple]:
-    for other, value in row.items():
+    for other in row:
         if other == key or not _pair_applies(row, other) or not _pair_applies(row, key):
             continue
         a, b = sorted([other, key], key=_KEY_ORDER.get)
@@ -418,7 +418,7 @@ def check_texts(
     keys = list(texts)
     items = [tuple(texts[k].split("\0", 1)) for k in keys]
     results = parallel_map(_check_text, items, workers, chunk=8)
-    return dict(zip(keys, results))
+    return dict(zip(keys, results, strict=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -463,7 +463,7 @@ def black_windows(text: str) -> list[str] | None:
         chunks.append("".join(lines[start:end]))
         start = end
     windows = [chunks[0]]
-    for before, current in zip(chunks, chunks[1:]):
+    for before, current in itertools.pairwise(chunks):
         windows.append((before + current).lstrip("\n"))
     return windows
 
@@ -477,7 +477,7 @@ def windowed_black_check(texts: Iterable[str], workers: int | None = None) -> di
             windows.setdefault(window, None)
     keys = list(windows)
     results = parallel_map(_black_only, keys, workers, chunk=16)
-    return dict(zip(keys, results))
+    return dict(zip(keys, results, strict=True))
 
 
 def _black_only(text: str) -> str | None:

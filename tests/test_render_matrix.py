@@ -23,21 +23,8 @@ from scaffold.options import AnswerError, load_questions, resolve_answers
 # Template defects reported to the lead and not fixed yet: (predicate on answers, description).
 # The black test xfails (loudly) while only these fail, and fails when one of them is fixed
 # (so the entry gets removed) or when anything else is unstable.
-KNOWN_BLACK_DEFECTS = [
-    (
-        lambda a: a.get("data") == "csv",
-        'data=csv: the Config line `csv_path: str = option("<csv_path>", "CSV file: numeric '
-        'feature columns plus a label column")` is longer than 100 columns, so black wraps it',
-    ),
-]
-
-KNOWN_RUFF_DEFECTS = [
-    (
-        lambda a: a.get("checkpoint") in ("none", "best"),
-        "checkpoint=none|best: tests/test_train.py imports pytest but only the resume test "
-        "(rendered when last.pt is saved) uses it: F401",
-    ),
-]
+KNOWN_BLACK_DEFECTS: list = []  # e.g. (lambda a: a.get("data") == "csv", "what is wrong")
+KNOWN_RUFF_DEFECTS: list = []
 
 
 @pytest.fixture(scope="module")
