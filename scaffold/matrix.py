@@ -487,3 +487,16 @@ def _black_only(text: str) -> str | None:
 def file_black_verdict(text: str, window_results: Mapping[str, str | None]) -> list[str]:
     """The black diffs of a file's windows (empty when black-stable), from precomputed results."""
     return [d for w in (black_windows(text) or [text]) if (d := window_results[w]) is not None]
+
+
+def missing_values(answer_sets: Iterable[Mapping[str, Any]]) -> list[str]:
+    """`key=value` for every choice or bool value that no answer set in `answer_sets` shows."""
+    shown: dict[str, set] = {}
+    for answers in answer_sets:
+        for key, value in answers.items():
+            shown.setdefault(key, set()).add(value)
+    missing = []
+    for q in load_questions():
+        values = q.choices if q.choices is not None else ((False, True) if q.type == "bool" else ())
+        missing += [f"{q.name}={v}" for v in values if v not in shown.get(q.name, set())]
+    return missing
