@@ -91,10 +91,15 @@ def write_spiral_csv(path: Path, per_class: int = 800, seed: int = 0) -> Path:
     return path
 
 
-def run_variant(dest: Path, given: dict, timeout: float = 900) -> dict:
-    """Render, train to convergence, run the project's tests. Returns what happened."""
+def render_variant(dest: Path, given: dict) -> dict:
+    """Render a variant into `dest` (in the main thread: black's first import is not thread-safe)."""
     answers = resolve_answers({"project_name": dest.name, **given})
     write_project(dest, answers)
+    return answers
+
+
+def run_variant(dest: Path, answers: dict, timeout: float = 900) -> dict:
+    """Train a rendered variant to convergence, run the project's tests. Returns what happened."""
     args = [PYTHON, "train.py", "--out", "runs", "--no-progress"]
     if answers["data"] == "csv":
         args += ["--csv-path", str(write_spiral_csv(dest / "data" / "spiral.csv"))]
