@@ -132,9 +132,8 @@ def run_variant(dest: Path, answers: dict, timeout: float = 900) -> dict:
 def run_all(root: Path, sample: dict) -> dict:
     workers = max(1, min(2, os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {
-            name: pool.submit(run_variant, root / name, given) for name, given in sample.items()
-        }
+        rendered = {name: render_variant(root / name, given) for name, given in sample.items()}
+        futures = {name: pool.submit(run_variant, root / name, a) for name, a in rendered.items()}
         return {name: future.result() for name, future in futures.items()}
 
 
