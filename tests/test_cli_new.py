@@ -76,14 +76,22 @@ def test_new_defaults_writes_and_commits(tmp_path):
     dest = tmp_path / "my-proj"
     result = invoke("new", dest, "--defaults")
     assert result.exit_code == 0, result.output
-    for name in ["README.md", "pyproject.toml", "train.py", "tests/test_train.py", ".copier-answers.yml"]:
+    for name in [
+        "README.md",
+        "pyproject.toml",
+        "train.py",
+        "tests/test_train.py",
+        ".copier-answers.yml",
+    ]:
         assert (dest / name).is_file(), name
     answers = answers_of(dest)
     assert answers["project_name"] == "my_proj"  # derived from DEST
     assert answers["precision"] == "fp32"
     log = subprocess.run(["git", "log", "--oneline"], cwd=dest, capture_output=True, text=True)
     assert log.returncode == 0 and log.stdout.count("\n") == 1
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=dest, capture_output=True, text=True)
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=dest, capture_output=True, text=True
+    )
     assert status.stdout == ""
 
 
@@ -98,9 +106,22 @@ def test_typed_flags_set_and_answers_file_precedence(tmp_path):
     answers_file.write_text("precision: fp16\naccum_steps: 2\noptimizer: sgd\n")
     dest = tmp_path / "p"
     result = invoke(
-        "new", dest, "--defaults", "--no-git", "--answers", answers_file,
-        "--set", "accum_steps=4", "--set", "precision=bf16", "--precision", "fp16",
-        "--scheduler", "onecycle", "--no-batchnorm", "--deterministic",
+        "new",
+        dest,
+        "--defaults",
+        "--no-git",
+        "--answers",
+        answers_file,
+        "--set",
+        "accum_steps=4",
+        "--set",
+        "precision=bf16",
+        "--precision",
+        "fp16",
+        "--scheduler",
+        "onecycle",
+        "--no-batchnorm",
+        "--deterministic",
     )
     assert result.exit_code == 0, result.output
     answers = answers_of(dest)
@@ -142,7 +163,9 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("args, key", BAD_INPUTS, ids=[k + str(i) for i, (_, k) in enumerate(BAD_INPUTS)])
+@pytest.mark.parametrize(
+    "args, key", BAD_INPUTS, ids=[k + str(i) for i, (_, k) in enumerate(BAD_INPUTS)]
+)
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, key):
     dest = tmp_path / "p"
     result = invoke("new", dest, "--defaults", "--no-git", *args)
@@ -192,7 +215,11 @@ def test_interactive_headline_questions_then_customise_no(tmp_path):
     assert "Customise more" in result.output
     assert "Numeric precision" in result.output  # help text shown
     answers = answers_of(dest)
-    assert (answers["precision"], answers["accum_steps"], answers["scheduler"]) == ("bf16", 2, "onecycle")
+    assert (answers["precision"], answers["accum_steps"], answers["scheduler"]) == (
+        "bf16",
+        2,
+        "onecycle",
+    )
     assert answers["scheduler_cadence"] == "step"  # the dependent default was offered and taken
     assert answers["checkpoint"] == "last" and answers["optimizer"] == "adamw"
 
@@ -212,7 +239,9 @@ def test_interactive_customise_yes_asks_the_rest(tmp_path):
     headline = "\n\n\n\n\n\n"  # defaults for the six headline prompts
     more = "y\n\nsgd\n0.05\n"  # customise: yes; monitor default, optimizer sgd, lr 0.05
     rest = "\n" * 40
-    result = invoke("new", dest, "--no-git", "--set", "project_name=demo", input=headline + more + rest)
+    result = invoke(
+        "new", dest, "--no-git", "--set", "project_name=demo", input=headline + more + rest
+    )
     assert result.exit_code == 0, result.output
     got = answers_of(dest)
     assert got["optimizer"] == "sgd" and got["lr"] == 0.05 and got["momentum"] == 0.9

@@ -22,14 +22,24 @@ MUTATIONS = {
     "clip-after-step": (
         "test_order_contract",
         [
-            ("            torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)\n", ""),
-            ("        c.scaler.update()\n",
-             "        c.scaler.update()\n        torch.nn.utils.clip_grad_norm_(c.model.parameters(), 1.0)\n"),
+            (
+                "            torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)\n",
+                "",
+            ),
+            (
+                "        c.scaler.update()\n",
+                "        c.scaler.update()\n        torch.nn.utils.clip_grad_norm_(c.model.parameters(), 1.0)\n",
+            ),
         ],
     ),
     "constant-accumulation-divisor": (
         "test_accumulation_equals_large_batch",
-        [("share = loss * (y.size(0) / windows[i // cfg.accum_steps])", "share = loss / cfg.accum_steps")],
+        [
+            (
+                "share = loss * (y.size(0) / windows[i // cfg.accum_steps])",
+                "share = loss / cfg.accum_steps",
+            )
+        ],
     ),
     "loader-rng-not-restored": (
         "test_resume_matches_uninterrupted",
@@ -39,7 +49,12 @@ MUTATIONS = {
     "no-optimizer-step": ("test_learns", [("        c.scaler.step(c.optimizer)\n", "")]),
     "scheduler-per-micro-batch": (
         "test_scheduler_cadence",
-        [("\n        seen += y.size(0)\n", "\n        seen += y.size(0)\n        c.scheduler.step()\n")],
+        [
+            (
+                "\n        seen += y.size(0)\n",
+                "\n        seen += y.size(0)\n        c.scheduler.step()\n",
+            )
+        ],
     ),
 }
 
@@ -56,7 +71,11 @@ def project(tmp_path_factory) -> Path:
 def run_test(project: Path, test: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", test],
-        cwd=project, env=ENV, capture_output=True, text=True, timeout=300,
+        cwd=project,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

@@ -24,21 +24,37 @@ def test_default_project_tests_pass_and_it_converges(tmp_path):
 
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=dest, env=ENV, capture_output=True, text=True, timeout=600,
+        cwd=dest,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
     assert " passed" in tests.stdout
 
     run = subprocess.run(
         [sys.executable, "train.py", "--epochs", "40", "--no-progress"],
-        cwd=dest, env=ENV, capture_output=True, text=True, timeout=600,
+        cwd=dest,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.startswith("device: cpu")  # the device is logged at startup
     out = dest / "runs"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["best_val_acc"] >= 0.95, summary
-    for key in ["best_val_loss", "best_val_acc", "final_val_acc", "epochs_run", "samples_per_s", "device", "precision"]:
+    for key in [
+        "best_val_loss",
+        "best_val_acc",
+        "final_val_acc",
+        "epochs_run",
+        "samples_per_s",
+        "device",
+        "precision",
+    ]:
         assert key in summary, key
     assert summary["epochs_run"] == 40 and summary["precision"] == "fp32"
     assert json.loads((out / "config.json").read_text())["epochs"] == 40
@@ -52,7 +68,11 @@ def test_dry_run_and_resume_flags(tmp_path):
     assert CliRunner().invoke(app, ["new", str(dest), "--defaults", "--no-git"]).exit_code == 0
     dry = subprocess.run(
         [sys.executable, "train.py", "--dry-run", "--out", "dry"],
-        cwd=dest, env=ENV, capture_output=True, text=True, timeout=300,
+        cwd=dest,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert dry.returncode == 0, dry.stderr
     assert json.loads((dest / "dry" / "summary.json").read_text())["epochs_run"] == 1
@@ -60,7 +80,11 @@ def test_dry_run_and_resume_flags(tmp_path):
 
     first = subprocess.run(
         [sys.executable, "train.py", "--epochs", "3", "--no-progress"],
-        cwd=dest, env=ENV, capture_output=True, text=True, timeout=300,
+        cwd=dest,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert first.returncode == 0, first.stderr
     metrics = dest / "runs" / "metrics.csv"
@@ -68,16 +92,30 @@ def test_dry_run_and_resume_flags(tmp_path):
         handle.write("4,9,9,0,0.01,1.0\n")
     resumed = subprocess.run(
         [sys.executable, "train.py", "--epochs", "5", "--no-progress", "--resume", "runs/last.pt"],
-        cwd=dest, env=ENV, capture_output=True, text=True, timeout=300,
+        cwd=dest,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert resumed.returncode == 0, resumed.stderr
     assert "resumed from runs/last.pt after epoch 3" in resumed.stdout
     assert json.loads((dest / "runs" / "summary.json").read_text())["epochs_run"] == 5
     epochs = [line.split(",")[0] for line in metrics.read_text().splitlines()[1:]]
-    assert epochs == ["1", "2", "3", "4", "5"], "resume must trim rows the checkpoint does not cover"
+    assert epochs == [
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+    ], "resume must trim rows the checkpoint does not cover"
 
     bad = subprocess.run(
         [sys.executable, "train.py", "--resume", "runs/best.pt", "--no-progress"],
-        cwd=dest, env=ENV, capture_output=True, text=True, timeout=300,
+        cwd=dest,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert bad.returncode == 1 and bad.stderr.strip().startswith("error: not a last.pt checkpoint")

@@ -9,10 +9,29 @@ from scaffold import options
 from scaffold.paths import template_dir
 
 DESIGN_KEYS = {
-    "project_name", "precision", "accum_steps", "scheduler", "scheduler_cadence", "compile",
-    "checkpoint", "monitor", "optimizer", "lr", "weight_decay", "grad_clip", "epochs",
-    "batch_size", "seed", "deterministic", "data", "hidden", "dropout", "batchnorm", "val_mode",
-    "early_stopping", "annotations",
+    "project_name",
+    "precision",
+    "accum_steps",
+    "scheduler",
+    "scheduler_cadence",
+    "compile",
+    "checkpoint",
+    "monitor",
+    "optimizer",
+    "lr",
+    "weight_decay",
+    "grad_clip",
+    "epochs",
+    "batch_size",
+    "seed",
+    "deterministic",
+    "data",
+    "hidden",
+    "dropout",
+    "batchnorm",
+    "val_mode",
+    "early_stopping",
+    "annotations",
 }
 
 
@@ -23,13 +42,27 @@ def test_every_design_key_is_a_question():
 
 def test_headline_questions_are_the_five_topics_in_order():
     headline = [q.name for q in options.load_questions() if q.headline]
-    assert headline == ["precision", "accum_steps", "scheduler", "scheduler_cadence", "compile", "checkpoint"]
+    assert headline == [
+        "precision",
+        "accum_steps",
+        "scheduler",
+        "scheduler_cadence",
+        "compile",
+        "checkpoint",
+    ]
 
 
 def test_choices_match_design():
     q = options.question_map()
     assert q["precision"].choices == ("fp32", "bf16", "fp16")
-    assert q["scheduler"].choices == ("none", "cosine", "warmup_cosine", "onecycle", "step", "plateau")
+    assert q["scheduler"].choices == (
+        "none",
+        "cosine",
+        "warmup_cosine",
+        "onecycle",
+        "step",
+        "plateau",
+    )
     assert q["compile"].choices == ("off", "default", "reduce-overhead", "max-autotune")
     assert q["checkpoint"].choices == ("none", "best", "last", "best_and_last")
 

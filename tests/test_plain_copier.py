@@ -9,9 +9,16 @@ from scaffold.paths import template_dir
 
 
 def test_plain_copier_copy_equals_scaffold_render(tmp_path):
-    given = {"precision": "fp16", "accum_steps": 3, "scheduler": "warmup_cosine", "checkpoint": "last"}
+    given = {
+        "precision": "fp16",
+        "accum_steps": 3,
+        "scheduler": "warmup_cosine",
+        "checkpoint": "last",
+    }
     answers = options.resolve_answers(given)
-    copier.run_copy(str(template_dir()), str(tmp_path), data=answers, defaults=True, quiet=True, unsafe=False)
+    copier.run_copy(
+        str(template_dir()), str(tmp_path), data=answers, defaults=True, quiet=True, unsafe=False
+    )
     expected = render.render_in_memory(answers)
     for rel, text in expected.items():
         assert (tmp_path / rel).read_text() == text, f"{rel} differs between copier and scaffold"

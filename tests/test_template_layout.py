@@ -16,7 +16,13 @@ HEADLINE = list(
     itertools.product(
         ["fp32", "bf16", "fp16"],
         [1, 4],
-        [("none", None), ("cosine", "epoch"), ("cosine", "step"), ("onecycle", "step"), ("plateau", "epoch")],
+        [
+            ("none", None),
+            ("cosine", "epoch"),
+            ("cosine", "step"),
+            ("onecycle", "step"),
+            ("plateau", "epoch"),
+        ],
         ["off", "default"],
         ["none", "best", "last", "best_and_last"],
         ["full", "brief", "none"],
@@ -29,10 +35,19 @@ SAMPLE = random.Random(20261122).sample(HEADLINE, 24)
 
 
 def answers_for(combo) -> dict:
-    precision, accum, (scheduler, cadence), compile_, checkpoint, notes, clip, val_mode, data = combo
+    precision, accum, (scheduler, cadence), compile_, checkpoint, notes, clip, val_mode, data = (
+        combo
+    )
     given = dict(
-        precision=precision, accum_steps=accum, scheduler=scheduler, compile=compile_,
-        checkpoint=checkpoint, annotations=notes, grad_clip=clip, val_mode=val_mode, data=data,
+        precision=precision,
+        accum_steps=accum,
+        scheduler=scheduler,
+        compile=compile_,
+        checkpoint=checkpoint,
+        annotations=notes,
+        grad_clip=clip,
+        val_mode=val_mode,
+        data=data,
     )
     if cadence:
         given["scheduler_cadence"] = cadence
@@ -51,8 +66,12 @@ def test_layout(combo):
         for i in range(1, len(lines) - 1):
             if lines[i].strip():
                 continue
-            assert not lines[i - 1].rstrip().endswith(":"), f"{name}:{i + 1}: blank line after a block opener"
-            assert not lines[i + 1].lstrip().startswith("# ["), f"{name}:{i + 1}: blank line before a marker"
+            assert (
+                not lines[i - 1].rstrip().endswith(":")
+            ), f"{name}:{i + 1}: blank line after a block opener"
+            assert (
+                not lines[i + 1].lstrip().startswith("# [")
+            ), f"{name}:{i + 1}: blank line before a marker"
     markers = [int(n) for n in re.findall(r"^\s*# \[(\d+)\]", files["train.py"], re.M)]
     if answers["annotations"] == "none":
         assert markers == []
@@ -71,7 +90,12 @@ def test_full_annotations_say_what_breaks_if_moved():
 @pytest.mark.parametrize(
     "given",
     [
-        {"data": "csv", "csv_path": "/" + "a" * 254, "label_column": "L" * 64, "project_name": "p" * 64},
+        {
+            "data": "csv",
+            "csv_path": "/" + "a" * 254,
+            "label_column": "L" * 64,
+            "project_name": "p" * 64,
+        },
         {"data": "csv", "csv_path": "weird-._/path", "label_column": "my label"},
     ],
 )

@@ -1,0 +1,160 @@
+"""Tests that prove this project's training loop correct (CPU, seconds): run `pytest`.
+
+Each test would fail on a loop with the matching classic mistake: steps out of order, an
+accumulation that is not the large batch, a resume that drifts, or validation that trains.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+import train
+
+
+class Crash(Exception):
+    """Stands in for a process killed mid-run."""
+
+
+def make_config(tmp_path: Path, **overrides) -> train.Config:
+    """A small, fast, CPU-only config; fields this project does not have are ignored."""
+    values = dict(
+        out=str(tmp_path / "runs"),
+        epochs=4,
+        batch_size=32,
+        device="cpu",
+        progress=False,
+        samples_per_class=150,
+        compile_mode="off",  # compiling takes longer than these tests; it does not change order
+    )
+    values.update(overrides)
+    names = {f.name for f in train.fields(train.Config)}
+    return train.Config(**{k: v for k, v in values.items() if k in names})
+
+
+def build(cfg: train.Config):
+    """Seed, then build loaders and components exactly as fit() does."""
+    train.seed_everything(cfg.seed, cfg.deterministic)
+    device = torch.device("cpu")
+    train_loader, val_loader, in_features, num_classes = train.build_loaders(cfg, device)
+    steps_per_epoch = math.ceil(len(train_loader) / getattr(cfg, "accum_steps", 1))
+    c = train.build_components(cfg, in_features, num_classes, steps_per_epoch, device)
+    return c, train_loader, val_loader
+
+
+def record(calls: list[str], name: str, fn):
+    """Wrap `fn` so each call appends `name` to `calls` first."""
+
+    def wrapper(*args, **kwargs):
+        calls.append(name)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def test_order_contract(tmp_path, monkeypatch):
+    """One optimizer step calls its parts in the canonical order for this project's options."""
+    cfg = make_config(tmp_path)
+    c, loader, _ = build(cfg)
+    calls: list[str] = []
+    c.optimizer.zero_grad = record(calls, "zero_grad", c.optimizer.zero_grad)
+    c.model.register_forward_pre_hook(lambda module, args: calls.append("forward"))
+    c.criterion.register_forward_hook(lambda module, args, out: calls.append("loss"))
+    first_param = next(c.model.parameters())  # the input layer: its gradient arrives last
+    first_param.register_hook(lambda grad: calls.append("backward"))
+    clip = record(calls, "clip", torch.nn.utils.clip_grad_norm_)
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", clip)
+    c.scaler.unscale_ = record(calls, "unscale", c.scaler.unscale_)
+    c.scaler.step = record(calls, "step", c.scaler.step)
+    c.scaler.update = record(calls, "scaler_update", c.scaler.update)
+
+    accum = getattr(cfg, "accum_steps", 1)
+    train.train_one_epoch(c, loader, cfg, train.Progress(), max_batches=accum)
+
+    expected = ["zero_grad"] + ["forward", "loss", "backward"] * accum
+    expected += ["unscale"]
+    expected += ["clip"]
+    expected += ["step"]
+    expected += ["scaler_update"]
+    assert calls == expected
+
+
+def test_resume_matches_uninterrupted(tmp_path, monkeypatch):
+    """Crash after 2 of 4 epochs, resume from last.pt: parameters and optimizer state are bitwise equal."""
+    full = make_config(tmp_path / "full")
+    train.fit(full)
+
+    part = make_config(tmp_path / "part")
+    real_epoch, done = train.train_one_epoch, []
+
+    def crash_on_third_epoch(*args, **kwargs):
+        if len(done) == 2:
+            raise Crash()
+        done.append(1)
+        return real_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(train, "train_one_epoch", crash_on_third_epoch)
+    with pytest.raises(Crash):
+        train.fit(part)
+    monkeypatch.undo()
+    part.resume = str(Path(part.out) / "last.pt")
+    train.fit(part)
+
+    want = torch.load(Path(full.out) / "last.pt", weights_only=True)
+    got = torch.load(Path(part.out) / "last.pt", weights_only=True)
+    for key, tensor in want["model"].items():
+        assert torch.equal(got["model"][key], tensor), key
+    for index, state in want["optimizer"]["state"].items():
+        for name, value in state.items():
+            other = got["optimizer"]["state"][index][name]
+            assert torch.equal(torch.as_tensor(other), torch.as_tensor(value)), name
+    assert got["progress"] == want["progress"]
+
+
+def test_checkpoints_hold_plain_module_keys(tmp_path):
+    """Checkpoints load with weights_only=True and hold the uncompiled module's keys."""
+    cfg = make_config(tmp_path, epochs=2)
+    train.fit(cfg)
+    c, _, _ = build(cfg)
+    for name in ["best.pt", "last.pt"]:
+        state = torch.load(Path(cfg.out) / name, weights_only=True)
+        assert set(state["model"]) == set(c.model.state_dict())
+        assert not any(key.startswith("_orig_mod.") for key in state["model"])
+        c.model.load_state_dict(state["model"])
+
+
+def test_validation_mode(tmp_path):
+    """Validation runs in eval mode without autograd and restores the mode it found."""
+    cfg = make_config(tmp_path)
+    c, loader, val_loader = build(cfg)
+    seen = []
+
+    def spy(module, args, output):
+        inference = torch.is_inference_mode_enabled()
+        seen.append((module.training, torch.is_grad_enabled(), output.requires_grad, inference))
+
+    c.model.register_forward_hook(spy)
+    c.model.train()
+    train.evaluate(c, val_loader)
+    expected = (False, False, False, False)  # eval, no autograd
+    assert seen and all(state == expected for state in seen)
+    assert c.model.training, "evaluate() must restore training mode"
+    c.model.eval()
+    train.evaluate(c, val_loader)
+    assert not c.model.training, "evaluate() must restore the mode it found, not force train()"
+
+    seen.clear()
+    train.train_one_epoch(c, loader, cfg, train.Progress(), max_batches=1)
+    assert seen[0][:2] == (True, True), "training must run in train mode with autograd on"
+
+
+def test_learns(tmp_path):
+    """A short run lowers the validation loss well below chance (ln 3 for three classes)."""
+    cfg = make_config(tmp_path, epochs=10)
+    summary = train.fit(cfg)
+    assert summary["best_val_loss"] < 0.5 * math.log(3)
+    assert summary["best_val_acc"] >= 0.8
+    assert (Path(cfg.out) / "metrics.csv").read_text().count("\n") >= 2

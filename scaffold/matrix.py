@@ -1,0 +1,502 @@
+"""The option space the verification suite covers: the headline matrix and a pairwise cover.
+
+Everything is derived from copier.yml (through `scaffold.options`): the headline questions, their
+choices, and which scheduler/cadence pairs are valid (the ones `resolve_answers` accepts). Only the
+values tried for free-form answers (numbers, names, paths) are chosen here, in `SAMPLE_VALUES`.
+
+The enumeration is deterministic, so a failing combination is reproducible by its index.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scaffold.options import AnswerError, Question, is_asked, load_questions, resolve_answers
+
+#: accum_steps values of the headline matrix (off, and on with a window of 4).
+HEADLINE_ACCUM = (1, 4)
+
+#: Values tried for questions without a list of choices (the default is always tried as well).
+SAMPLE_VALUES: dict[str, tuple[Any, ...]] = {
+    "project_name": ("Odd_Name_2",),
+    "accum_steps": (3, 4),
+    "lr": (0.003,),
+    "momentum": (0.0, 0.9),
+    "weight_decay": (0.0, 0.1),
+    "grad_clip": (0.0, 1.0),
+    "epochs": (1, 7),
+    "batch_size": (33, 128),
+    "seed": (1234,),
+    "hidden": (16,),
+    "dropout": (0.0,),
+    "early_stopping": (3,),
+    "csv_path": ("/abs/data/my-set.v2.csv",),
+    "label_column": ("my label-2",),
+}
+
+_NO_CADENCE = None  # scheduler_cadence does not apply when scheduler == none
+
+
+def questions() -> dict[str, Question]:
+    """Questions of copier.yml by key, in order."""
+    return {q.name: q for q in load_questions()}
+
+
+def headline_keys() -> list[str]:
+    """The headline questions, in copier.yml order."""
+    return [q.name for q in load_questions() if q.headline]
+
+
+def scheduler_pairs() -> list[tuple[str, str | None]]:
+    """Every (scheduler, cadence) pair that resolve_answers accepts; cadence None = not asked."""
+    qs = questions()
+    pairs: list[tuple[str, str | None]] = []
+    for scheduler in qs["scheduler"].choices or ():
+        if not is_asked(qs["scheduler_cadence"], {"scheduler": scheduler}):
+            pairs.append((scheduler, _NO_CADENCE))
+            continue
+        for cadence in qs["scheduler_cadence"].choices or ():
+            try:
+                resolve_answers({"scheduler": scheduler, "scheduler_cadence": cadence})
+            except AnswerError:
+                continue
+            pairs.append((scheduler, cadence))
+    return pairs
+
+
+def invalid_scheduler_pairs() -> list[tuple[str, str]]:
+    """(scheduler, cadence) pairs that must be refused."""
+    qs = questions()
+    valid = set(scheduler_pairs())
+    return [
+        (s, c)
+        for s in qs["scheduler"].choices or ()
+        for c in qs["scheduler_cadence"].choices or ()
+        if (s, c) not in valid
+    ]
+
+
+def _given(combo: Mapping[str, Any]) -> dict[str, Any]:
+    given = {k: v for k, v in combo.items() if k != "scheduler_pair"}
+    if "scheduler_pair" in combo:
+        scheduler, cadence = combo["scheduler_pair"]
+        given["scheduler"] = scheduler
+        if cadence is not _NO_CADENCE:
+            given["scheduler_cadence"] = cadence
+    return given
+
+
+def headline_matrix(base: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every combination of the headline answers, as complete validated answer sets.
+
+    precision x accum_steps in HEADLINE_ACCUM x each valid scheduler/cadence pair x compile x
+    checkpoint; the other answers take their defaults (or `base`).
+    """
+    qs = questions()
+    factors = {
+        "precision": qs["precision"].choices,
+        "accum_steps": HEADLINE_ACCUM,
+        "scheduler_pair": scheduler_pairs(),
+        "compile": qs["compile"].choices,
+        "checkpoint": qs["checkpoint"].choices,
+    }
+    covered = {
+        "precision",
+        "accum_steps",
+        "scheduler",
+        "scheduler_cadence",
+        "compile",
+        "checkpoint",
+    }
+    assert covered >= set(headline_keys()), "a new headline question is missing from the matrix"
+    out = []
+    for values in itertools.product(*factors.values()):
+        combo = dict(zip(factors, values, strict=True))
+        out.append(resolve_answers({**(base or {}), **_given(combo)}))
+    return out
+
+
+def variant_name(answers: Mapping[str, Any]) -> str:
+    """A short folder-safe name for a headline combination: fp16-a4-onecycle_step-c_off-k_last."""
+    sched = answers["scheduler"]
+    if "scheduler_cadence" in answers and sched != "none":
+        sched += "_" + answers["scheduler_cadence"]
+    return (
+        f"{answers['precision']}-a{answers['accum_steps']}-{sched}"
+        f"-c_{answers['compile']}-k_{answers['checkpoint']}"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Pairwise cover of every answer
+# --------------------------------------------------------------------------------------------
+def pairwise_factors() -> dict[str, list[Any]]:
+    """Each answer's values to combine pairwise: choices, both booleans, or sample values.
+
+    scheduler and scheduler_cadence form one factor (`scheduler_pair`) so only valid pairs occur.
+    """
+    factors: dict[str, list[Any]] = {}
+    for q in load_questions():
+        if q.name == "scheduler":
+            factors["scheduler_pair"] = list(scheduler_pairs())
+            continue
+        if q.name == "scheduler_cadence":
+            continue
+        if q.choices is not None:
+            values = list(q.choices)
+        elif q.type == "bool":
+            values = [False, True]
+        else:
+            values = [None, *SAMPLE_VALUES.get(q.name, ())]  # None = the (dynamic) default
+        factors[q.name] = list(dict.fromkeys(values))
+    return factors
+
+
+@functools.lru_cache(maxsize=1)
+def _enablers() -> dict[str, dict[str, Any]]:
+    """For each conditional question, an earlier answer that makes it apply (data=csv, ...)."""
+    qs = list(load_questions())
+    found: dict[str, dict[str, Any]] = {}
+    for index, q in enumerate(qs):
+        if not q.is_conditional or q.name == "scheduler_cadence":
+            continue
+        for earlier in qs[:index]:
+            for value in earlier.choices or ():
+                if is_asked(q, {earlier.name: value}):
+                    found[q.name] = {earlier.name: value}
+                    break
+            if q.name in found:
+                break
+        if q.name not in found:
+            raise ValueError(f"no single earlier answer enables {q.name}")
+    return found
+
+
+def _row_answers(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Resolve a (partial) pairwise row: None for values meaning 'default', skip n/a keys."""
+    enable = _enablers()
+    given = {}
+    for key, value in _given(row).items():
+        if value is None:
+            continue
+        if key in enable and any(row.get(k) != v for k, v in enable[key].items()):
+            continue  # the question does not apply to this row
+        given[key] = value
+    try:
+        return resolve_answers(given)
+    except AnswerError:
+        return None
+
+
+def _pair_applies(row: Mapping[str, Any], key: str) -> bool:
+    enable = _enablers()
+    return key not in enable or all(row.get(k) == v for k, v in enable[key].items())
+
+
+def feasible_pairs(factors: Mapping[str, list[Any]] | None = None) -> set[tuple]:
+    """Every pair of (key, value) that can occur together with both questions applying.
+
+    A pair with a conditional question (csv_path, momentum) is feasible only together with the
+    answer that enables it (data=csv, optimizer=sgd). Pairs are (key_a, repr_a, key_b, repr_b) in
+    factor order.
+    """
+    factors = dict(factors or pairwise_factors())
+    keys = list(factors)
+    enable = _enablers()
+    pairs = set()
+    for a, b in itertools.combinations(keys, 2):
+        for va in factors[a]:
+            for vb in factors[b]:
+                row = {a: va, b: vb}
+                ok = True
+                for cond in (a, b):
+                    for k, v in enable.get(cond, {}).items():
+                        if k in row and row[k] != v:
+                            ok = False
+                if ok:
+                    pairs.add((a, _h(va), b, _h(vb)))
+    return pairs
+
+
+def pairwise_rows(factors: Mapping[str, list[Any]] | None = None) -> list[dict[str, Any]]:
+    """A deterministic greedy all-pairs cover of `factors` (default: `pairwise_factors()`).
+
+    A pair that involves a conditional question counts only in rows where that question applies
+    (csv_path only with data=csv). Each row is checked with resolve_answers.
+    """
+    factors = dict(factors or pairwise_factors())
+    keys = list(factors)
+    enable = _enablers()
+    uncovered = feasible_pairs(factors)
+    rows: list[dict[str, Any]] = []
+    while uncovered:
+        seed = min(uncovered, key=repr)
+        a, va, b, vb = seed
+        row: dict[str, Any] = {a: _unh(factors[a], va), b: _unh(factors[b], vb)}
+        for cond in (a, b):
+            row.update(enable.get(cond, {}))
+        for key in keys:
+            if key in row:
+                continue
+            best, best_gain = factors[key][0], -1
+            for value in factors[key]:
+                trial = {**row, key: value}
+                gain = sum(1 for pair in _pairs_of(trial, key) if pair in uncovered)
+                if gain > best_gain:
+                    best, best_gain = value, gain
+            row[key] = best
+        newly = _all_pairs(row, keys) & uncovered
+        if seed not in newly:  # pragma: no cover - the enablers were set above
+            raise RuntimeError(f"pairwise: the row for {seed} does not cover it")
+        if _row_answers(row) is None:
+            raise RuntimeError(f"pairwise: row {row} is refused by resolve_answers")
+        uncovered -= newly
+        rows.append(row)
+    return rows
+
+
+def _h(value: Any) -> str:
+    return repr(value)
+
+
+def _unh(values: Iterable[Any], token: str) -> Any:
+    for value in values:
+        if repr(value) == token:
+            return value
+    raise KeyError(token)
+
+
+def _pairs_of(row: Mapping[str, Any], key: str) -> Iterable[tuple]:
+    for other in row:
+        if other == key or not _pair_applies(row, other) or not _pair_applies(row, key):
+            continue
+        a, b = sorted([other, key], key=_KEY_ORDER.get)
+        yield (a, _h(row[a]), b, _h(row[b]))
+
+
+def _all_pairs(row: Mapping[str, Any], keys: list[str]) -> set[tuple]:
+    pairs = set()
+    present = [k for k in keys if k in row and _pair_applies(row, k)]
+    for a, b in itertools.combinations(present, 2):
+        pairs.add((a, _h(row[a]), b, _h(row[b])))
+    return pairs
+
+
+_KEY_ORDER = {
+    key: index for index, key in enumerate(["scheduler_pair", *[q.name for q in load_questions()]])
+}
+_KEY_ORDER["scheduler_pair"] = _KEY_ORDER["scheduler"]
+
+
+def pairwise_answers() -> list[dict[str, Any]]:
+    """The pairwise cover as complete, validated answer sets."""
+    out = []
+    for row in pairwise_rows():
+        answers = _row_answers(row)
+        assert answers is not None
+        out.append(answers)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Checking renders (used by tests/test_render_matrix.py; black is imported lazily)
+# --------------------------------------------------------------------------------------------
+def render_raw(answers: Mapping[str, Any]) -> dict[str, str]:
+    """Render without black, so a check can tell whether black would change anything."""
+    from scaffold.render import render_in_memory
+
+    return render_in_memory(answers, black_check=False)
+
+
+def black_diff(text: str, name: str = "train.py") -> str | None:
+    """None when black leaves `text` unchanged, else a unified diff (or the parse error)."""
+    import difflib
+
+    import black
+
+    from scaffold.render import BLACK_LINE_LENGTH
+
+    try:
+        formatted = black.format_str(text, mode=black.Mode(line_length=BLACK_LINE_LENGTH))
+    except black.InvalidInput as exc:
+        return f"{name}: does not parse: {exc}"
+    if formatted == text:
+        return None
+    lines = difflib.unified_diff(
+        text.splitlines(keepends=True),
+        formatted.splitlines(keepends=True),
+        f"{name} (rendered)",
+        f"{name} (black)",
+    )
+    return "".join(lines)
+
+
+def compile_error(text: str, name: str = "train.py") -> str | None:
+    """None when `text` compiles, else the SyntaxError as one line."""
+    try:
+        compile(text, name, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return f"{name}:{exc.lineno}: {exc.msg}"
+    return None
+
+
+def _render_many(chunk: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [render_raw(answers) for answers in chunk]
+
+
+def _check_text(item: tuple[str, str]) -> tuple[str | None, str | None]:
+    name, text = item
+    return black_diff(text, name), compile_error(text, name)
+
+
+def parallel_map(fn, items: list, workers: int | None = None, chunk: int = 1) -> list:
+    """`map` over a process pool (fork) when there is more than one CPU; order is kept."""
+    import os
+
+    workers = workers or os.cpu_count() or 1
+    if workers <= 1 or len(items) < 2 * chunk:
+        return [fn(item) for item in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(fn, items, chunksize=chunk))
+
+
+def render_all(
+    answer_sets: list[dict[str, Any]], workers: int | None = None
+) -> list[dict[str, str]]:
+    """Raw renders (no black) of every answer set, in parallel."""
+    size = 24
+    chunks = [answer_sets[i : i + size] for i in range(0, len(answer_sets), size)]
+    return [files for batch in parallel_map(_render_many, chunks, workers) for files in batch]
+
+
+@dataclass
+class Analysed:
+    """One raw render with, per Python file, its black windows and compile error."""
+
+    files: dict[str, str]
+    windows: dict[str, list[str] | None]
+    compile_errors: dict[str, str]
+
+
+def _analyse_many(chunk: list[dict[str, Any]]) -> list[Analysed]:
+    out = []
+    for answers in chunk:
+        files = render_raw(answers)
+        windows, errors = {}, {}
+        for path, text in files.items():
+            if path.endswith(".py"):
+                windows[path] = black_windows(text)
+                error = compile_error(text, path)
+                if error:
+                    errors[path] = error
+        out.append(Analysed(files, windows, errors))
+    return out
+
+
+def analyse_all(answer_sets: list[dict[str, Any]], workers: int | None = None) -> list[Analysed]:
+    """Render every answer set raw, compile each Python file and split it into black windows."""
+    size = 16
+    chunks = [answer_sets[i : i + size] for i in range(0, len(answer_sets), size)]
+    return [item for batch in parallel_map(_analyse_many, chunks, workers) for item in batch]
+
+
+def check_texts(
+    texts: dict[str, str], workers: int | None = None
+) -> dict[str, tuple[str | None, str | None]]:
+    """{key: (black diff or None, compile error or None)} for python texts keyed by anything.
+
+    `texts` maps a key (e.g. a hash) to (a display name, text) joined as `name\\0text`.
+    """
+    keys = list(texts)
+    items = [tuple(texts[k].split("\0", 1)) for k in keys]
+    results = parallel_map(_check_text, items, workers, chunk=8)
+    return dict(zip(keys, results, strict=True))
+
+
+# --------------------------------------------------------------------------------------------
+# Black stability by windows of top-level statements (fast, cached across variants)
+# --------------------------------------------------------------------------------------------
+def black_windows(text: str) -> list[str] | None:
+    """Split a module into overlapping windows of two adjacent top-level statements.
+
+    Black decides a statement's layout from the statement itself, and the blank lines before a
+    top-level statement from the statement before it. So a module is black-stable when every
+    window (statement i-1 with the comments and blank lines up to the end of statement i) is,
+    and windows repeat across variants, so each distinct one is checked once. The test suite
+    cross-checks this against whole-file black (tests/test_render_matrix.py) and runs the
+    whole-file check on every variant under `-m slow`.
+
+    Returns:
+        The windows, or None when the module does not parse or has a bare string statement
+        after the first (black would read it as a docstring in a window): check the whole file.
+    """
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    lines = text.splitlines(keepends=True)
+    ends = []
+    for index, node in enumerate(tree.body):
+        if (
+            index
+            and isinstance(node, ast.Expr)
+            and isinstance(getattr(node, "value", None), ast.Constant)
+        ):
+            if isinstance(node.value.value, str):
+                return None
+        ends.append(node.end_lineno or node.lineno)
+    if not ends:
+        return None
+    ends[-1] = len(lines)  # trailing comments and blank lines belong to the last statement
+    chunks, start = [], 0
+    for end in ends:
+        chunks.append("".join(lines[start:end]))
+        start = end
+    windows = [chunks[0]]
+    for before, current in itertools.pairwise(chunks):
+        windows.append((before + current).lstrip("\n"))
+    return windows
+
+
+def windowed_black_check(texts: Iterable[str], workers: int | None = None) -> dict[str, str | None]:
+    """{window text: black diff or None} for every distinct window of `texts` (whole files
+    that cannot be windowed are checked whole)."""
+    windows: dict[str, None] = {}
+    for text in texts:
+        for window in black_windows(text) or [text]:
+            windows.setdefault(window, None)
+    keys = list(windows)
+    results = parallel_map(_black_only, keys, workers, chunk=16)
+    return dict(zip(keys, results, strict=True))
+
+
+def _black_only(text: str) -> str | None:
+    return black_diff(text, "window")
+
+
+def file_black_verdict(text: str, window_results: Mapping[str, str | None]) -> list[str]:
+    """The black diffs of a file's windows (empty when black-stable), from precomputed results."""
+    return [d for w in (black_windows(text) or [text]) if (d := window_results[w]) is not None]
+
+
+def missing_values(answer_sets: Iterable[Mapping[str, Any]]) -> list[str]:
+    """`key=value` for every choice or bool value that no answer set in `answer_sets` shows."""
+    shown: dict[str, set] = {}
+    for answers in answer_sets:
+        for key, value in answers.items():
+            shown.setdefault(key, set()).add(value)
+    missing = []
+    for q in load_questions():
+        values = q.choices if q.choices is not None else ((False, True) if q.type == "bool" else ())
+        missing += [f"{q.name}={v}" for v in values if v not in shown.get(q.name, set())]
+    return missing
