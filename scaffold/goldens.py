@@ -25,6 +25,8 @@ from scaffold.options import default_answers, load_questions, resolve_answers
 from scaffold.render import render_in_memory
 
 ROOT = Path(__file__).resolve().parent.parent / "generated_examples"
+# Folders of generated_examples/ that another generator owns: never checked, never deleted here.
+OWNED_ELSEWHERE = ("teaching",)  # written by `python -m scaffold.teach.regen`
 REGENERATE = "python -m scaffold.goldens"
 INDEX = "README.md"
 
@@ -97,8 +99,11 @@ def index_text() -> str:
         "",
         "Rendered variants committed as goldens: browse them to see what `scaffold new` writes.",
         f"They are generated; do not edit them. Regenerate with `{REGENERATE}` (a test fails",
-        "when they are stale). `.copier-answers.yml` is left out of each folder because it records",
-        "the machine-specific template path; the answers are listed here.",
+        "when they are stale). `.copier-answers.yml`, copier's bookkeeping for `scaffold update`, is",
+        "left out of each folder; the answers are listed here.",
+        "",
+        "[teaching/](teaching/) holds the teaching variants, one folder per classic mistake; they are",
+        "written by `python -m scaffold.teach.regen`.",
         "",
         "| folder | answers (besides the defaults) | reproduce |",
         "|---|---|---|",
@@ -129,7 +134,10 @@ def stale_files(root: Path = ROOT) -> list[str]:
         {
             p.relative_to(root).as_posix()
             for p in root.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and ".pytest_cache" not in p.parts
+            if p.is_file()
+            and "__pycache__" not in p.parts
+            and ".pytest_cache" not in p.parts
+            and p.relative_to(root).parts[0] not in OWNED_ELSEWHERE
         }
         if root.is_dir()
         else set()
@@ -146,10 +154,16 @@ def stale_files(root: Path = ROOT) -> list[str]:
 
 
 def write_goldens(root: Path = ROOT) -> list[str]:
-    """Rewrite `root` from scratch; returns the files written."""
+    """Rewrite `root` from scratch (except folders other generators own); returns the files written."""
     want = expected_files()
     if root.exists():
-        shutil.rmtree(root)
+        for child in root.iterdir():
+            if child.name in OWNED_ELSEWHERE:
+                continue
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
     for rel, text in want.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)

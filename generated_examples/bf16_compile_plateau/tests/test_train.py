@@ -108,6 +108,46 @@ def test_checkpoints_hold_plain_module_keys(tmp_path):
         c.model.load_state_dict(state["model"])
 
 
+def test_best_checkpoint_follows_the_monitor(tmp_path, monkeypatch):
+    """best.pt holds the weights of the epoch with the best val_loss, not the last epoch's."""
+    cfg = make_config(tmp_path, epochs=4)
+    scripted = iter([(1.0, 0.5), (0.5, 0.9), (0.8, 0.7), (0.9, 0.6)])  # (val_loss, val_acc)
+    snapshots = []
+
+    def scripted_evaluate(c, loader, *args, **kwargs):
+        snapshots.append({k: v.clone() for k, v in c.model.state_dict().items()})
+        return next(scripted)  # epoch 2 is the best by either metric
+
+    monkeypatch.setattr(train, "evaluate", scripted_evaluate)
+    summary = train.fit(cfg)
+    state = torch.load(Path(cfg.out) / "best.pt", weights_only=True)
+    assert summary["best_epoch"] == state["epoch"] == 2
+    for key, value in snapshots[1].items():
+        assert torch.equal(state["model"][key], value), key
+
+
+def test_validation_is_held_out(tmp_path, monkeypatch):
+    """fit() validates on rows it never trains on."""
+    cfg = make_config(tmp_path, epochs=1)
+    datasets = {}
+    real_train, real_evaluate = train.train_one_epoch, train.evaluate
+
+    def spy_train(c, loader, *args, **kwargs):
+        datasets["train"] = loader.dataset
+        return real_train(c, loader, *args, **kwargs)
+
+    def spy_evaluate(c, loader, *args, **kwargs):
+        datasets["val"] = loader.dataset
+        return real_evaluate(c, loader, *args, **kwargs)
+
+    monkeypatch.setattr(train, "train_one_epoch", spy_train)
+    monkeypatch.setattr(train, "evaluate", spy_evaluate)
+    train.fit(cfg)
+    train_rows = {tuple(row.tolist()) for row in datasets["train"].tensors[0]}
+    val_rows = {tuple(row.tolist()) for row in datasets["val"].tensors[0]}
+    assert val_rows and not (train_rows & val_rows)
+
+
 def test_validation_mode(tmp_path):
     """Validation runs in eval mode without autograd and restores the mode it found."""
     cfg = make_config(tmp_path)

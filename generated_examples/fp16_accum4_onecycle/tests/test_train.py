@@ -181,6 +181,28 @@ def test_checkpoints_hold_plain_module_keys(tmp_path):
         c.model.load_state_dict(state["model"])
 
 
+def test_validation_is_held_out(tmp_path, monkeypatch):
+    """fit() validates on rows it never trains on."""
+    cfg = make_config(tmp_path, epochs=1)
+    datasets = {}
+    real_train, real_evaluate = train.train_one_epoch, train.evaluate
+
+    def spy_train(c, loader, *args, **kwargs):
+        datasets["train"] = loader.dataset
+        return real_train(c, loader, *args, **kwargs)
+
+    def spy_evaluate(c, loader, *args, **kwargs):
+        datasets["val"] = loader.dataset
+        return real_evaluate(c, loader, *args, **kwargs)
+
+    monkeypatch.setattr(train, "train_one_epoch", spy_train)
+    monkeypatch.setattr(train, "evaluate", spy_evaluate)
+    train.fit(cfg)
+    train_rows = {tuple(row.tolist()) for row in datasets["train"].tensors[0]}
+    val_rows = {tuple(row.tolist()) for row in datasets["val"].tensors[0]}
+    assert val_rows and not (train_rows & val_rows)
+
+
 def test_validation_mode(tmp_path):
     """Validation runs in eval mode without autograd and restores the mode it found."""
     cfg = make_config(tmp_path)
