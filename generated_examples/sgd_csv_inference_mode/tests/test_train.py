@@ -88,6 +88,17 @@ def test_order_contract(tmp_path, monkeypatch):
     assert calls == expected
 
 
+def test_loss_takes_raw_logits(tmp_path):
+    """The loss receives the model's output itself: CrossEntropyLoss applies log-softmax."""
+    cfg = make_config(tmp_path)
+    c, loader, _ = build(cfg)
+    outputs, loss_inputs = [], []
+    c.model.register_forward_hook(lambda module, args, out: outputs.append(out))
+    c.criterion.register_forward_pre_hook(lambda module, args: loss_inputs.append(args[0]))
+    train.train_one_epoch(c, loader, cfg, train.Progress(), max_batches=1)
+    assert loss_inputs and loss_inputs[0] is outputs[0], "no softmax (or anything) in between"
+
+
 def test_scheduler_cadence(tmp_path):
     """The scheduler steps once per optimizer step."""
     cfg = make_config(tmp_path)
