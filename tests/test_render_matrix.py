@@ -248,3 +248,15 @@ def test_matrix_counts_are_reported(answer_sets, python_texts, capsys):
             file=sys.stderr,
         )
     assert len(answer_sets) == 864 + len(matrix.pairwise_rows())
+
+
+def test_scaffold_check_finds_nothing_in_any_render(python_texts, answer_sets):
+    """DESIGN.md: `scaffold check` flags nothing in any correct render of the matrix."""
+    from scaffold.check import check_source
+
+    flagged = []
+    for text, index in python_texts.items():
+        findings = check_source(text, "train.py" if "def fit" in text else "tests/test_train.py")
+        if findings:
+            flagged.append(f"{answer_sets[index]}: {[f.id for f in findings]}")
+    assert not flagged, "\n".join(flagged[:5])
