@@ -51,7 +51,7 @@ def plot_symptom(bug_id: str, path: Path) -> bool:
     except ImportError:
         raise TeachError("--plot needs matplotlib: pip install 'scaffold[plot]'") from None
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
-    for ax, curve, label in zip(axes, curves, ("correct loop", f"with {bug_id}")):
+    for ax, curve, label in zip(axes, curves, ("correct loop", f"with {bug_id}"), strict=True):
         ax.plot(curve["x"], curve["y"], marker=".")
         ax.set_title(label)
         ax.set_xlabel(curve["xlabel"])

@@ -58,7 +58,7 @@ def _close(a, b):
     if isinstance(a, float) or isinstance(b, float):
         return math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-6)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
     return a == b

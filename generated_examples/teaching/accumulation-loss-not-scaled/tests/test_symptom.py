@@ -100,7 +100,7 @@ def measure(train, tmp_path):
     cfg = make_config(train, tmp_path, dropout=0.0, grad_clip=0.0)
     c, loader, _ = build(train, cfg)
     start = copy.deepcopy(c.model.state_dict())
-    xs, ys, used, update = [], [], [], []
+    xs, ys, used = [], [], []
     c.model.register_forward_pre_hook(lambda m, args: xs.append(args[0].detach().clone()))
     c.criterion.register_forward_pre_hook(lambda m, args: ys.append(args[1].clone()))
 
