@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from scaffold.check import state as st
 from scaffold.check.index import FuncDef, ModuleIndex
-from scaffold.check.names import dotted, func_name, is_val_name, receiver
-from scaffold.check.rules import unscaled_loss
+from scaffold.check.names import dotted, func_name, is_val_name
+from scaffold.check.rules import backward_of_unscaled_loss
 from scaffold.check.state import States
 
 if TYPE_CHECKING:
@@ -222,12 +222,7 @@ class Checks:
             return
         scope = ctx.frames[-1].fn or self.idx.tree
         for call in _own_calls(frame.node.body):
-            if func_name(call) != "backward":
-                continue
-            loss = receiver(call)
-            if isinstance(loss, ast.Call) and func_name(loss) == "scale" and loss.args:
-                loss = loss.args[0]
-            if unscaled_loss(loss, scope):
+            if backward_of_unscaled_loss(call, scope):
                 self.emit(
                     "accumulation-loss-not-scaled",
                     call.lineno,

@@ -38,6 +38,16 @@ def scopes(index: ModuleIndex) -> Iterator[ast.Module | FuncDef]:
             yield node
 
 
+def backward_of_unscaled_loss(call: ast.Call, scope: ast.AST) -> bool:
+    """True if `call` is `loss.backward()` (or `scaler.scale(loss).backward()`) on an unscaled loss."""
+    if func_name(call) != "backward":
+        return False
+    loss = receiver(call)
+    if isinstance(loss, ast.Call) and func_name(loss) == "scale" and loss.args:
+        loss = loss.args[0]  # GradScaler.scale(loss): the accumulation scaling is inside
+    return unscaled_loss(loss, scope)
+
+
 def unscaled_loss(loss: ast.expr | None, scope: ast.AST) -> bool:
     """True if `loss` is a plain name whose every assignment in `scope` leaves it unscaled.
 
@@ -425,11 +435,8 @@ class LocalRules:
             guarded = {id(n) for g in guards for n in ast.walk(g)}
             for stmt in self._flat(loop.body):
                 for call in ast.walk(stmt):
-                    if isinstance(call, ast.Call) and func_name(call) == "backward" and id(call) not in guarded:
-                        loss = receiver(call)
-                        if isinstance(loss, ast.Call) and func_name(loss) == "scale" and loss.args:
-                            loss = loss.args[0]
-                        if unscaled_loss(loss, scope):
+                    if isinstance(call, ast.Call) and id(call) not in guarded:
+                        if backward_of_unscaled_loss(call, scope):
                             self.emit(
                                 "accumulation-loss-not-scaled",
                                 *_loc(call),
