@@ -44,17 +44,37 @@ FLAG_CASES = [
     ("--epochs 0", ["--epochs", "0"], "argument --epochs: 0 is outside [1, 100000]"),
     ("--epochs -1", ["--epochs", "-1"], "argument --epochs: -1 is outside [1, 100000]"),
     ("--epochs 1.5", ["--epochs", "1.5"], "argument --epochs: invalid int value: '1.5'"),
-    ("--val-fraction -0.5", ["--val-fraction", "-0.5"], "argument --val-fraction: -0.5 is outside (0, 1)"),
-    ("--val-fraction 1.0", ["--val-fraction", "1.0"], "argument --val-fraction: 1.0 is outside (0, 1)"),
-    ("--val-fraction 1.5", ["--val-fraction", "1.5"], "argument --val-fraction: 1.5 is outside (0, 1)"),
-    ("--samples-per-class 0", ["--samples-per-class", "0"], "argument --samples-per-class: 0 is outside [1, 1000000]"),
+    (
+        "--val-fraction -0.5",
+        ["--val-fraction", "-0.5"],
+        "argument --val-fraction: -0.5 is outside (0, 1)",
+    ),
+    (
+        "--val-fraction 1.0",
+        ["--val-fraction", "1.0"],
+        "argument --val-fraction: 1.0 is outside (0, 1)",
+    ),
+    (
+        "--val-fraction 1.5",
+        ["--val-fraction", "1.5"],
+        "argument --val-fraction: 1.5 is outside (0, 1)",
+    ),
+    (
+        "--samples-per-class 0",
+        ["--samples-per-class", "0"],
+        "argument --samples-per-class: 0 is outside [1, 1000000]",
+    ),
     ("--num-workers -1", ["--num-workers", "-1"], "argument --num-workers: -1 is outside [0, 256]"),
     ("--dropout 1.5", ["--dropout", "1.5"], "argument --dropout: 1.5 is outside [0, 1)"),
     ("--hidden 0", ["--hidden", "0"], "argument --hidden: 0 is outside [1, 65536]"),
     ("--grad-clip -1", ["--grad-clip", "-1"], "argument --grad-clip: -1.0 is outside [0, 1000]"),
     ("--seed -1", ["--seed", "-1"], "argument --seed: -1 is outside [0, 4294967295]"),
     ("--device gpu", ["--device", "gpu"], "argument --device: invalid value 'gpu'"),
-    ("--device cuda:99", ["--device", "cuda:99"], "argument --device: cuda:99 requested but torch sees"),
+    (
+        "--device cuda:99",
+        ["--device", "cuda:99"],
+        "argument --device: cuda:99 requested but torch sees",
+    ),
     ("--name ../x", ["--name", "../x"], "argument --name: invalid value '../x'"),
     ("--bacth-size 8 (a typo)", ["--bacth-size", "8"], "unrecognized arguments: --bacth-size 8"),
     ("--res (an abbreviation)", ["--res", "x"], "unrecognized arguments: --res x"),
@@ -63,21 +83,61 @@ FLAG_CASES = [
 # (mistake, file bytes, fragment after the file name); all exit 1. The label column is "label".
 CSV_CASES = [
     ("a short row", b"a,b,label\n1,2,x\n3,y\n", " row 3: 2 cells, but the header has 3 columns"),
-    ("a latin-1 file", "a,b,label\n1,2,caf\xe9\n".encode("latin-1"), " row 2, column 'label': byte 0xe9 is not UTF-8 text"),
+    (
+        "a latin-1 file",
+        "a,b,label\n1,2,caf\xe9\n".encode("latin-1"),
+        " row 2, column 'label': byte 0xe9 is not UTF-8 text",
+    ),
     ("an empty file", b"", " is empty: expected a header row naming the columns"),
     ("a header and no rows", b"a,b,label\n", ": a header row but no data rows"),
-    ("only the label column", b"label\nx\ny\n", " row 1: only the label column 'label', no feature columns"),
+    (
+        "only the label column",
+        b"label\nx\ny\n",
+        " row 1: only the label column 'label', no feature columns",
+    ),
     ("an empty label cell", b"a,b,label\n1,2,x\n3,4,\n", " row 3, column 'label': empty label"),
-    ("a semicolon file without the label", b"a;b;klass\n1;2;x\n", " row 1: no column named 'label' (--label-column); the header split on ';' gives 'a', 'b', 'klass'"),
-    ("a NaN cell", b"a,b,label\n1,nan,x\n3,4,y\n", " row 2, column 'b': 'nan' is not a finite number"),
-    ("an inf cell", b"a,b,label\n1,2,x\n-inf,4,y\n", " row 3, column 'a': '-inf' is not a finite number"),
-    ("a float32 overflow", b"a,b,label\n1,2,x\n1e39,4,y\n", " row 3, column 'a': the value overflows float32"),
-    ("a non-numeric cell", b"a,b,label\n1,2,x\n3,abc,y\n", " row 3, column 'b': 'abc' is not a number"),
-    ("a decimal comma", b"a;b;label\n1;2,5;x\n", " row 2, column 'b': '2,5' is not a number (a decimal comma? write 1.5)"),
+    (
+        "a semicolon file without the label",
+        b"a;b;klass\n1;2;x\n",
+        " row 1: no column named 'label' (--label-column); the header split on ';' gives 'a', 'b', 'klass'",
+    ),
+    (
+        "a NaN cell",
+        b"a,b,label\n1,nan,x\n3,4,y\n",
+        " row 2, column 'b': 'nan' is not a finite number",
+    ),
+    (
+        "an inf cell",
+        b"a,b,label\n1,2,x\n-inf,4,y\n",
+        " row 3, column 'a': '-inf' is not a finite number",
+    ),
+    (
+        "a float32 overflow",
+        b"a,b,label\n1,2,x\n1e39,4,y\n",
+        " row 3, column 'a': the value overflows float32",
+    ),
+    (
+        "a non-numeric cell",
+        b"a,b,label\n1,2,x\n3,abc,y\n",
+        " row 3, column 'b': 'abc' is not a number",
+    ),
+    (
+        "a decimal comma",
+        b"a;b;label\n1;2,5;x\n",
+        " row 2, column 'b': '2,5' is not a number (a decimal comma? write 1.5)",
+    ),
     ("an empty feature cell", b"a,b,label\n1,,x\n", " row 2, column 'b': empty cell"),
     ("a duplicated column", b"a,a,label\n1,2,x\n", " row 1, column 'a': the name appears twice"),
-    ("one class only", b"a,label\n1,x\n2,x\n3,x\n", " column 'label': every row has the label 'x'; a classifier needs at least 2 classes"),
-    ("a one-row file", b"a,label\n1,x\n", ": 1 data row(s); at least 3 are needed (2 to train on, 1 to validate)"),
+    (
+        "one class only",
+        b"a,label\n1,x\n2,x\n3,x\n",
+        " column 'label': every row has the label 'x'; a classifier needs at least 2 classes",
+    ),
+    (
+        "a one-row file",
+        b"a,label\n1,x\n",
+        ": 1 data row(s); at least 3 are needed (2 to train on, 1 to validate)",
+    ),
     ("a missing file", None, "cannot read --csv-path "),
 ]
 
@@ -235,9 +295,11 @@ def test_bad_csv_is_one_line_exit_1(tabular, monkeypatch, tmp_path, mistake, dat
     if data is not None:
         path.write_bytes(data)
     out = tmp_path / "out"
-    code, _, err = run_main(tabular, ["--csv-path", str(path), "--out", str(out), *FAST], monkeypatch)
+    code, _, err = run_main(
+        tabular, ["--csv-path", str(path), "--out", str(out), *FAST], monkeypatch
+    )
     line = one_line(err)
-    assert code == 1 and line.startswith(f"error: ") and str(path) in line, line
+    assert code == 1 and line.startswith("error: ") and str(path) in line, line
     assert fragment in line, line
     assert not (out / "summary.json").exists() and not list(out.glob("*.pt"))
     if data is not None:
@@ -293,7 +355,10 @@ def test_run_folders(spiral, monkeypatch, tmp_path):
     assert not list((project / "runs" / "dry_run").glob("*.pt"))
 
     code, out, err = run_main(
-        project, [*SPIRAL, "--epochs", "3", "--no-progress", "--resume", "runs/base"], monkeypatch, train
+        project,
+        [*SPIRAL, "--epochs", "3", "--no-progress", "--resume", "runs/base"],
+        monkeypatch,
+        train,
     )
     assert code == 0, err
     assert "resumed from runs/base/last.pt after epoch 2" in out
@@ -384,7 +449,11 @@ def test_ctrl_c_prints_where_last_pt_is_and_how_to_resume(spiral):
     expected = "python train.py " + " ".join(args) + " --resume runs/long"
     assert line.startswith("interrupted: runs/long/last.pt holds the last finished epoch")
     assert line.endswith(f"resume with: {expected}"), line
-    assert_documented("Ctrl-C", 130, "interrupted: RUN/last.pt holds the last finished epoch; resume with: COMMAND")
+    assert_documented(
+        "Ctrl-C",
+        130,
+        "interrupted: RUN/last.pt holds the last finished epoch; resume with: COMMAND",
+    )
     resume = subprocess.run(
         [PYTHON, "train.py", *args[:-5], "--epochs", "3", "--no-progress", "--resume", "runs/long"],
         cwd=spiral,
@@ -431,9 +500,23 @@ NUMBERS = st.one_of(
     st.sampled_from(["nan", "-inf", "1e999", "0x10", "", " ", "1_000", "--", "-0"]),
     st.text(max_size=8),
 )
-FLAGS = ["--batch-size", "--lr", "--epochs", "--val-fraction", "--samples-per-class",
-         "--num-workers", "--dropout", "--hidden", "--grad-clip", "--seed", "--device",
-         "--name", "--noise", "--weight-decay", "--early-stopping"]
+FLAGS = [
+    "--batch-size",
+    "--lr",
+    "--epochs",
+    "--val-fraction",
+    "--samples-per-class",
+    "--num-workers",
+    "--dropout",
+    "--hidden",
+    "--grad-clip",
+    "--seed",
+    "--device",
+    "--name",
+    "--noise",
+    "--weight-decay",
+    "--early-stopping",
+]
 
 
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
