@@ -16,6 +16,7 @@ import importlib.util
 import io
 import json
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -399,6 +400,29 @@ def test_too_few_rows_for_the_split(spiral, monkeypatch, tmp_path):
     assert_documented("too few rows for --val-fraction", 1, fragment)
 
 
+def test_batchnorm_batch_of_one(spiral, monkeypatch, tmp_path):
+    """40 x 3 rows, 24 held out: 96 to train on, so --batch-size 5 leaves a last batch of 1."""
+    argv = [*FAST, *SPIRAL, "--batchnorm", "--batch-size", "5", "--out", str(tmp_path)]
+    code, _, err = run_main(spiral, argv, monkeypatch)
+    fragment = "gives a batch of 1 sample, which BatchNorm cannot normalise"
+    assert code == 1 and fragment in one_line(err)
+    assert_documented("--batchnorm with a last batch of 1 sample", 1, fragment)
+
+
+def test_out_of_memory_is_one_line_exit_1(spiral, monkeypatch, tmp_path):
+    train = load_train(spiral)
+
+    detail = "CUDA out of memory. Tried to allocate 2.00 GiB"
+
+    def oom(*args, **kwargs):
+        raise train.torch.cuda.OutOfMemoryError(detail + ". GPU 0 has a total capacity of 8 GiB")
+
+    monkeypatch.setattr(train, "train_one_epoch", oom)
+    code, _, err = run_main(spiral, [*FAST, *SPIRAL, "--out", str(tmp_path)], monkeypatch, train)
+    assert code == 1 and one_line(err) == f"error: out of GPU memory, lower --batch-size ({detail})"
+    assert_documented("out of GPU memory", 1, "error: out of GPU memory, lower --batch-size")
+
+
 def test_missing_checkpoint_is_one_line_exit_1(spiral, monkeypatch, tmp_path):
     """A run folder without last.pt: the loader's TrainingError becomes main()'s one line."""
     (tmp_path / "empty").mkdir()
@@ -424,9 +448,9 @@ def test_ctrl_c_without_last_pt(no_last, monkeypatch, tmp_path):
     )
 
 
-def test_ctrl_c_prints_where_last_pt_is_and_how_to_resume(spiral):
-    """A real process and a real SIGINT after the first epoch: one line, exit 130, and the
-    printed command resumes the run."""
+def test_ctrl_c_prints_where_last_pt_is_and_how_to_resume(spiral, monkeypatch):
+    """A real process and a real SIGINT after the second epoch: one line, exit 130, and the
+    printed command (run in-process, with fewer epochs) continues the run from its last.pt."""
     args = [*SPIRAL, "--epochs", "100000", "--no-progress", "--name", "long"]
     proc = subprocess.Popen(
         [PYTHON, "train.py", *args],
@@ -454,40 +478,36 @@ def test_ctrl_c_prints_where_last_pt_is_and_how_to_resume(spiral):
         130,
         "interrupted: RUN/last.pt holds the last finished epoch; resume with: COMMAND",
     )
-    resume = subprocess.run(
-        [PYTHON, "train.py", *args[:-5], "--epochs", "3", "--no-progress", "--resume", "runs/long"],
-        cwd=spiral,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert resume.returncode == 0, resume.stderr
-    assert "resumed from runs/long/last.pt after epoch" in resume.stdout
+    command = shlex.split(line.split("resume with: ")[1])[2:]
+    command[command.index("100000")] = "12"
+    code, out, err = run_main(spiral, command, monkeypatch)
+    assert code == 0, err
+    assert "resumed from runs/long/last.pt after epoch" in out
+    assert json.loads((spiral / "runs" / "long" / "summary.json").read_text())["epochs_run"] == 12
 
 
 def test_real_process_bad_flag_and_bad_csv(tabular, tmp_path):
     """What a user sees from a real process: one stderr line for a flag and for a data error."""
-    flag = subprocess.run(
-        [PYTHON, "train.py", "--batch-size", "0"],
-        cwd=tabular,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert flag.returncode == 2 and one_line(flag.stderr).startswith("train.py: error: argument")
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"a,b,label\n1,2\n")
-    data = subprocess.run(
-        [PYTHON, "train.py", "--csv-path", str(bad), "--out", str(tmp_path / "o")],
-        cwd=tabular,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert data.returncode == 1 and one_line(data.stderr).startswith(f"error: {bad} row 2:")
+    runs = [
+        ["--batch-size", "0"],
+        ["--csv-path", str(bad), "--out", str(tmp_path / "o")],
+    ]
+    procs = [  # side by side: each pays the interpreter's and torch's start-up
+        subprocess.Popen(
+            [PYTHON, "train.py", *argv],
+            cwd=tabular,
+            env=child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for argv in runs
+    ]
+    (_, flag_err), (_, data_err) = (proc.communicate(timeout=300) for proc in procs)
+    assert procs[0].returncode == 2 and one_line(flag_err).startswith("train.py: error: argument")
+    assert procs[1].returncode == 1 and one_line(data_err).startswith(f"error: {bad} row 2:")
 
 
 # ---------------------------------------------------------------------------------------------
