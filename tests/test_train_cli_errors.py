@@ -260,6 +260,24 @@ def test_config_ranges_agree_with_copier_validators(spiral, monkeypatch):
     assert checked >= 7  # hidden, dropout, epochs, batch_size, lr, weight_decay, grad_clip, seed...
 
 
+def test_compile_mode_choices_are_copier_choices():
+    """--compile-mode offers exactly the compile answers of copier.yml."""
+    import ast
+
+    from scaffold.options import resolve_answers
+    from scaffold.render import render_in_memory
+
+    source = render_in_memory(resolve_answers({"compile": "default"}))["train.py"]
+    config = next(node for node in ast.parse(source).body if getattr(node, "name", "") == "Config")
+    field_ = next(
+        node
+        for node in config.body
+        if isinstance(node, ast.AnnAssign) and node.target.id == "compile_mode"
+    )
+    choices = next(kw.value for kw in field_.value.keywords if kw.arg == "choices")
+    assert tuple(ast.literal_eval(choices)) == question_map()["compile"].choices
+
+
 def test_out_is_a_file_or_unwritable(spiral, monkeypatch, tmp_path):
     blocker = tmp_path / "afile"
     blocker.write_text("mine")
