@@ -43,7 +43,7 @@ def test_default_project_tests_pass_and_it_converges(tmp_path):
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.startswith("device: cpu")  # the device is logged at startup
-    out = dest / "runs"
+    out = dest / "runs" / "version_0"  # each run gets its own folder
     summary = json.loads((out / "summary.json").read_text())
     assert summary["best_val_acc"] >= 0.95, summary
     for key in [
@@ -87,11 +87,11 @@ def test_dry_run_and_resume_flags(tmp_path):
         timeout=300,
     )
     assert first.returncode == 0, first.stderr
-    metrics = dest / "runs" / "metrics.csv"
+    metrics = dest / "runs" / "version_0" / "metrics.csv"
     with metrics.open("a") as handle:  # a crash after the metrics row, before last.pt
         handle.write("4,9,9,0,0.01,1.0\n")
     resumed = subprocess.run(
-        [sys.executable, "train.py", "--epochs", "5", "--no-progress", "--resume", "runs/last.pt"],
+        [sys.executable, "train.py", "--epochs", "5", "--no-progress", "--resume", "runs/version_0"],
         cwd=dest,
         env=ENV,
         capture_output=True,
@@ -99,8 +99,8 @@ def test_dry_run_and_resume_flags(tmp_path):
         timeout=300,
     )
     assert resumed.returncode == 0, resumed.stderr
-    assert "resumed from runs/last.pt after epoch 3" in resumed.stdout
-    assert json.loads((dest / "runs" / "summary.json").read_text())["epochs_run"] == 5
+    assert "resumed from runs/version_0/last.pt after epoch 3" in resumed.stdout
+    assert json.loads((dest / "runs" / "version_0" / "summary.json").read_text())["epochs_run"] == 5
     epochs = [line.split(",")[0] for line in metrics.read_text().splitlines()[1:]]
     assert epochs == [
         "1",
@@ -111,7 +111,7 @@ def test_dry_run_and_resume_flags(tmp_path):
     ], "resume must trim rows the checkpoint does not cover"
 
     bad = subprocess.run(
-        [sys.executable, "train.py", "--resume", "runs/best.pt", "--no-progress"],
+        [sys.executable, "train.py", "--resume", "runs/version_0/best.pt", "--no-progress"],
         cwd=dest,
         env=ENV,
         capture_output=True,

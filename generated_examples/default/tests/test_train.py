@@ -227,3 +227,32 @@ def test_learns(tmp_path):
     assert summary["best_val_loss"] < 0.5 * math.log(3)
     assert summary["best_val_acc"] >= 0.8
     assert (Path(cfg.out) / "metrics.csv").read_text().count("\n") >= 2
+
+
+# --- flag validation (the ranges in Config's option() fields) --------------------------------
+def test_config_refuses_values_outside_its_ranges():
+    """Every ranged field refuses NaN and a value just past each bound, naming its flag; the
+    defaults themselves are inside (so `python train.py` with no flags always starts)."""
+    defaults = train.Config()
+    for f in train.fields(train.Config):
+        interval = f.metadata.get("within")
+        if not interval:
+            continue
+        low, high = (float(bound) for bound in interval[1:-1].split(","))
+        step = 1 if f.type == "int" else 1e-6
+        outside = [
+            low - step if interval[0] == "[" else low,
+            high + step if interval[-1] == "]" else high,
+        ]
+        if f.type == "float":
+            outside.append(math.nan)
+        flag = "--" + f.name.replace("_", "-")
+        assert train.within(getattr(defaults, f.name), interval), f"default of {flag}"
+        for value in outside:
+            value = int(value) if f.type == "int" and math.isfinite(value) else value
+            try:
+                train.Config(**{f.name: value})
+            except train.ConfigError as exc:
+                assert str(exc).startswith(f"argument {flag}: "), exc
+            else:
+                raise AssertionError(f"{flag} {value} was accepted outside {interval}")

@@ -4,10 +4,11 @@ Every step of the loop runs in the order that makes it correct.
 The numbered markers (# [n]) explain each step where it stands; README.md indexes them.
 
 Run it:
-    python train.py                          # train with the defaults in Config
-    python train.py --epochs 10 --lr 3e-3    # every Config field is a flag
-    python train.py --dry-run                # a few batches, to check the wiring
-    python train.py --resume runs/last.pt    # continue an interrupted run exactly
+    python train.py                          # train; results go to runs/version_N (the next N)
+    python train.py --epochs 10 --lr 3e-3    # every Config field is a flag (--help: ranges)
+    python train.py --name baseline          # results go to runs/baseline instead
+    python train.py --dry-run                # a few batches into runs/dry_run: checks the wiring
+    python train.py --resume runs/version_0  # continue an interrupted run exactly
     pytest                                   # the tests that prove this loop correct
 
 Generated with precision=fp32, accum_steps=1, scheduler=cosine (epoch),
@@ -21,7 +22,11 @@ import json
 import math
 import os
 import random
+import re
+import shlex
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -37,59 +42,156 @@ from tqdm import tqdm
 PRECISION = "fp32"
 MONITOR = "val_loss"  # the metric that defines "best"
 MONITOR_MODE = "min"  # val_loss: lower is better
+RUNS = Path("runs")  # each run writes to its own folder here: runs/NAME or runs/version_N
+RUN_NAME = r"(?!\.\.?$)[A-Za-z0-9._-]{0,100}"  # one folder name: no "/", not "." or ".."
 
 
 # ---------------------------------------------------------------------------------------------
 # Config: every knob of a run; each field is also a command-line flag
 # ---------------------------------------------------------------------------------------------
-def option(default, text):
-    """A Config field whose help text doubles as its --flag help."""
-    return field(default=default, metadata={"help": text})
+def option(default, text, within=None, choices=None, pattern=None):
+    """A Config field. Its help text, range and choices are the ONE place both `--help` and
+    validate_config() read, so the flag help can never promise what the validation refuses.
+
+    Args:
+        within: an interval such as "[1, 100000]" or "(0, 10]" ("(" and ")" exclude the bound).
+        choices: the allowed values of a string field.
+        pattern: a regular expression the whole string must match (described by `text`).
+    """
+    meta = {"help": text, "within": within, "choices": choices, "pattern": pattern}
+    return field(default=default, metadata=meta)
 
 
 @dataclass
 class Config:
-    """Settings of one run. `python train.py --help` lists them as flags."""
+    """Settings of one run. `python train.py --help` lists them as flags, with their ranges."""
 
     # data
-    samples_per_class: int = option(1000, "spiral points generated per class")
-    noise: float = option(0.2, "angular noise of the spiral (higher is harder)")
-    val_fraction: float = option(0.2, "share of the data held out for validation")
-    num_workers: int = option(0, "DataLoader worker processes (0 = load in the main process)")
+    samples_per_class: int = option(1000, "spiral points generated per class", "[1, 1000000]")
+    noise: float = option(0.2, "angular noise of the spiral (higher is harder)", "[0, 10]")
+    val_fraction: float = option(0.2, "share of the data held out for validation", "(0, 1)")
+    num_workers: int = option(
+        0, "DataLoader worker processes (0 = load in the main process)", "[0, 256]"
+    )
     # model
-    hidden: int = option(128, "width of the two hidden layers")
-    dropout: float = option(0.1, "dropout probability after each hidden layer")
+    hidden: int = option(128, "width of the two hidden layers", "[1, 65536]")
+    dropout: float = option(0.1, "dropout probability after each hidden layer", "[0, 1)")
     batchnorm: bool = option(False, "BatchNorm after each hidden linear layer")
     # optimisation
-    epochs: int = option(40, "full passes over the training data")
-    batch_size: int = option(64, "samples per forward pass (micro-batch)")
-    lr: float = option(0.01, "peak learning rate")
-    weight_decay: float = option(0.01, "weight decay")
-    grad_clip: float = option(1.0, "max global gradient norm (0 = off)")
-    early_stopping: int = option(0, "stop after N epochs without improvement (0 = off)")
+    epochs: int = option(40, "full passes over the training data", "[1, 100000]")
+    batch_size: int = option(64, "samples per forward pass (micro-batch)", "[1, 65536]")
+    lr: float = option(0.01, "peak learning rate", "(0, 10]")
+    weight_decay: float = option(0.01, "weight decay", "[0, 1]")
+    grad_clip: float = option(1.0, "max global gradient norm (0 = off)", "[0, 1000]")
+    early_stopping: int = option(
+        0, "stop after N epochs without improvement (0 = off)", "[0, 100000]"
+    )
     # reproducibility and devices
-    seed: int = option(0, "seed for data, initialisation and shuffling")
+    seed: int = option(0, "seed for data, initialisation and shuffling", "[0, 4294967295]")
     deterministic: bool = option(False, "force deterministic kernels")
-    device: str = option("auto", "auto, cpu, cuda, cuda:1, ...")
+    device: str = option(
+        "auto", "auto, cpu, cuda, cuda:N or mps", pattern=r"auto|cpu|mps|cuda(:[0-9]+)?"
+    )
     # run control
-    out: str = option("runs", "output folder for config, metrics, summary and checkpoints")
-    resume: str = option("", "path of a last.pt checkpoint to continue from")
-    dry_run: bool = option(False, "one epoch of a few batches, no checkpoints: checks the wiring")
+    name: str = option(
+        "",
+        "run folder runs/NAME: letters, digits, . _ - (default: the next runs/version_N)",
+        pattern=RUN_NAME,
+    )
+    out: str = option("", "exact output folder instead of runs/NAME (overrides --name)")
+    resume: str = option("", "continue from a run folder or its last.pt (e.g. runs/version_0)")
+    dry_run: bool = option(
+        False, "one epoch of a few batches in runs/dry_run, no checkpoints: checks the wiring"
+    )
     progress: bool = option(True, "show a progress bar (only when stdout is a terminal)")
+
+    def __post_init__(self) -> None:
+        validate_config(self)  # every Config, from flags or from code, is checked once, here
+
+
+class ConfigError(ValueError):
+    """A setting outside its allowed values; parse_config() prints it argparse-style (exit 2)."""
+
+
+def within(value: float, interval: str) -> bool:
+    """Whether `value` lies in an interval such as "(0, 10]"; NaN lies in none."""
+    low, high = (float(bound) for bound in interval[1:-1].split(","))
+    above = value > low if interval[0] == "(" else value >= low
+    below = value < high if interval[-1] == ")" else value <= high
+    return above and below  # NaN fails every comparison, so it is refused too
+
+
+def validate_config(cfg: Config) -> None:
+    """Check every field against its range, choices or pattern from option().
+
+    Raises:
+        ConfigError: "argument --flag: ...", naming the first field that is out of bounds.
+    """
+    for f in fields(cfg):
+        value, meta = getattr(cfg, f.name), f.metadata
+        flag = "--" + f.name.replace("_", "-")
+        interval, choices, pattern = (meta.get(key) for key in ("within", "choices", "pattern"))
+        if interval and not isinstance(value, (int, float)):
+            raise ConfigError(f"argument {flag}: expected a number, got {value!r}")
+        if interval and not within(value, interval):
+            raise ConfigError(f"argument {flag}: {value} is outside {interval}")
+        if choices and value not in choices:
+            allowed = ", ".join(choices)
+            raise ConfigError(f"argument {flag}: invalid choice {value!r} (choose from {allowed})")
+        if pattern and not (isinstance(value, str) and re.fullmatch(pattern, value)):
+            raise ConfigError(f"argument {flag}: invalid value {value!r} ({meta['help']})")
+
+
+def flag_error(message: str) -> str:
+    """A bad flag's one line, in argparse's words: "train.py: error: argument --lr: ..."."""
+    return f"{Path(__file__).name}: error: {message} (see --help)"
+
+
+class FlagParser(argparse.ArgumentParser):
+    """argparse whose errors are one line (exit 2), not the whole usage block of every flag."""
+
+    def error(self, message: str):
+        self.exit(2, flag_error(message) + "\n")
+
+
+def flag_parser() -> FlagParser:
+    """One flag per Config field; the help shows the field's range or choices and its default."""
+    parser = FlagParser(
+        prog=Path(__file__).name,
+        allow_abbrev=False,  # --res must not silently mean --resume
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    for f in fields(Config):
+        flag = "--" + f.name.replace("_", "-")
+        meta = f.metadata
+        text = meta["help"].replace("%", "%%")
+        if meta.get("within"):
+            text += f"; in {meta['within']}"
+        if f.type == "bool":
+            action = argparse.BooleanOptionalAction
+            parser.add_argument(flag, action=action, default=f.default, help=text)
+        else:
+            kind = {"int": int, "float": float}.get(f.type, str)
+            parser.add_argument(
+                flag, type=kind, default=f.default, help=text, choices=meta.get("choices")
+            )
+    return parser
 
 
 def parse_config(argv: list[str] | None = None) -> Config:
-    """Build a Config from command-line flags (`--batch-size 32`, `--no-progress`)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for f in fields(Config):
-        flag = "--" + f.name.replace("_", "-")
-        if f.type == "bool":
-            action = argparse.BooleanOptionalAction
-            parser.add_argument(flag, action=action, default=f.default, help=f.metadata["help"])
-        else:
-            kind = {"int": int, "float": float}.get(f.type, str)
-            parser.add_argument(flag, type=kind, default=f.default, help=f.metadata["help"])
-    return Config(**vars(parser.parse_args(argv)))
+    """Build a validated Config from command-line flags (`--batch-size 32`, `--no-progress`).
+
+    A bad flag exits 2 with one line naming it, before anything is imported onto a device or
+    written to disk.
+    """
+    parser = flag_parser()
+    try:
+        cfg = Config(**vars(parser.parse_args(argv)))
+        check_device_available(cfg.device)
+    except ConfigError as exc:
+        parser.error(str(exc))
+    return cfg
 
 
 class TrainingError(RuntimeError):
@@ -108,6 +210,23 @@ def seed_everything(seed: int, deterministic: bool) -> None:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.benchmark = False
+
+
+def check_device_available(name: str) -> None:
+    """Refuse a --device this machine does not have, up front, instead of failing mid-setup.
+
+    Raises:
+        ConfigError: for cuda without a visible GPU, cuda:N beyond the GPU count, or mps
+            without Apple's Metal backend.
+    """
+    if name.startswith("cuda"):
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = int(name.partition(":")[2] or 0)
+        if index >= count:
+            found = f"{count} CUDA device(s)" if count else "no CUDA device"
+            raise ConfigError(f"argument --device: {name} requested but torch sees {found}")
+    elif name == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError("argument --device: mps requested but this torch has no MPS backend")
 
 
 def pick_device(name: str) -> torch.device:
@@ -139,6 +258,31 @@ def make_spiral(
     return torch.cat(xs), torch.cat(ys)
 
 
+def validation_size(rows: int, cfg: Config) -> int:
+    """Rows held out for validation; refuses a split that leaves too little on either side.
+
+    Raises:
+        TrainingError: when training would get fewer than 2 rows (a std of 1 row is NaN), or
+            a batch of 1 sample under BatchNorm.
+    """
+    n_val = max(1, int(rows * cfg.val_fraction))
+    if rows - n_val < 2:
+        source = f"--samples-per-class {cfg.samples_per_class} gives {rows} rows"
+        raise TrainingError(
+            f"{source}: --val-fraction {cfg.val_fraction} leaves {rows - n_val} to train on; "
+            "at least 2 are needed for training and 1 for validation"
+        )
+    tail = (rows - n_val) % cfg.batch_size
+    if cfg.batchnorm and (cfg.batch_size == 1 or tail == 1):
+        # BatchNorm cannot normalise a batch of one sample in training mode; say so before
+        # training starts instead of failing at the last batch of the first epoch.
+        raise TrainingError(
+            f"--batchnorm with {rows - n_val} training rows and --batch-size {cfg.batch_size} "
+            "gives a batch of 1 sample, which BatchNorm cannot normalise; change --batch-size"
+        )
+    return n_val
+
+
 def build_loaders(cfg: Config, device: torch.device) -> tuple[DataLoader, DataLoader, int, int]:
     """Split the data once, then build the loaders.
 
@@ -147,7 +291,7 @@ def build_loaders(cfg: Config, device: torch.device) -> tuple[DataLoader, DataLo
     """
     x, y = make_spiral(cfg.samples_per_class, cfg.noise, cfg.seed)
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(cfg.seed))
-    n_val = max(1, int(len(x) * cfg.val_fraction))
+    n_val = validation_size(len(x), cfg)
     val_idx, train_idx = order[:n_val], order[n_val:]
     # Statistics come from the training split only, so nothing about validation leaks in.
     mean, std = x[train_idx].mean(dim=0), x[train_idx].std(dim=0).clamp_min(1e-8)
@@ -437,6 +581,131 @@ def restore_training_state(
 
 
 # ---------------------------------------------------------------------------------------------
+# Run folders and provenance
+# ---------------------------------------------------------------------------------------------
+def holds_real_run(folder: Path) -> bool:
+    """Whether `folder` holds the results of a real (not dry) run, which must not be lost."""
+    if not any((folder / name).exists() for name in ("summary.json", "best.pt", "last.pt")):
+        return False
+    try:
+        return json.loads((folder / "config.json").read_text()).get("dry_run") is not True
+    except (OSError, ValueError, AttributeError):
+        return True  # unreadable: assume it matters
+
+
+def next_version(root: Path) -> Path:
+    """Create runs/version_N, N one above the highest so far (a deleted run's N is not reused)."""
+    taken = [int(p.name[8:]) for p in root.glob("version_*") if p.name[8:].isdigit()]
+    number = max(taken, default=-1) + 1
+    while True:
+        folder = root / f"version_{number}"
+        try:
+            folder.mkdir(parents=True)  # not exist_ok: two runs started together never share
+            return folder
+        except FileExistsError:
+            number += 1
+
+
+def prepare_run(cfg: Config) -> None:
+    """Choose the run folder, create it and point cfg.out at it (and cfg.resume at its last.pt).
+
+    --out is used as given; otherwise a resumed run continues in its own folder, a dry run goes to
+    runs/dry_run, --name to runs/NAME, and anything else to the next runs/version_N.
+
+    Raises:
+        ConfigError: for a folder that cannot be written, a dry run aimed at a real run's
+            folder, or a --name whose folder already holds a run.
+    """
+    resume = None
+    if cfg.resume:  # a run folder, its last.pt, or a bare name under runs/
+        resume = Path(cfg.resume)
+        if not resume.exists() and (RUNS / cfg.resume).exists():
+            resume = RUNS / cfg.resume
+        if resume.is_dir():
+            resume = resume / "last.pt"
+        cfg.resume = str(resume)
+    if cfg.out:
+        folder, flag = Path(cfg.out), "--out"
+    elif resume is not None:
+        folder, flag = resume.parent, "--resume"
+    elif cfg.dry_run and not cfg.name:
+        folder, flag = RUNS / "dry_run", "--dry-run"
+    elif cfg.name:
+        folder, flag = RUNS / cfg.name, "--name"
+        if not cfg.dry_run and holds_real_run(folder):
+            hint = f", or --resume {folder} to continue it"
+            raise ConfigError(
+                f"argument --name: {folder} already holds a run; choose another --name{hint}"
+            )
+    else:
+        try:
+            folder, flag = next_version(RUNS), "--out"
+        except OSError as exc:
+            raise ConfigError(f"argument --out: cannot create a folder in {RUNS}: {exc.strerror}")
+    if cfg.dry_run and holds_real_run(folder):
+        raise ConfigError(
+            f"argument {flag}: {folder} holds a real run; a --dry-run never writes over one "
+            "(leave out --out and --name to use runs/dry_run)"
+        )
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"argument {flag}: {folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()  # fail now, not after the first epoch
+    except OSError as exc:
+        raise ConfigError(f"argument {flag}: cannot write to {folder}: {exc.strerror}") from None
+    cfg.out = str(folder)
+
+
+def provenance(out: Path) -> dict:
+    """Where a run's results are and what made them: torch and the project's git commit.
+
+    The commit is None outside a git checkout or without git; git_dirty says whether tracked
+    files under this folder differed from that commit.
+    """
+    here = Path(__file__).resolve().parent
+    commit = dirty = None
+    try:
+        git = ["git", "-C", str(here)]
+        run = dict(capture_output=True, text=True, timeout=10, check=True)
+        commit = subprocess.run([*git, "rev-parse", "HEAD"], **run).stdout.strip()
+        status = subprocess.run([*git, "status", "--porcelain", "-uno", "--", "."], **run)
+        dirty = bool(status.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass  # no git, or not a repository yet: the run itself is unaffected
+    return {
+        "run_dir": str(out),
+        "torch_version": torch.__version__,
+        "git_commit": commit,
+        "git_dirty": dirty,
+    }
+
+
+def resume_command(cfg: Config, argv: list[str]) -> str:
+    """The command that continues this run: the same flags, with --resume pointing at it."""
+    args, skip = [], False
+    for arg in argv:
+        if skip or arg.startswith("--resume="):
+            skip = False
+            continue
+        if arg == "--resume":
+            skip = True
+            continue
+        args.append(arg)
+    return "python " + shlex.join([Path(__file__).name, *args, "--resume", cfg.out])
+
+
+def interrupted(cfg: Config, argv: list[str]) -> str:
+    """The one line printed on Ctrl-C: where the last checkpoint is and how to continue."""
+    last = Path(cfg.out) / "last.pt"
+    if last.is_file() and not cfg.dry_run:
+        return f"interrupted: {last} holds the last finished epoch; resume with: {resume_command(cfg, argv)}"
+    return (
+        f"interrupted before the first epoch ended: no last.pt in {cfg.out} yet, nothing to resume"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------------------------
 def improved(metric: float, best: float) -> bool:
@@ -544,20 +813,39 @@ def fit(cfg: Config) -> dict:
         "wall_s": wall,
         "device": str(device),
         "precision": PRECISION,
+        **provenance(out),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point: parse flags, train, report. Returns the exit code."""
+    """Command-line entry point: parse flags, train, report. Returns the exit code.
+
+    Every mistake ends in one line on stderr, never a traceback: 2 for a bad flag (before
+    anything is written), 1 for a failure during training (bad data, NaN loss, a bad
+    checkpoint, out of memory), 130 for Ctrl-C. A traceback means a bug in the code itself.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
     cfg = parse_config(argv)
     cfg.progress = cfg.progress and sys.stdout.isatty()  # no bar in logs and CI
+    try:
+        prepare_run(cfg)
+    except ConfigError as exc:
+        print(flag_error(str(exc)), file=sys.stderr)
+        return 2
     try:
         summary = fit(cfg)
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except torch.cuda.OutOfMemoryError as exc:
+        detail = ". ".join(str(exc).splitlines()[0].split(". ")[:2])  # what, and how much
+        print(f"error: out of GPU memory, lower --batch-size ({detail})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(interrupted(cfg, argv), file=sys.stderr)
+        return 130  # 128 + SIGINT, what a shell reports for a job stopped by Ctrl-C
     print(json.dumps(summary))
     return 0
 
