@@ -330,6 +330,12 @@ def commit_files(dest: Path, files: list[str], message: str) -> tuple[bool, str]
     return True, ""
 
 
-def commit_all(dest: Path, message: str) -> bool:
-    """Commit a freshly rendered project folder (tests and tools that render without `new`)."""
-    return commit_files(dest, owned_files(), message)[0]
+def commit_all(dest: Path, message: str, files: list[str] | None = None) -> bool:
+    """Commit a freshly rendered project folder (tests and tools that render without `new`).
+
+    Args:
+        dest: The folder, which must not be inside a repository yet.
+        message: The commit message.
+        files: What to commit; default the packaged template's files (`owned_files`).
+    """
+    return commit_files(dest, owned_files() if files is None else files, message)[0]
