@@ -157,9 +157,9 @@ def create_project(
         UsageError: bad destination, or it cannot be written (nothing was).
         AnswerError: bad answer.
     """
+    check_destination(dest, force)
     if dest.is_symlink() and dest.is_dir():
         dest = dest.resolve()  # write into the folder the link names, keep the link
-    check_destination(dest, force)
     given = dict(given)
     given.setdefault("project_name", default_project_name(dest))
     answers = resolve_answers(given, ask=ask, should_ask=should_ask)
