@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
 
 from scaffold.paths import template_dir
 
@@ -322,14 +323,15 @@ class _BoundedLoader(yaml.SafeLoader):
         self._depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102 - PyYAML hook
+        mark = self.peek_event().start_mark
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > YAML_MAX_ALIASES:
-                raise yaml.YAMLError(f"more than {YAML_MAX_ALIASES} aliases")
+                raise ComposerError(None, None, f"more than {YAML_MAX_ALIASES} aliases", mark)
         self._depth += 1
         try:
             if self._depth > YAML_MAX_DEPTH:
-                raise yaml.YAMLError(f"nested deeper than {YAML_MAX_DEPTH} levels")
+                raise ComposerError(None, None, f"nested deeper than {YAML_MAX_DEPTH} levels", mark)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -375,13 +377,12 @@ def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        reason = getattr(exc, "problem", None) or (str(exc) if type(exc) is yaml.YAMLError else "")
+        reason = getattr(exc, "problem", None)
         detail = f": {' '.join(str(reason).split())}" if reason else ""
         raise ValueError(f"{what}: {path} is not valid YAML{where}{detail}") from None
     except (ValueError, TypeError, RecursionError, OverflowError) as exc:  # constructor limits
-        raise ValueError(
-            f"{what}: {path} holds a value YAML cannot read ({exc.__class__.__name__})"
-        ) from None
+        reason = " ".join(str(exc).split())[:80]
+        raise ValueError(f"{what}: {path} holds a value that cannot be read ({reason})") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

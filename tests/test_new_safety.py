@@ -255,7 +255,7 @@ BAD_ANSWERS_FILES = {
     "not-yaml": (b"precision: [fp32\n", "not valid YAML"),
     "a-list": (b"- precision\n- fp32\n", "must hold a mapping"),
     "a-scalar": (b"fp32\n", "must hold a mapping"),
-    "huge-int": (b"accum_steps: " + b"9" * 5000 + b"\n", "accum_steps"),
+    "huge-int": (b"accum_steps: " + b"9" * 5000 + b"\n", "holds a value that cannot be read"),
     "mapping-value": (b"precision: {a: 1}\n", "precision"),
     "list-value": (b"accum_steps: [4]\n", "accum_steps"),
     "binary-value": (b"project_name: !!binary aGVsbG8=\n", "project_name"),

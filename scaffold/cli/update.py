@@ -53,6 +53,7 @@ def update(
         from scaffold.cli.prompts import Prompter
 
         ask = Prompter().ask
+    plan = None
     try:
         plan = plan_update(dest, set_, ask=ask)
         result = apply_update(plan)
@@ -61,7 +62,12 @@ def update(
     except (typer.Abort, EOFError):
         fail("input ended before every new question was answered")
     except KeyboardInterrupt as exc:
-        fail("interrupted before the update was written; nothing changed", exit_code(exc))
+        if plan is None:
+            fail("interrupted before the update was written; nothing changed", exit_code(exc))
+        fail(
+            f"interrupted while updating; undo any partial change: {undo_command(plan.dest)}",
+            exit_code(exc),
+        )
     dest = plan.dest
 
     if plan.is_noop:
