@@ -167,7 +167,7 @@ def test_cli_answer_change_rerenders_keeps_edits_and_project_tests_pass(current_
 
     result = _run(str(current_copy), "--set", "precision=bf16")
     assert result.exit_code == 0, result.output
-    assert "precision: fp32 -> bf16" in result.stdout and "git diff" in result.stdout
+    assert "precision: fp32 -> bf16" in result.stdout and "diff HEAD -- ." in result.stdout
     answers = yaml.safe_load((current_copy / ".copier-answers.yml").read_text())
     assert answers["precision"] == "bf16"
     text = train.read_text()

@@ -229,32 +229,22 @@ def test_plain_copier_update_works_with_the_documented_line(current_copy: Path) 
     )
     command = answers_line.split(": ", 1)[1]
     assert command in (current_copy / "README.md").read_text()
-    bindir = str(Path(sys.executable).parent)
+    bindir = str(Path(sys.executable).parent)  # copier from this environment
     env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run(
-        ["bash", "-c", command.replace("python", sys.executable, 1)],
-        cwd=current_copy,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "Traceback" not in proc.stderr
+
+    def shell(line: str) -> None:
+        proc = subprocess.run(
+            ["bash", "-c", line.replace("python", sys.executable, 1)],
+            cwd=current_copy,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+
+    shell(command)
     git(current_copy, "add", "-A")  # a stale checkout's bundle may have changed files
     git(current_copy, "commit", "-q", "--allow-empty", "-m", "plain copier update")
-    # ...and a change of answer through plain copier works too.
-    proc = subprocess.run(
-        [
-            "bash",
-            "-c",
-            command.replace("python", sys.executable, 1) + " --defaults -d precision=bf16",
-        ],
-        cwd=current_copy,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    shell(command + " --defaults -d precision=bf16")  # and an answer change through plain copier
     assert "bfloat16" in (current_copy / "train.py").read_text()
