@@ -209,9 +209,9 @@ def render_project(
 
     copier writes into a fresh temporary folder beside `dest` (same filesystem), the Python files
     are black-formatted there, and only then is the result moved: with one `rename` when `dest` is
-    missing or empty, otherwise file by file, each replaced atomically. An interrupted or failed
-    render (Ctrl-C, a full disk) therefore leaves `dest` as it was and removes the temporary
-    folder. Only the files the template renders (`owned_files`) are formatted, moved and committed.
+    missing, otherwise file by file into the existing folder, undone if interrupted (`move_into`).
+    An interrupted or failed render (Ctrl-C, a full disk) therefore leaves `dest` as it was and
+    removes the temporary folder. Only the files the template renders (`owned_files`) are formatted, moved and committed.
 
     Args:
         answers: A complete, validated answer set.
@@ -247,16 +247,13 @@ def render_project(
         if written != files:  # the template and `owned_paths` disagree: a scaffold bug
             raise RenderError(f"rendered files {written} differ from the owned list {files}")
         format_tree(stage, files)
-        if not dest.exists() or (dest.is_dir() and not any(dest.iterdir())):
+        if not dest.exists():
             os.replace(stage, dest)  # one step: the project appears whole or not at all
-            moved = True
-        else:
-            if not overwrite:
+        else:  # an existing folder stays (it may be someone's working directory): fill it
+            if any(dest.iterdir()) and not overwrite:
                 raise FileExistsError(errno.EEXIST, "not empty", str(dest))
-            for rel in files:
-                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(stage / rel, dest / rel)
-            moved = True
+            move_into(stage, dest, files)
+        moved = True
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
@@ -270,6 +267,42 @@ def render_project(
     return RenderedProject(
         dest=dest, answers=dict(answers), files=tuple(files), committed=committed, note=note
     )
+
+
+def move_into(stage: Path, dest: Path, files: list[str]) -> None:
+    """Move `files` from `stage` into the existing folder `dest`, all or nothing.
+
+    Each file that would be replaced is first moved aside into `stage`; if anything fails or is
+    interrupted half-way, the new files are taken out again and the originals put back, so `dest`
+    ends as it began. Every step is a `rename` on one filesystem.
+    """
+    backup = stage / ".replaced"
+    done: list[tuple[str, bool]] = []  # (file, whether an original was moved aside)
+    made: list[Path] = []  # folders created in dest
+    try:
+        for rel in files:
+            target = dest / rel
+            for parent in reversed(Path(rel).parents[:-1]):
+                if not (dest / parent).exists():
+                    (dest / parent).mkdir()
+                    made.append(dest / parent)
+            had = target.exists() or target.is_symlink()
+            if had:
+                (backup / rel).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(target, backup / rel)
+            done.append((rel, had))
+            os.replace(stage / rel, target)
+    except BaseException:
+        for rel, had in reversed(done):
+            with contextlib.suppress(OSError):
+                if not (stage / rel).exists():  # the new file was moved in: take it out
+                    (dest / rel).unlink()
+                if had:
+                    os.replace(backup / rel, dest / rel)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
 
 
 def enclosing_repository(path: Path) -> Path | None:

@@ -408,3 +408,42 @@ def test_owned_files_is_what_copier_writes(tmp_path: Path) -> None:
         p.relative_to(tmp_path / "p").as_posix() for p in (tmp_path / "p").rglob("*") if p.is_file()
     }
     assert written == OWNED == set(result.files)
+
+
+@pytest.mark.parametrize("layout", ["empty", "user-files"])
+def test_ctrl_c_while_moving_files_in_puts_everything_back(
+    tmp_path: Path, monkeypatch, layout: str
+) -> None:
+    """Interrupted between two renames into an existing folder: the moved files are taken back."""
+    dest = tmp_path / "proj"
+    dest.mkdir()
+    if layout == "user-files":
+        user_folder(dest)
+    before = files_of(tmp_path)
+    real, calls = os.replace, []
+
+    def flaky_replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    monkeypatch.setattr(scaffold.render.os, "replace", flaky_replace)
+    args = ["--force"] if layout == "user-files" else []
+    result = invoke("new", dest, "--defaults", *args)
+    assert result.exit_code == 130, result.output
+    assert len(calls) >= 5  # it really was half-way through moving files in
+    assert files_of(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["proj"]
+
+
+def test_new_in_the_current_empty_folder_keeps_that_folder(tmp_path: Path, monkeypatch) -> None:
+    """`scaffold new .` fills the folder the shell is in; it never swaps it for another one."""
+    dest = tmp_path / "here"
+    dest.mkdir()
+    inode = dest.stat().st_ino
+    monkeypatch.chdir(dest)
+    result = invoke("new", ".", "--defaults", "--no-git")
+    assert result.exit_code == 0, result.output
+    assert dest.stat().st_ino == inode and Path("train.py").is_file()
+    assert yaml.safe_load(Path(".copier-answers.yml").read_text())["project_name"] == "here"
