@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
 
 from scaffold.paths import template_dir
 
@@ -133,6 +134,12 @@ def cast_value(question: Question, raw: Any) -> Any:
         AnswerError: if it cannot be converted or is not one of the choices.
     """
     name, qtype = question.name, question.type
+    if isinstance(raw, str) and not raw.isprintable():  # "4\n" is not 4: refuse, do not strip
+        raise AnswerError(name, f"{_short(raw)} must be printable text on one line")
+    if isinstance(raw, (bytes, set, frozenset, tuple)) or (
+        qtype != "str" and isinstance(raw, (dict, list))
+    ):
+        raise AnswerError(name, f"expected one {qtype} value, got a {type(raw).__name__}")
     try:
         if qtype == "bool":
             if isinstance(raw, bool):
@@ -157,7 +164,7 @@ def cast_value(question: Question, raw: Any) -> Any:
             if isinstance(raw, (dict, list)):
                 raise ValueError
             value = "" if raw is None else str(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise AnswerError(name, f"{_short(raw)} is not a valid {qtype}") from None
     if question.choices is not None and value not in question.choices:
         options = ", ".join(str(c) for c in question.choices)
@@ -168,8 +175,13 @@ def cast_value(question: Question, raw: Any) -> Any:
 
 
 def _short(raw: Any) -> str:
-    text = repr(raw) if isinstance(raw, str) else str(raw)
-    return text if len(text) <= 40 else text[:37] + "..."
+    try:
+        text = repr(raw) if isinstance(raw, str) else str(raw)
+    except ValueError:  # an int past Python's digit limit for str()
+        return "a number too large to print"
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return text.encode("ascii", "backslashreplace").decode() if not text.isprintable() else text
 
 
 def evaluate_default(question: Question, context: Mapping[str, Any]) -> Any:
@@ -292,25 +304,103 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
     return parsed
 
 
-def load_answers_file(path: Path) -> dict[str, Any]:
-    """Read an answers file (YAML mapping). Copier's private `_` keys are ignored.
+ANSWERS_FILE_MAX_BYTES = 64 * 1024  # a full answers file is under 1 KB
+YAML_MAX_ALIASES = 50  # answers have no use for aliases; a few are tolerated, a bomb is not
+YAML_MAX_DEPTH = 20  # answers are flat; nesting only ever comes from mistakes or attacks
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with caps on aliases and nesting, checked while composing.
+
+    A "billion laughs" file is a few hundred bytes of aliases that expand to an exponential tree;
+    a deeply nested one exhausts the recursion limit. Both are stopped at the first event past the
+    cap, in microseconds, before anything is constructed.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102 - PyYAML hook
+        mark = self.peek_event().start_mark
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > YAML_MAX_ALIASES:
+                raise ComposerError(None, None, f"more than {YAML_MAX_ALIASES} aliases", mark)
+        self._depth += 1
+        try:
+            if self._depth > YAML_MAX_DEPTH:
+                raise ComposerError(None, None, f"nested deeper than {YAML_MAX_DEPTH} levels", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
+    """Read a small YAML file that must hold a mapping, refusing anything hostile in one line.
+
+    The one reader for every answers file scaffold opens (`new --answers` and the project's
+    `.copier-answers.yml` in `update`): size, encoding, aliases and nesting are capped, and every
+    way it can fail becomes a ValueError whose text is one line naming the file.
+
+    Args:
+        path: The file.
+        what: How the message names it (e.g. "--answers").
+
+    Returns:
+        The mapping (empty for an empty file), keys as strings.
 
     Raises:
-        AnswerError: if the file is missing, not YAML, or not a mapping.
+        ValueError: unreadable, too large, not UTF-8, not YAML, too many aliases, too deep, or not
+            a mapping.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.is_dir():
+            raise ValueError(f"{what}: {path} is a folder, not a YAML file")
+        with path.open("rb") as handle:
+            raw = handle.read(ANSWERS_FILE_MAX_BYTES + 1)
     except OSError as exc:
-        raise AnswerError("--answers", f"cannot read {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise AnswerError(
-            "--answers", f"{path} is not valid YAML ({exc.__class__.__name__})"
+        raise ValueError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
+    if len(raw) > ANSWERS_FILE_MAX_BYTES:
+        raise ValueError(f"{what}: {path} is larger than {ANSWERS_FILE_MAX_BYTES // 1024} KB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{what}: {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
         ) from None
+    if "\x00" in text:
+        raise ValueError(f"{what}: {path} is a binary file, not YAML")
+    try:
+        data = yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        reason = getattr(exc, "problem", None)
+        detail = f": {' '.join(str(reason).split())}" if reason else ""
+        raise ValueError(f"{what}: {path} is not valid YAML{where}{detail}") from None
+    except (ValueError, TypeError, RecursionError, OverflowError) as exc:  # constructor limits
+        reason = " ".join(str(exc).split())[:80]
+        raise ValueError(f"{what}: {path} holds a value that cannot be read ({reason})") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise AnswerError("--answers", f"{path} must hold a mapping of question: answer")
-    return {str(k): v for k, v in data.items() if not str(k).startswith("_")}
+        raise ValueError(f"{what}: {path} must hold a mapping of question: answer")
+    return {str(k): v for k, v in data.items()}
+
+
+def load_answers_file(path: Path) -> dict[str, Any]:
+    """Read an answers file (YAML mapping) given to `new --answers`. Copier's `_` keys are ignored.
+
+    Raises:
+        AnswerError: if the file is missing, not UTF-8 YAML, hostile, or not a mapping.
+    """
+    try:
+        data = read_yaml_mapping(path, "--answers")
+    except ValueError as exc:
+        raise AnswerError("--answers", str(exc).removeprefix("--answers: ")) from None
+    return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
 def default_answers() -> dict[str, Any]:

@@ -8,8 +8,14 @@ that it changes nothing (so a plain `copier copy` and `copier update` see the sa
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
+import os
+import shlex
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +40,7 @@ class RenderedProject:
     answers: dict[str, Any]
     files: tuple[str, ...]
     committed: bool
+    note: str = ""
 
 
 def format_python(source: str, filename: str = "<generated>") -> str:
@@ -115,66 +122,253 @@ def render_in_memory(answers: Mapping[str, Any], *, black_check: bool = True) ->
     return rendered
 
 
-def format_tree(dest: Path) -> list[str]:
-    """Black-format every Python file under `dest` in place; returns the files black changed."""
+def answers_file_name() -> str:
+    """The project's answers file, as copier.yml's `_answers_file` names it."""
+    name = _settings().get("_answers_file", ".copier-answers.yml")
+    return name if isinstance(name, str) else ".copier-answers.yml"
+
+
+def owned_paths(template_paths: list[str], settings: Mapping[str, Any] | None = None) -> list[str]:
+    """The project files a template writes, from the template's own file list.
+
+    THE rule for which files scaffold owns in a project: each `*.jinja` file outside copier.yml and
+    includes/ becomes the file without the suffix, and the answers file is copier's. Everything
+    else in a project folder is the user's: `new` never formats, replaces or commits it, and
+    `update` never formats it. `update` applies the same rule to the tree of a bundled version.
+
+    Args:
+        template_paths: Paths relative to the template root (e.g. from `git ls-tree`).
+        settings: That template's copier.yml settings; default the packaged template's.
+    """
+    settings = _settings() if settings is None else settings
+    suffix = settings.get("_templates_suffix", ".jinja")
+    answers = settings.get("_answers_file", ".copier-answers.yml")
+    owned = {str(answers)}
+    for rel in template_paths:
+        parts = rel.split("/")
+        if parts[0] in ("copier.yml", "copier.yaml", "includes") or not rel.endswith(suffix):
+            continue
+        if "{{" in rel:  # the answers file, under its templated name
+            continue
+        owned.add(rel[: -len(suffix)])
+    return sorted(owned)
+
+
+def owned_files() -> list[str]:
+    """The files `scaffold new` writes with the packaged template (see `owned_paths`)."""
+    return owned_paths(template_files())
+
+
+def format_tree(dest: Path, files: list[str] | None = None) -> list[str]:
+    """Black-format Python files under `dest` in place; returns the files black changed.
+
+    Args:
+        dest: The project folder.
+        files: Only these (relative paths); default every scaffold-owned file (`owned_files`).
+            A user's own Python file is never formatted, so one that does not parse cannot matter.
+    """
     changed = []
-    for path in sorted(dest.rglob("*.py")):
-        if ".git" in path.parts:
+    for rel in files if files is not None else owned_files():
+        path = dest / rel
+        if not rel.endswith(".py") or not path.is_file():
             continue
         text = path.read_text(encoding="utf-8")
-        formatted = format_python(text, str(path.relative_to(dest)))
+        formatted = format_python(text, rel)
         if formatted != text:
             path.write_text(formatted, encoding="utf-8")
-            changed.append(str(path.relative_to(dest)))
+            changed.append(rel)
     return changed
+
+
+def replaced_files(dest: Path, files: list[str]) -> list[str]:
+    """Which of `files` already exist in `dest` (what writing the project would replace)."""
+    return [rel for rel in files if (dest / rel).exists() or (dest / rel).is_symlink()]
+
+
+def blocking_paths(dest: Path, files: list[str]) -> list[str]:
+    """Paths in `dest` that make writing `files` impossible: a folder where a file goes, or a file
+    (or symlink) where a folder goes."""
+    blocked = set()
+    for rel in files:
+        target = dest / rel
+        if target.is_dir() and not target.is_symlink():
+            blocked.add(rel)
+        for parent in Path(rel).parents:
+            if parent == Path("."):
+                continue
+            node = dest / parent
+            if node.is_symlink() or (node.exists() and not node.is_dir()):
+                blocked.add(parent.as_posix())
+    return sorted(blocked)
 
 
 def render_project(
     answers: Mapping[str, Any], dest: Path, *, overwrite: bool = False, git: bool = True
 ) -> RenderedProject:
-    """Render the template into `dest` with copier, format it, and optionally commit it.
+    """Render the template next to `dest`, format it, move it into place, optionally commit it.
+
+    copier writes into a fresh temporary folder beside `dest` (same filesystem), the Python files
+    are black-formatted there, and only then is the result moved: with one `rename` when `dest` is
+    missing, otherwise file by file into the existing folder, undone if interrupted (`move_into`).
+    An interrupted or failed render (Ctrl-C, a full disk) therefore leaves `dest` as it was and
+    removes the temporary folder. Only the files the template renders (`owned_files`) are formatted, moved and committed.
 
     Args:
         answers: A complete, validated answer set.
-        dest: Destination folder (created if missing).
-        overwrite: Allow replacing files in a non-empty `dest`.
-        git: `git init` and commit the fresh project (needed by `scaffold update`).
+        dest: Destination folder (created if missing, with any missing parents).
+        overwrite: Allow replacing files in a non-empty `dest` (the caller lists them first).
+        git: Commit the fresh project in a new repository (see `commit_files` for when it does not).
+
+    Raises:
+        OSError: the destination cannot be written (the caller turns it into one line).
     """
     import copier
 
     from scaffold.versioning import copier_source
 
-    with copier_source() as (src_path, vcs_ref):
-        copier.run_copy(
-            src_path,
-            str(dest),
-            data=dict(answers),
-            defaults=True,
-            overwrite=overwrite,
-            quiet=True,
-            unsafe=False,
-            vcs_ref=vcs_ref,
-        )
-    format_tree(dest)
-    files = tuple(
-        sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file() and ".git" not in p.parts)
+    created_parents = [p for p in reversed(dest.absolute().parents) if not p.exists()]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".scaffold-new-", dir=dest.absolute().parent))
+    moved = False
+    try:
+        with copier_source() as (src_path, vcs_ref):
+            copier.run_copy(
+                src_path,
+                str(stage),
+                data=dict(answers),
+                defaults=True,
+                overwrite=True,
+                quiet=True,
+                unsafe=False,
+                vcs_ref=vcs_ref,
+            )
+        files = owned_files()
+        written = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
+        if written != files:  # the template and `owned_paths` disagree: a scaffold bug
+            raise RenderError(f"rendered files {written} differ from the owned list {files}")
+        format_tree(stage, files)
+        if not dest.exists():
+            os.replace(stage, dest)  # one step: the project appears whole or not at all
+        else:  # an existing folder stays (it may be someone's working directory): fill it
+            if any(dest.iterdir()) and not overwrite:
+                raise FileExistsError(errno.EEXIST, "not empty", str(dest))
+            move_into(stage, dest, files)
+        moved = True
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+        if not moved:
+            for parent in reversed(created_parents):
+                with contextlib.suppress(OSError):
+                    parent.rmdir()
+    committed, note = (
+        commit_files(dest, files, "Generate project with scaffold") if git else (False, "")
     )
-    committed = git and commit_all(dest, "Generate project with scaffold")
-    return RenderedProject(dest=dest, answers=dict(answers), files=files, committed=committed)
+    return RenderedProject(
+        dest=dest, answers=dict(answers), files=tuple(files), committed=committed, note=note
+    )
 
 
-def commit_all(dest: Path, message: str) -> bool:
-    """`git init` (if needed) and commit everything, with an explicit identity.
+def move_into(stage: Path, dest: Path, files: list[str]) -> None:
+    """Move `files` from `stage` into the existing folder `dest`, all or nothing.
+
+    Each file that would be replaced is first moved aside into `stage`; if anything fails or is
+    interrupted half-way, the new files are taken out again and the originals put back, so `dest`
+    ends as it began. Every step is a `rename` on one filesystem.
+    """
+    backup = stage / ".replaced"
+    done: list[tuple[str, bool]] = []  # (file, whether an original was moved aside)
+    made: list[Path] = []  # folders created in dest
+    try:
+        for rel in files:
+            target = dest / rel
+            for parent in reversed(Path(rel).parents[:-1]):
+                if not (dest / parent).exists():
+                    (dest / parent).mkdir()
+                    made.append(dest / parent)
+            had = target.exists() or target.is_symlink()
+            if had:
+                (backup / rel).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(target, backup / rel)
+            done.append((rel, had))
+            os.replace(stage / rel, target)
+    except BaseException:
+        for rel, had in reversed(done):
+            with contextlib.suppress(OSError):
+                if not (stage / rel).exists():  # the new file was moved in: take it out
+                    (dest / rel).unlink()
+                if had:
+                    os.replace(backup / rel, dest / rel)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def enclosing_repository(path: Path) -> Path | None:
+    """The top folder of the git work tree holding `path`, or None (also when git is missing)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return Path(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip() else None
+
+
+def commit_files(dest: Path, files: list[str], message: str) -> tuple[bool, str]:
+    """Commit exactly `files` in a new repository at `dest`, or say why not.
+
+    An existing repository (`dest`'s own, or one `dest` sits inside) is never touched: its index
+    may hold the user's staged work, and a nested repository would hide the project from it. The
+    files are then left for the user to add, and the returned note says so. Otherwise `git init`
+    and `git add -- FILES`: the user's own files in `dest` (a `.env`, notes) stay untracked.
 
     Returns:
-        False when git is not installed (the project is still written).
+        (committed, note): the note is empty when committed, else one line saying why not.
     """
-    identity = ["-c", "user.name=scaffold", "-c", "user.email=scaffold@localhost", "-c", "commit.gpgsign=false"]
+    if shutil.which("git") is None:
+        return False, "git not found: no initial commit"
+    top = enclosing_repository(dest)
+    if top is not None:
+        paths = " ".join(shlex.quote(rel) for rel in files)
+        where = shlex.quote(str(dest))
+        return False, (
+            f"not committed: {dest} is inside the git repository {top}, whose index scaffold "
+            f"leaves alone; to commit just the project's files: git -C {where} add -- {paths} "
+            f'&& git -C {where} commit -m "Generate project with scaffold" -- {paths}'
+        )
+    identity = [
+        "-c",
+        "user.name=scaffold",
+        "-c",
+        "user.email=scaffold@localhost",
+        "-c",
+        "commit.gpgsign=false",
+    ]
+    run = functools.partial(subprocess.run, cwd=dest, check=True, capture_output=True)
     try:
-        if not (dest / ".git").exists():
-            subprocess.run(["git", "init", "-q", "-b", "main"], cwd=dest, check=True, capture_output=True)
-        subprocess.run(["git", "add", "-A"], cwd=dest, check=True, capture_output=True)
-        subprocess.run(["git", *identity, "commit", "-q", "-m", message], cwd=dest, check=True, capture_output=True)
-    except FileNotFoundError:
-        return False
-    return True
+        run(["git", "init", "-q", "-b", "main"])
+        run(["git", "add", "--", *files])
+        run(["git", *identity, "commit", "-q", "--no-verify", "-m", message, "--", *files])
+    except subprocess.CalledProcessError as exc:
+        reason = " ".join((exc.stderr or b"").decode(errors="replace").split())
+        return False, f"not committed: git failed ({reason[:120]})"
+    return True, ""
+
+
+def commit_all(dest: Path, message: str, files: list[str] | None = None) -> bool:
+    """Commit a freshly rendered project folder (tests and tools that render without `new`).
+
+    Args:
+        dest: The folder, which must not be inside a repository yet.
+        message: The commit message.
+        files: What to commit; default the packaged template's files (`owned_files`).
+    """
+    return commit_files(dest, owned_files() if files is None else files, message)[0]

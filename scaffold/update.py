@@ -11,14 +11,18 @@ scaffold promises around it:
 * conflicts are written inline (`conflict="inline"`; a `.rej` file would silently drop the user's
   side) and reported;
 * the template is read from the bundle in the package (`scaffold.versioning`), offline;
-* Python files the update changed are black-formatted, like a fresh render;
-* nothing is committed: the user reviews `git diff` and commits, or undoes with
-  `git reset --hard && git clean -fd`.
+* a template file the project renamed or deleted, which this update would change, is reported
+  and the update refused (copier would otherwise drop the change silently);
+* only files the update *added* (wholly the template's) are black-formatted; files holding the
+  owner's lines are never reformatted (the template's own output is already black-stable);
+* nothing is committed, and every git command scaffold runs or prints is limited to the project's
+  folder (it may sit inside a larger repository): see `undo_command` and `keep_command`.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -34,12 +38,42 @@ from scaffold.options import (
     Question,
     load_questions,
     parse_assignments,
+    read_yaml_mapping,
     resolve_answers,
 )
 from scaffold.versioning import TEMPLATE_URL, bundled_versions, copier_source, resolve_bundle
 
 ANSWERS_FILE = ".copier-answers.yml"
-UNDO_COMMAND = "git reset --hard && git clean -fd"
+
+
+def _git_c(dest: Path) -> str:
+    """`git` or `git -C DEST`: the prefix for a command the user runs from where they are."""
+    return "git" if dest == Path(".") else f"git -C {shlex.quote(str(dest))}"
+
+
+def undo_command(dest: Path) -> str:
+    """The shell line that undoes an update of `dest`, touching nothing outside it.
+
+    `restore --source=HEAD --staged --worktree -- .` puts back every committed file of the folder,
+    conflicted ones included, and drops from the index what the update added; `clean -fd -- .`
+    removes the files it added. The project was clean before (update refuses a dirty folder), so
+    nothing of the owner's is lost, and the rest of a larger repository is never touched.
+    """
+    git = _git_c(dest)
+    return f"{git} restore --source=HEAD --staged --worktree -- . && {git} clean -fd -- ."
+
+
+def review_command(dest: Path) -> str:
+    """The shell line that shows what an update of `dest` changed, and nothing else."""
+    git = _git_c(dest)
+    return f"{git} status -- . && {git} diff HEAD -- ."
+
+
+def keep_command(dest: Path, version: str) -> str:
+    """The shell line that commits an update: only the project's folder is added and committed."""
+    git = _git_c(dest)
+    message = shlex.quote(f"Update to scaffold template {version}")
+    return f"{git} add -A -- . && {git} commit -m {message} -- ."
 
 
 class UpdateError(ValueError):
@@ -106,11 +140,45 @@ def answers_file_names() -> list[str]:
     return list(dict.fromkeys([*names, ANSWERS_FILE]))
 
 
+def find_project(start: Path) -> Path:
+    """The project folder holding `start`: the nearest folder at or above it with an answers file.
+
+    Like git looking for `.git`, so `scaffold update` works from `tests/`. The search stops at the
+    top of the git work tree (a folder holding `.git`), so a project is never found outside the
+    repository `start` is in.
+
+    Raises:
+        UpdateError: `start` is not a folder, or no answers file is found.
+    """
+    if not start.is_dir():
+        raise UpdateError(f"{start} is not a folder")
+    names = answers_file_names()
+    here = start
+    for folder in [start.absolute(), *start.absolute().parents]:
+        if any((folder / n).is_file() for n in names):
+            return here if folder == start.absolute() else _shortest(folder)
+        if (folder / ".git").exists():
+            break
+    raise UpdateError(
+        f"{start} has no {names[0]} (nor a folder above it): it was not made by `scaffold new` or "
+        "`copier copy`, so there is nothing to update"
+    )
+
+
+def _shortest(folder: Path) -> Path:
+    """`folder` relative to the current folder when that is shorter (for the printed commands)."""
+    try:
+        rel = Path(os.path.relpath(folder))
+    except ValueError:  # another drive on Windows
+        return folder
+    return rel if len(str(rel)) < len(str(folder)) else folder
+
+
 def read_recorded(dest: Path) -> tuple[str, dict[str, Any]]:
     """The project's answers file name and content (copier's `_src_path` and `_commit` included).
 
     Raises:
-        UpdateError: no answers file, or not a YAML mapping.
+        UpdateError: no answers file, or not a small UTF-8 YAML mapping.
     """
     if not dest.is_dir():
         raise UpdateError(f"{dest} is not a folder")
@@ -121,13 +189,10 @@ def read_recorded(dest: Path) -> tuple[str, dict[str, Any]]:
             f"{dest} has no {names[0]}: it was not made by `scaffold new` or `copier copy`, "
             "so there is nothing to update"
         )
-    path = dest / name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise UpdateError(f"cannot read {path}: {exc.__class__.__name__}") from None
-    if not isinstance(data, dict):
-        raise UpdateError(f"{path} is not a mapping of question: answer")
+        data = read_yaml_mapping(dest / name, name)
+    except ValueError as exc:
+        raise UpdateError(f"{exc}; restore it with `git checkout -- {name}`") from None
     return name, data
 
 
@@ -188,40 +253,216 @@ def check_git(dest: Path) -> None:
         )
 
 
+class BundleReader:
+    """Files of bundled template versions, read with git from one temporary bare repository.
+
+    Use as a context manager; each version is fetched once.
+    """
+
+    def __init__(self, bundle: Path | None = None) -> None:
+        self.bundle = resolve_bundle(bundle)
+        self._env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+        self._fetched: set[str] = set()
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    def __enter__(self) -> BundleReader:
+        self._tmp = tempfile.TemporaryDirectory(prefix="scaffold-read-")
+        self._git("init", "-q", "--bare", self._tmp.name)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._tmp is not None
+        self._tmp.cleanup()
+
+    def _git(self, *args: str) -> bytes:
+        proc = subprocess.run(["git", *args], env=self._env, capture_output=True, check=False)
+        if proc.returncode != 0:
+            reason = " ".join(proc.stderr.decode(errors="replace").split())
+            raise UpdateError(f"cannot read the template from {self.bundle}: {reason}")
+        return proc.stdout
+
+    def _fetch(self, version: str) -> str:
+        assert self._tmp is not None, "use BundleReader as a context manager"
+        if version not in self._fetched:
+            ref = f"refs/tags/{version}"
+            self._git("-C", self._tmp.name, "fetch", "-q", str(self.bundle), f"{ref}:{ref}")
+            self._fetched.add(version)
+        return self._tmp.name
+
+    def read(self, version: str, relpath: str) -> str:
+        """One file of one version."""
+        repo = self._fetch(version)
+        try:
+            return self._git("-C", repo, "show", f"{version}:{relpath}").decode("utf-8")
+        except UpdateError:
+            raise UpdateError(f"template {version} has no {relpath}") from None
+
+    def files(self, version: str) -> list[str]:
+        """Every file path of one version's template."""
+        repo = self._fetch(version)
+        out = self._git(
+            "-C", repo, "-c", "core.quotepath=off", "ls-tree", "-r", "--name-only", version
+        )
+        return out.decode("utf-8").splitlines()
+
+    def questions(self, version: str) -> tuple[Question, ...]:
+        """The questions of one version's copier.yml."""
+        return _parse_questions(self.read(version, "copier.yml"))
+
+    def owned(self, version: str) -> list[str]:
+        """The project files that version writes (`scaffold.render.owned_paths`)."""
+        from scaffold.render import owned_paths
+
+        settings = yaml.safe_load(self.read(version, "copier.yml")) or {}
+        settings = {k: v for k, v in settings.items() if str(k).startswith("_")}
+        return owned_paths(self.files(version), settings)
+
+
+def _parse_questions(copier_yml: str) -> tuple[Question, ...]:
+    with tempfile.TemporaryDirectory(prefix="scaffold-questions-") as tmp:
+        path = Path(tmp) / "copier.yml"
+        path.write_text(copier_yml, encoding="utf-8")
+        return load_questions.__wrapped__(path)  # not cached: the temporary path is reused
+
+
 def read_bundled_file(version: str, relpath: str, bundle: Path | None = None) -> str:
     """One file of one template version, read from the bundle."""
-    bundle = resolve_bundle(bundle)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    with tempfile.TemporaryDirectory(prefix="scaffold-read-") as tmp:
-        for args in (
-            ["init", "-q", "--bare", tmp],
-            ["-C", tmp, "fetch", "-q", str(bundle), f"refs/tags/{version}:refs/tags/{version}"],
-        ):
-            proc = subprocess.run(
-                ["git", *args], env=env, capture_output=True, text=True, check=False
-            )
-            if proc.returncode != 0:
-                raise UpdateError(
-                    f"cannot read template {version} from {bundle}: {' '.join(proc.stderr.split())}"
-                )
-        proc = subprocess.run(
-            ["git", "-C", tmp, "show", f"{version}:{relpath}"],
-            env=env,
-            capture_output=True,
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise UpdateError(f"template {version} has no {relpath}")
-        return proc.stdout.decode("utf-8")
+    with BundleReader(bundle) as reader:
+        return reader.read(version, relpath)
 
 
 def target_questions(version: str, bundle: Path | None = None) -> tuple[Question, ...]:
     """The questions of a bundled template version's copier.yml."""
-    text = read_bundled_file(version, "copier.yml", bundle)
-    with tempfile.TemporaryDirectory(prefix="scaffold-questions-") as tmp:
-        path = Path(tmp) / "copier.yml"
-        path.write_text(text, encoding="utf-8")
-        return load_questions.__wrapped__(path)  # not cached: the temporary path is reused
+    with BundleReader(bundle) as reader:
+        return reader.questions(version)
+
+
+def check_recorded_answers(
+    questions: tuple[Question, ...], last: Mapping[str, Any], answers_file: str
+) -> None:
+    """The recorded answers must be valid for the version that wrote them.
+
+    copier re-renders that version with them (the base of the 3-way merge), and would fail
+    half-way with a traceback on a hand-edited `accum_steps: 0`.
+
+    Raises:
+        UpdateError: naming the file, the key and the way out.
+    """
+    known = {q.name for q in questions}
+    try:
+        resolve_answers({k: v for k, v in last.items() if k in known}, questions=questions)
+    except AnswerError as exc:
+        raise UpdateError(
+            f"{answers_file} records an answer its template version cannot use ({exc}); "
+            f"it was edited by hand: restore it (`git checkout -- {answers_file}`) or fix the "
+            "value and commit, then change answers with `scaffold update --set KEY=VALUE`"
+        ) from None
+
+
+def _renders(
+    bundle: Path | None, jobs: list[tuple[str, Mapping[str, Any]]], files: list[str]
+) -> list[dict[str, str | None]]:
+    """Text of `files` in renders of (version, answers), each by copier into a temporary folder."""
+    import copier
+
+    out = []
+    for version, answers in jobs:
+        with tempfile.TemporaryDirectory(prefix="scaffold-render-") as tmp:
+            with copier_source(bundle, version) as (src, ref):
+                copier.run_copy(
+                    src,
+                    tmp,
+                    data=dict(answers),
+                    defaults=True,
+                    quiet=True,
+                    unsafe=False,
+                    vcs_ref=ref,
+                )
+            out.append(
+                {
+                    rel: (
+                        Path(tmp, rel).read_text(encoding="utf-8")
+                        if Path(tmp, rel).is_file()
+                        else None
+                    )
+                    for rel in files
+                }
+            )
+    return out
+
+
+def renamed_to(dest: Path, missing: list[str]) -> dict[str, str]:
+    """Where git saw each missing file go (committed renames inside the project folder)."""
+    log = _git(
+        dest,
+        "log",
+        "-M",
+        "--diff-filter=R",
+        "--name-status",
+        "--relative",
+        "--format=",
+        "--",
+        ".",
+        check=False,
+    )
+    moves: dict[str, str] = {}
+    for line in reversed(log.splitlines()):  # oldest first, so a chain ends at the newest name
+        parts = line.split("\t")
+        if len(parts) == 3 and parts[0].startswith("R"):
+            old, new = parts[1], parts[2]
+            for start, now in list(moves.items()):
+                if now == old:
+                    moves[start] = new
+            moves.setdefault(old, new)
+    return {rel: moves[rel] for rel in missing if rel in moves and (dest / moves[rel]).exists()}
+
+
+def check_missing_files(
+    dest: Path,
+    owned: list[str],
+    jobs: tuple[tuple[str, Mapping[str, Any]], tuple[str, Mapping[str, Any]]],
+    bundle: Path | None,
+    answers_file: str,
+) -> None:
+    """Refuse an update that would change a template file the project renamed or deleted.
+
+    copier replays the owner's changes on top of the new render, deleting included: a renamed or
+    deleted file stays so, and the template's change to it is dropped without a word, while the
+    answers file claims it was applied. A missing file the update leaves unchanged is fine.
+
+    Raises:
+        UpdateError: listing each affected file (and its new name, when git saw a rename).
+    """
+    missing = [rel for rel in owned if rel != answers_file and not (dest / rel).exists()]
+    if not missing:
+        return
+    before, after = _renders(bundle, list(jobs), missing)
+    affected = [
+        rel for rel in missing if after.get(rel) is not None and before.get(rel) != after.get(rel)
+    ]
+    if not affected:
+        return
+    moves = renamed_to(dest, affected)
+    described = ", ".join(
+        f"{rel} (renamed to {moves[rel]})" if rel in moves else f"{rel} (deleted)"
+        for rel in affected
+    )
+    git = _git_c(dest)
+    hints = []
+    for rel in affected[:3]:
+        if rel in moves:
+            hints.append(f"{git} mv {shlex.quote(moves[rel])} {shlex.quote(rel)}")
+        else:
+            gone = _git(dest, "rev-list", "-n", "1", "HEAD", "--", rel, check=False).strip()
+            hints.append(
+                f"{git} checkout {gone[:12]}~1 -- {shlex.quote(rel)}" if gone else f"restore {rel}"
+            )
+    restore = "; ".join(hints)
+    raise UpdateError(
+        f"this update changes {described}, which the project no longer has, so the change would be "
+        f"lost: put {'it' if len(affected) == 1 else 'them'} back under the template's name "
+        f"(e.g. {restore}), commit, update, then rename or delete again"
+    )
 
 
 def resolve_update_answers(
@@ -282,6 +523,7 @@ def plan_update(
         if isinstance(assignments, Mapping)
         else parse_assignments(list(assignments))
     )
+    dest = find_project(dest)
     answers_file, recorded = read_recorded(dest)
     versions = bundled_versions(bundle)
     target = version or versions[-1]
@@ -292,12 +534,19 @@ def plan_update(
     old = check_version(recorded, versions, target, answers_file)
     check_git(dest)
     last = {k: v for k, v in recorded.items() if not str(k).startswith("_")}
-    answers = resolve_update_answers(target_questions(target, bundle), last, given, ask)
+    with BundleReader(bundle) as reader:
+        check_recorded_answers(reader.questions(old), last, answers_file)
+        answers = resolve_update_answers(reader.questions(target), last, given, ask)
+        owned_before = reader.owned(old)
     changed = {
         key: (last.get(key), answers.get(key))
         for key in dict.fromkeys([*last, *answers])
         if last.get(key) != answers.get(key)
     }
+    if old != target or changed:
+        check_missing_files(
+            dest, owned_before, ((old, last), (target, answers)), bundle, answers_file
+        )
     return UpdatePlan(
         dest=dest,
         old_version=old,
@@ -334,24 +583,34 @@ def apply_update(plan: UpdatePlan, *, bundle: Path | None = None) -> UpdateResul
             )
     except CopierError as exc:
         raise UpdateError(
-            f"copier could not update: {exc}; undo any partial change with `{UNDO_COMMAND}`"
+            f"copier could not update: {exc}; undo any partial change with `{undo_command(dest)}`"
         ) from None
     conflicts = sorted(
-        set(_git(dest, "diff", "--name-only", "--relative", "--diff-filter=U").splitlines())
+        set(
+            _git(
+                dest, "diff", "--name-only", "--relative", "--diff-filter=U", "--", "."
+            ).splitlines()
+        )
     )
+    untracked = _git(dest, "ls-files", "--others", "--exclude-standard", "--", ".").splitlines()
     changed = sorted(
-        set(_git(dest, "diff", "--name-only", "--relative", "HEAD").splitlines())
-        | set(_git(dest, "ls-files", "--others", "--exclude-standard").splitlines())
+        set(_git(dest, "diff", "--name-only", "--relative", "HEAD", "--", ".").splitlines())
+        | set(untracked)
     )
+    committed = set(_git(dest, "ls-tree", "-r", "--name-only", "HEAD", "--", ".").splitlines())
+    added = [rel for rel in changed if rel not in committed]  # new in the project: not in HEAD
+    # Only files the update added are wholly the template's; the template's output is already
+    # black-stable, so formatting them is a safety net. A file with the owner's lines in it is
+    # never reformatted: that would rewrite their code without asking.
     formatted = []
-    for rel in changed:
+    for rel in sorted(added):
         path = dest / rel
         if not rel.endswith(".py") or rel in conflicts or not path.is_file():
             continue
         text = path.read_text(encoding="utf-8")
         try:
             new_text = format_python(text, rel)
-        except RenderError:  # the owner's code does not parse: leave it to them
+        except RenderError:  # not valid Python: leave it as the template wrote it
             continue
         if new_text != text:
             path.write_text(new_text, encoding="utf-8")
@@ -384,7 +643,10 @@ def update_project(
 
 
 __all__ = [
-    "UNDO_COMMAND",
+    "find_project",
+    "keep_command",
+    "review_command",
+    "undo_command",
     "AnswerError",
     "UpdateError",
     "UpdatePlan",

@@ -6,6 +6,11 @@ Python compiles and holds no code from the answers: its AST has exactly the node
 names of the same render with harmless strings, so text such as three double quotes, `{{`,
 quotes, newlines or `__import__` can only ever end up inside string literals (or be refused).
 
+The same holds for answers files (`--answers FILE`): hypothesis writes random YAML documents
+(mappings of real and made-up keys to nested values), raw bytes, mutated valid files and hostile
+constructs (aliases, deep nesting, tags); each run exits 0 with a project, or 2 with one line and
+nothing written.
+
 The project is written by the in-memory renderer (copier itself is exercised by the goldens test,
 which shows both write the same files); 50 examples by default, 500 under `-m fuzz`.
 """
@@ -18,13 +23,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import scaffold.new
 from scaffold.cli.app import app
-from scaffold.options import load_questions, resolve_answers
+from scaffold.options import AnswerError, load_answers_file, load_questions, resolve_answers
 from scaffold.render import RenderedProject, render_in_memory
 
 QUESTIONS = {q.name: q for q in load_questions()}
@@ -190,3 +196,124 @@ def test_fuzz_saw_both_outcomes(capsys):
 def test_hostile_strings_never_reach_code(key, hostile, monkeypatch):
     extra = {"data": "csv"} if key != "project_name" else {}
     check_one({**extra, key: hostile}, monkeypatch)
+
+
+# Answers files: random YAML documents and bytes through `new --answers FILE`.
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=20),
+    st.sampled_from(HOSTILE),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=10,
+)
+GOOD_ANSWERS = st.dictionaries(
+    st.sampled_from(sorted(QUESTIONS)), st.just(None), max_size=5
+).flatmap(lambda keys: st.fixed_dictionaries({k: _values(k) for k in keys}))
+MAPPINGS = st.dictionaries(
+    st.sampled_from(sorted(QUESTIONS)) | st.text(max_size=10), VALUES, max_size=6
+) | GOOD_ANSWERS.map(_enable)
+HOSTILE_FILES = [
+    "a: &x [1, 2]\nb: *x\n",
+    "a: &x [1]\n" + "".join(f"k{i}: *x\n" for i in range(60)),
+    "precision: !!binary aGk=\n",
+    "precision: !!python/name:os.system\n",
+    "? [1, 2]\n: 3\n",
+    "precision: fp32\nprecision: bf16\n",
+    "[" * 200 + "]" * 200,
+    "--- a\n--- b\n",
+    "%YAML 1.1\n---\nseed: 0x1F\n",
+    "seed: 1_000\nlr: 1e-3\nepochs: 0o17\n",
+    "\ufeffprecision: bf16\n",
+    "accum_steps: 2024-01-01\n",
+    "project_name: 9" + "9" * 5000 + "\n",
+]
+CONSTRUCTS = st.sampled_from(HOSTILE_FILES).map(str.encode)
+
+
+def _mutate(data: bytes, edits: list[tuple[int, int]]) -> bytes:
+    buf = bytearray(data)
+    for position, value in edits:
+        if buf:
+            buf[position % len(buf)] = value
+    return bytes(buf)
+
+
+DOCUMENTS = st.one_of(
+    MAPPINGS.map(lambda m: yaml.safe_dump(m, allow_unicode=True).encode("utf-8")),
+    VALUES.map(lambda v: yaml.safe_dump(v).encode("utf-8")),
+    st.binary(max_size=300),
+    st.tuples(
+        GOOD_ANSWERS.map(lambda m: yaml.safe_dump(m).encode()),
+        st.lists(st.tuples(st.integers(0, 10**4), st.integers(0, 255)), min_size=1, max_size=4),
+    ).map(lambda pair: _mutate(*pair)),
+    CONSTRUCTS,
+)
+
+
+def check_answers_file(content: bytes, monkeypatch) -> str:
+    monkeypatch.setattr(scaffold.new, "render_project", _fast_render)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "answers.yml"
+        path.write_bytes(content)
+        dest = Path(tmp) / "proj"
+        result = CliRunner().invoke(
+            app, ["new", str(dest), "--defaults", "--no-git", "--answers", str(path)]
+        )
+        assert result.exit_code in (0, 2), (content[:200], result.exit_code, result.exception)
+        assert "Traceback" not in result.output, (content[:200], result.output)
+        if result.exit_code == 2:
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: "), (
+                content[:200],
+                result.stderr,
+            )
+            assert not dest.exists(), f"{content[:200]!r}: wrote files although it failed"
+            return "rejected"
+        try:
+            given = load_answers_file(path)
+            typed = resolve_answers({"project_name": "proj", **given})
+        except AnswerError as exc:  # the CLI accepted what the library refuses: a bug
+            raise AssertionError((content[:200], str(exc))) from None
+        for rel in ("train.py", "tests/test_train.py"):
+            compile((dest / rel).read_text(), rel, "exec")
+        benign = render_in_memory({**typed, **{k: v for k, v in BENIGN.items() if k in typed}})
+        assert _shape((dest / "train.py").read_text())[0] == _shape(benign["train.py"])[0], content
+        return "rendered"
+
+
+FILE_SEEN: Counter = Counter()
+
+
+@settings(max_examples=50, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(content=DOCUMENTS)
+def test_fuzz_answers_files(content, monkeypatch):
+    FILE_SEEN[check_answers_file(content, monkeypatch)] += 1
+
+
+@pytest.mark.fuzz
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(content=DOCUMENTS)
+def test_fuzz_answers_files_long(content, monkeypatch):
+    FILE_SEEN[check_answers_file(content, monkeypatch)] += 1
+
+
+def test_fuzz_answers_files_saw_both_outcomes(capsys):
+    """Runs after the answers-file fuzz tests (file order): both outcomes must have occurred."""
+    with capsys.disabled():
+        print(f"\nanswers-file fuzz outcomes: {dict(FILE_SEEN)}")
+    if FILE_SEEN:
+        assert FILE_SEEN["rejected"] > 0 and FILE_SEEN["rendered"] > 0, FILE_SEEN
+
+
+@pytest.mark.parametrize("text", HOSTILE_FILES, ids=range(len(HOSTILE_FILES)))
+def test_hostile_answers_file_constructs(text, monkeypatch):
+    check_answers_file(text.encode(), monkeypatch)

@@ -9,7 +9,7 @@ from typing import Any, Optional
 import click
 import typer
 
-from scaffold.cli.errors import fail
+from scaffold.cli.errors import exit_code, fail
 from scaffold.cli.prompts import Prompter
 from scaffold.options import AnswerError, describe_default, load_questions
 
@@ -18,7 +18,9 @@ _FIXED_HELP = "Answers can come from --answers FILE.yml, --set KEY=VALUE, or the
 
 def _new(
     dest: Path = typer.Argument(..., help="Folder to create the project in.", show_default=False),
-    defaults: bool = typer.Option(False, "--defaults", help="Use defaults for every unanswered question."),
+    defaults: bool = typer.Option(
+        False, "--defaults", help="Use defaults for every unanswered question."
+    ),
     answers: Optional[Path] = typer.Option(
         None, "--answers", help="YAML file of question: answer.", show_default=False
     ),
@@ -27,9 +29,12 @@ def _new(
     ),
     force: bool = typer.Option(False, "--force", help="Write into a non-empty DEST."),
     no_git: bool = typer.Option(False, "--no-git", help="Do not git init and commit the project."),
+    pretend: bool = typer.Option(
+        False, "--pretend", help="Check the answers and list what would be written; write nothing."
+    ),
     **flags: Any,
 ) -> None:
-    from scaffold.new import UsageError, create_project, gather_answers
+    from scaffold.new import NewPlan, UsageError, create_project, gather_answers
 
     try:
         given = gather_answers(answers, set_, flags)
@@ -41,14 +46,38 @@ def _new(
             should_ask=prompter.should_ask if prompter else None,
             force=force,
             git=not no_git,
+            pretend=pretend,
+            before_writing=_list_replaced,
         )
     except (AnswerError, UsageError) as exc:
         fail(exc)
     except (click.exceptions.Abort, typer.Abort, EOFError):
         fail("input ended before every question was answered (pass --defaults to accept defaults)")
-    note = "" if result.committed or no_git else " (git not found: no initial commit)"
+    except KeyboardInterrupt as exc:
+        fail(f"interrupted: nothing was written to {dest}", exit_code(exc))
+    if isinstance(result, NewPlan):
+        _show_plan(result, no_git)
+        return
+    note = f" ({result.note})" if result.note and not no_git else ""
     typer.echo(f"created {dest} ({len(result.files)} files){note}")
     typer.echo(f"next: cd {dest} && python train.py --dry-run && pytest")
+
+
+def _list_replaced(plan: Any) -> None:
+    """Before writing: name every existing file the project replaces (only with --force)."""
+    if plan.replaced:
+        typer.echo(f"replacing {len(plan.replaced)} existing file(s) in {plan.dest}:", err=True)
+        for rel in plan.replaced:
+            typer.echo(f"  {rel}", err=True)
+
+
+def _show_plan(plan: Any, no_git: bool) -> None:
+    replaced = set(plan.replaced)
+    typer.echo(f"would write {len(plan.files)} files in {plan.dest} (nothing written: --pretend)")
+    for rel in plan.files:
+        typer.echo(f"  {'replace' if rel in replaced else 'create '} {rel}")
+    if not no_git:
+        typer.echo(plan.commit_note or "would commit exactly these files in a new git repository")
 
 
 def _question_parameters() -> list[inspect.Parameter]:
@@ -62,10 +91,18 @@ def _question_parameters() -> list[inspect.Parameter]:
             option = typer.Option(None, f"--{dash}/--no-{dash}", help=help_text, show_default=False)
             annotation: Any = Optional[bool]
         else:
-            metavar = "[" + "|".join(str(c) for c in q.choices) + "]" if q.choices else q.type.upper()
-            option = typer.Option(None, f"--{dash}", help=help_text, metavar=metavar, show_default=False)
+            metavar = (
+                "[" + "|".join(str(c) for c in q.choices) + "]" if q.choices else q.type.upper()
+            )
+            option = typer.Option(
+                None, f"--{dash}", help=help_text, metavar=metavar, show_default=False
+            )
             annotation = Optional[str]
-        params.append(inspect.Parameter(q.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation))
+        params.append(
+            inspect.Parameter(
+                q.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation
+            )
+        )
     return params
 
 
@@ -74,7 +111,7 @@ def _build_new_command():
     params = fixed + _question_parameters()
 
     def new(**kwargs: Any) -> None:
-        fixed_names = {"dest", "defaults", "answers", "set_", "force", "no_git"}
+        fixed_names = {"dest", "defaults", "answers", "set_", "force", "no_git", "pretend"}
         flags = {k: v for k, v in kwargs.items() if k not in fixed_names}
         _new(**{k: kwargs[k] for k in fixed_names}, **flags)
 

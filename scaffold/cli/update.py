@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from scaffold.cli.errors import USAGE_EXIT, fail
+from scaffold.cli.errors import CONFLICTS_EXIT, exit_code, fail
 
 
 def _show(value: object) -> str:
@@ -34,16 +34,26 @@ def update(
 
     With --set, change answers too (e.g. --set precision=bf16): the code is re-rendered and merged.
     Questions new in the template are asked on a terminal (otherwise they take their defaults).
-    The result is left uncommitted for review with `git diff`.
+    Run it anywhere inside the project (the answers file is looked up upwards, as git does).
+    The result is left uncommitted for review with `git diff`. Exit codes: 0 updated (or nothing
+    to do), 2 refused (nothing written), 3 updated with conflicts to resolve.
     """
     from scaffold.options import AnswerError
-    from scaffold.update import UNDO_COMMAND, UpdateError, apply_update, plan_update
+    from scaffold.update import (
+        UpdateError,
+        apply_update,
+        keep_command,
+        plan_update,
+        review_command,
+        undo_command,
+    )
 
     ask = None
     if _interactive():
         from scaffold.cli.prompts import Prompter
 
         ask = Prompter().ask
+    plan = None
     try:
         plan = plan_update(dest, set_, ask=ask)
         result = apply_update(plan)
@@ -51,6 +61,14 @@ def update(
         fail(exc)
     except (typer.Abort, EOFError):
         fail("input ended before every new question was answered")
+    except KeyboardInterrupt as exc:
+        if plan is None:
+            fail("interrupted before the update was written; nothing changed", exit_code(exc))
+        fail(
+            f"interrupted while updating; undo any partial change: {undo_command(plan.dest)}",
+            exit_code(exc),
+        )
+    dest = plan.dest
 
     if plan.is_noop:
         typer.echo(
@@ -76,15 +94,15 @@ def update(
             typer.echo(f"  {rel}", err=True)
         typer.echo(
             "resolve: edit each file between '<<<<<<< before updating' and '>>>>>>> after updating', "
-            "keep what you want, then `git add FILE`; review the rest with `git diff HEAD`",
+            f"keep what you want, then `git add FILE`; review the rest with `{review_command(dest)}`",
             err=True,
         )
-        typer.echo(f"undo the whole update: {UNDO_COMMAND}", err=True)
-        raise typer.Exit(USAGE_EXIT)
+        typer.echo(f"undo the whole update: {undo_command(dest)}", err=True)
+        raise typer.Exit(CONFLICTS_EXIT)
     typer.echo(
-        f"{len(result.changed_files)} file(s) changed, not committed: review with `git diff` and `git status`"
+        f"{len(result.changed_files)} file(s) changed, not committed: review with `{review_command(dest)}`"
     )
-    typer.echo(
-        f'keep: git add -A && git commit -m "Update to scaffold template {plan.new_version}"'
-    )
-    typer.echo(f"undo: {UNDO_COMMAND}")
+    for rel in result.formatted:
+        typer.echo(f"  black-formatted {rel} (a file the update added)")
+    typer.echo(f"keep: {keep_command(dest, plan.new_version)}")
+    typer.echo(f"undo: {undo_command(dest)}")

@@ -154,8 +154,10 @@ def render_at(
             unsafe=False,
             vcs_ref=ref,
         )
-    format_tree(dest)
-    commit_all(dest, "Generate project")
+    # That version's files (a synthetic version adds some): everything copier wrote.
+    files = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+    format_tree(dest, files)
+    commit_all(dest, "Generate project", files)
     return dest
 
 

@@ -137,20 +137,21 @@ def test_dest_defaults_to_the_current_folder(
     assert result.exit_code == 2 and "no .copier-answers.yml" in result.stderr
 
 
-def test_cli_conflict_lists_files_explains_and_exits_2(
+def test_cli_conflict_lists_files_explains_and_exits_3(
     synthetic: Synthetic, v1_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(scaffold.versioning, "BUNDLE_PATH", synthetic.bundle)
     prepend(v1_copy / "train.py", "# owner: my own header")
     commit(v1_copy)
     result = _run(str(v1_copy))
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 3, result.output  # written, with conflicts: not a refusal (2)
     assert "template 0.1.0 -> 0.3.0" in result.stdout
     assert "conflicts in 1 file(s)" in result.stderr and "  train.py" in result.stderr.splitlines()
-    assert "<<<<<<< before updating" in result.stderr and "git reset --hard" in result.stderr
-    # The advertised undo restores the committed project exactly.
-    git(v1_copy, "reset", "-q", "--hard")
-    git(v1_copy, "clean", "-q", "-fd")
+    assert "<<<<<<< before updating" in result.stderr
+    # The advertised undo, run as printed, restores the committed project exactly.
+    undo = result.stderr.split("undo the whole update: ", 1)[1].splitlines()[0]
+    assert "-- ." in undo and "reset --hard" not in undo
+    subprocess.run(undo, shell=True, check=True, capture_output=True)
     assert git(v1_copy, "status", "--porcelain") == ""
     assert not (v1_copy / "NOTES.md").exists()
 
@@ -166,7 +167,7 @@ def test_cli_answer_change_rerenders_keeps_edits_and_project_tests_pass(current_
 
     result = _run(str(current_copy), "--set", "precision=bf16")
     assert result.exit_code == 0, result.output
-    assert "precision: fp32 -> bf16" in result.stdout and "git diff" in result.stdout
+    assert "precision: fp32 -> bf16" in result.stdout and "diff HEAD -- ." in result.stdout
     answers = yaml.safe_load((current_copy / ".copier-answers.yml").read_text())
     assert answers["precision"] == "bf16"
     text = train.read_text()
