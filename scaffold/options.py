@@ -45,6 +45,7 @@ class Question:
         when: Raw Jinja condition; the question is skipped (default used) when it is false.
         validator: Raw Jinja template that renders to an error message, or to nothing when valid.
         headline: Asked first, before "customise more?".
+        group: The help panel it is listed in ("headline" for headline questions).
     """
 
     name: str
@@ -55,6 +56,7 @@ class Question:
     when: Any = True
     validator: str | None = None
     headline: bool = False
+    group: str = "headline"
 
     @property
     def default_is_dynamic(self) -> bool:
@@ -97,6 +99,7 @@ def load_questions(path: Path | None = None) -> tuple[Question, ...]:
                 when=spec.get("when", True),
                 validator=spec.get("validator"),
                 headline=bool(spec.get("headline", False)),
+                group=str(spec.get("group", "headline" if spec.get("headline") else "other")),
             )
         )
     return tuple(questions)
