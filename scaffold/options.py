@@ -321,13 +321,17 @@ def default_answers() -> dict[str, Any]:
     return resolve_answers({})
 
 
+@functools.lru_cache(maxsize=4)
+def _all_defaults(questions: tuple[Question, ...]) -> dict[str, Any]:
+    # One pass for every question (`scaffold new --help` describes them all); callers do not mutate.
+    context: dict[str, Any] = {}
+    for q in questions:
+        context[q.name] = evaluate_default(q, context)
+    return context
+
+
 def describe_default(question: Question) -> str:
     """The default as a user reads it: the value under all-default answers, noting dependence."""
-    defaults = {}
-    context: dict[str, Any] = {}
-    for q in load_questions():
-        context[q.name] = evaluate_default(q, context)
-        defaults[q.name] = context[q.name]
-    value = defaults[question.name]
+    value = _all_defaults(load_questions())[question.name]
     text = str(value).lower() if isinstance(value, bool) else str(value)
     return f"{text} (depends on earlier answers)" if question.default_is_dynamic else text
