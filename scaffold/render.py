@@ -115,14 +115,23 @@ def render_in_memory(answers: Mapping[str, Any], *, black_check: bool = True) ->
     return rendered
 
 
-def format_tree(dest: Path) -> list[str]:
-    """Black-format every Python file under `dest` in place; returns the files black changed."""
+def format_tree(dest: Path, known: Mapping[str, tuple[str, str]] | None = None) -> list[str]:
+    """Black-format every Python file under `dest` in place; returns the files black changed.
+
+    Args:
+        dest: The project folder.
+        known: relative path -> (text, black's output for it), formatted ahead (scaffold.prefetch);
+            used only for a file whose text is exactly that input.
+    """
     changed = []
+    known = known or {}
     for path in sorted(dest.rglob("*.py")):
         if ".git" in path.parts:
             continue
         text = path.read_text(encoding="utf-8")
-        formatted = format_python(text, str(path.relative_to(dest)))
+        rel = path.relative_to(dest).as_posix()
+        ahead = known.get(rel)
+        formatted = ahead[1] if ahead and ahead[0] == text else format_python(text, rel)
         if formatted != text:
             path.write_text(formatted, encoding="utf-8")
             changed.append(str(path.relative_to(dest)))
@@ -140,6 +149,23 @@ def render_project(
         overwrite: Allow replacing files in a non-empty `dest`.
         git: `git init` and commit the fresh project (needed by `scaffold update`).
     """
+    from scaffold.prefetch import BlackAhead
+
+    ahead = BlackAhead(answers)  # black formats in a worker while copier imports and renders
+    try:
+        _copy(answers, dest, overwrite)
+        known = ahead.result()
+    finally:
+        ahead.close()
+    format_tree(dest, known)
+    files = tuple(
+        sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file() and ".git" not in p.parts)
+    )
+    committed = git and commit_all(dest, "Generate project with scaffold")
+    return RenderedProject(dest=dest, answers=dict(answers), files=files, committed=committed)
+
+
+def _copy(answers: Mapping[str, Any], dest: Path, overwrite: bool) -> None:
     import copier
 
     from scaffold.versioning import copier_source
@@ -155,12 +181,6 @@ def render_project(
             unsafe=False,
             vcs_ref=vcs_ref,
         )
-    format_tree(dest)
-    files = tuple(
-        sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file() and ".git" not in p.parts)
-    )
-    committed = git and commit_all(dest, "Generate project with scaffold")
-    return RenderedProject(dest=dest, answers=dict(answers), files=files, committed=committed)
 
 
 def commit_all(dest: Path, message: str) -> bool:
