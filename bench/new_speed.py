@@ -6,6 +6,7 @@ Each repetition runs, in turn and as fresh processes (interpreter start included
 it), into a new empty folder:
   scaffold new DEST --defaults            (answers, copier from the bundle, black, git commit)
   scaffold new DEST --defaults --no-git   (the same without the commit)
+  the same with SCAFFOLD_BLACK_AHEAD=0     (black after copier, not in a worker beside it)
   copier copy --defaults TEMPLATE DEST    (bare copier, from the template folder)
   copier copy --defaults --vcs-ref V URL DEST  (bare copier, from the shipped bundle, like scaffold)
 The commands alternate so load on the machine hits them alike; medians are reported, and the
@@ -45,6 +46,9 @@ def commands(dest: Path) -> dict[str, list[str]]:
     return {
         "scaffold new --defaults": [*scaffold, str(dest / "a"), "--defaults"],
         "scaffold new --defaults --no-git": [*scaffold, str(dest / "b"), "--defaults", "--no-git"],
+        "scaffold new --defaults, black after copier": [
+            "env", "SCAFFOLD_BLACK_AHEAD=0", *scaffold, str(dest / "e"), "--defaults",
+        ],
         "copier copy (template folder)": [*copier, str(template_dir()), str(dest / "c")],
         "copier copy (bundle, like scaffold)": [
             *copier, "--vcs-ref", latest_version(), TEMPLATE_URL, str(dest / "d"),
@@ -110,7 +114,7 @@ def main() -> int:
     base = medians["copier copy (template folder)"]
     print(f"median of {args.reps} fresh-process runs (os.cpu_count() = {os.cpu_count()}):")
     for name, value in medians.items():
-        print(f"  {name:<38} {value:6.2f} s   {value / base:5.2f}x")
+        print(f"  {name:<44} {value:6.2f} s   {value / base:5.2f}x")
     ratio = medians["scaffold new --defaults"] / base
     print(f"ratio scaffold new --defaults / copier copy: {ratio:.2f}x (target <= 1.5x)")
     print("in-process breakdown of scaffold new --defaults:")

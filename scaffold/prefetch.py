@@ -8,11 +8,13 @@ text is identical, black's output for exactly that text is used; otherwise (or i
 failed) black runs in process as before. black stays the formatter of every file; only *when* it
 runs changes.
 
-Linux only (fork is cheap and safe there); elsewhere everything runs in process.
+Linux only (fork is cheap and safe there); elsewhere, or with SCAFFOLD_BLACK_AHEAD=0 in the
+environment (bench/new_speed.py compares the two), everything runs in process.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -36,7 +38,7 @@ class BlackAhead:
     def __init__(self, answers: Mapping[str, Any]) -> None:
         self._pool = None
         self._future = None
-        if not sys.platform.startswith("linux"):
+        if not sys.platform.startswith("linux") or os.environ.get("SCAFFOLD_BLACK_AHEAD") == "0":
             return
         try:
             import multiprocessing
