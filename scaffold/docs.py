@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import json
+import re
+import textwrap
 
-from scaffold.options import describe_default, load_questions
+from scaffold.options import Question, describe_default, load_questions
+
+# `scaffold new` names the project after DEST; a plain `copier copy` offers copier.yml's default.
+PROJECT_NAME_DEFAULT = "DEST's folder name"
 
 
-def _choices(q) -> str:
-    return ", ".join(str(c) for c in q.choices) if q.choices else ""
+def valid_range(question: Question) -> str | None:
+    """What the validator accepts, as its message says it ("between 1 and 1024"), or None.
+
+    Read from copier.yml's validator so the range is written once; validators with several
+    messages (they relate answers to each other) are left to the validation itself.
+    """
+    messages = re.split(r"\{%.*?%\}", question.validator or "")
+    texts = [" ".join(m.split()) for m in messages if m.strip()]
+    if len(texts) != 1 or question.choices:
+        return None
+    return texts[0].removeprefix("must be ").strip()
 
 
 def options_table(fmt: str = "text") -> str:
@@ -22,9 +36,12 @@ def options_table(fmt: str = "text") -> str:
         {
             "key": q.name,
             "type": q.type,
-            "choices": _choices(q),
-            "default": describe_default(q),
+            "choices": list(q.choices) if q.choices is not None else None,
+            "default": _default(q),
+            "valid": valid_range(q),
             "headline": q.headline,
+            "group": q.group,
+            "asked_when": q.when if q.is_conditional else None,
             "help": q.help,
         }
         for q in questions
@@ -35,15 +52,49 @@ def options_table(fmt: str = "text") -> str:
         lines = ["| key | type | choices | default | help |", "|---|---|---|---|---|"]
         for r in rows:
             key = f"**{r['key']}**" if r["headline"] else r["key"]
-            lines.append(f"| {key} | {r['type']} | {r['choices']} | {r['default']} | {r['help']} |")
+            choices = ", ".join(str(c) for c in r["choices"] or ())
+            lines.append(f"| {key} | {r['type']} | {choices} | {r['default']} | {r['help']} |")
         return "\n".join(lines)
     if fmt == "text":
-        widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in ("key", "type", "choices", "default")}
-        head = "  ".join(k.upper().ljust(widths[k]) for k in widths) + "  HELP"
-        body = ["  ".join(str(r[k]).ljust(widths[k]) for k in widths) + "  " + r["help"] for r in rows]
-        return "\n".join([head, *body, "", "Headline questions (asked first): "
-                          + ", ".join(q.name for q in questions if q.headline)])
+        return _text_table(rows)
     raise ValueError(f"unknown format {fmt!r} (expected text, markdown or json)")
+
+
+TEXT_WIDTH = 100
+
+
+def _default(question: Question) -> str:
+    if question.name == "project_name":
+        return f"{PROJECT_NAME_DEFAULT} (plain copier: {describe_default(question)})"
+    return describe_default(question)
+
+
+def _text_table(rows: list[dict]) -> str:
+    """One block per question, never wider than TEXT_WIDTH: key, type and default on the first
+    line, then the choices and the help, wrapped and indented."""
+    width = max(len(r["key"]) for r in rows)
+    indent = " " * (width + 2)
+    blocks = []
+    for r in rows:
+        mark = "  (headline)" if r["headline"] else ""
+        head = f"{r['key'].ljust(width)}  {r['type']:<5} default: {r['default']}{mark}"
+        lines = [head]
+        if r["choices"]:
+            lines.append("choices: " + ", ".join(str(c) for c in r["choices"]))
+        if r["valid"]:
+            lines.append(f"valid: {r['valid']}")
+        lines.append(r["help"] + ".")
+        wrapped = [
+            row
+            for line in lines[1:]
+            for row in textwrap.wrap(
+                line, TEXT_WIDTH, initial_indent=indent, subsequent_indent=indent
+            )
+        ]
+        blocks.append("\n".join([*textwrap.wrap(head, TEXT_WIDTH, subsequent_indent=indent), *wrapped]))
+    headline = ", ".join(r["key"] for r in rows if r["headline"])
+    footer = textwrap.wrap(f"Headline questions (asked first): {headline}", TEXT_WIDTH)
+    return "\n".join([*blocks, "", *footer])
 
 
 def options_markdown_page() -> str:

@@ -46,6 +46,7 @@ class Question:
         when: Raw Jinja condition; the question is skipped (default used) when it is false.
         validator: Raw Jinja template that renders to an error message, or to nothing when valid.
         headline: Asked first, before "customise more?".
+        group: The help panel it is listed in ("headline" for headline questions).
     """
 
     name: str
@@ -56,6 +57,7 @@ class Question:
     when: Any = True
     validator: str | None = None
     headline: bool = False
+    group: str = "headline"
 
     @property
     def default_is_dynamic(self) -> bool:
@@ -98,6 +100,7 @@ def load_questions(path: Path | None = None) -> tuple[Question, ...]:
                 when=spec.get("when", True),
                 validator=spec.get("validator"),
                 headline=bool(spec.get("headline", False)),
+                group=str(spec.get("group", "headline" if spec.get("headline") else "other")),
             )
         )
     return tuple(questions)
@@ -408,13 +411,17 @@ def default_answers() -> dict[str, Any]:
     return resolve_answers({})
 
 
+@functools.lru_cache(maxsize=4)
+def _all_defaults(questions: tuple[Question, ...]) -> dict[str, Any]:
+    # One pass for every question (`scaffold new --help` describes them all); callers do not mutate.
+    context: dict[str, Any] = {}
+    for q in questions:
+        context[q.name] = evaluate_default(q, context)
+    return context
+
+
 def describe_default(question: Question) -> str:
     """The default as a user reads it: the value under all-default answers, noting dependence."""
-    defaults = {}
-    context: dict[str, Any] = {}
-    for q in load_questions():
-        context[q.name] = evaluate_default(q, context)
-        defaults[q.name] = context[q.name]
-    value = defaults[question.name]
+    value = _all_defaults(load_questions())[question.name]
     text = str(value).lower() if isinstance(value, bool) else str(value)
     return f"{text} (depends on earlier answers)" if question.default_is_dynamic else text

@@ -159,21 +159,29 @@ def owned_files() -> list[str]:
     return owned_paths(template_files())
 
 
-def format_tree(dest: Path, files: list[str] | None = None) -> list[str]:
+def format_tree(
+    dest: Path,
+    files: list[str] | None = None,
+    known: Mapping[str, tuple[str, str]] | None = None,
+) -> list[str]:
     """Black-format Python files under `dest` in place; returns the files black changed.
 
     Args:
         dest: The project folder.
         files: Only these (relative paths); default every scaffold-owned file (`owned_files`).
             A user's own Python file is never formatted, so one that does not parse cannot matter.
+        known: relative path -> (text, black's output for it), formatted ahead (scaffold.prefetch);
+            used only for a file whose text is exactly that input.
     """
     changed = []
+    known = known or {}
     for rel in files if files is not None else owned_files():
         path = dest / rel
         if not rel.endswith(".py") or not path.is_file():
             continue
         text = path.read_text(encoding="utf-8")
-        formatted = format_python(text, rel)
+        ahead = known.get(rel)
+        formatted = ahead[1] if ahead and ahead[0] == text else format_python(text, rel)
         if formatted != text:
             path.write_text(formatted, encoding="utf-8")
             changed.append(rel)
@@ -224,12 +232,14 @@ def render_project(
     """
     import copier
 
+    from scaffold.prefetch import BlackAhead
     from scaffold.versioning import copier_source
 
     created_parents = [p for p in reversed(dest.absolute().parents) if not p.exists()]
     dest.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".scaffold-new-", dir=dest.absolute().parent))
     moved = False
+    ahead = BlackAhead(answers)  # black formats in a worker while copier imports and renders
     try:
         with copier_source() as (src_path, vcs_ref):
             copier.run_copy(
@@ -246,7 +256,7 @@ def render_project(
         written = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
         if written != files:  # the template and `owned_paths` disagree: a scaffold bug
             raise RenderError(f"rendered files {written} differ from the owned list {files}")
-        format_tree(stage, files)
+        format_tree(stage, files, ahead.result())
         if not dest.exists():
             os.replace(stage, dest)  # one step: the project appears whole or not at all
         else:  # an existing folder stays (it may be someone's working directory): fill it
@@ -255,6 +265,7 @@ def render_project(
             move_into(stage, dest, files)
         moved = True
     finally:
+        ahead.close()
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
         if not moved:

@@ -29,19 +29,22 @@ def list_text() -> str:
 
 
 def plot_symptom(bug_id: str, path: Path) -> bool:
-    """Draw the correct and the broken curve side by side from the stored measurements.
+    """Draw the correct loop and the mistake side by side from the stored measurements.
+
+    Every catalogue entry has a plot: a curve where the symptom is one, else the measured numbers
+    (see scaffold.teach.plots).
 
     Returns:
-        False when this mistake has no curve to draw (its symptom is a handful of numbers).
+        False when measured.json holds nothing to draw for this mistake.
 
     Raises:
         TeachError: matplotlib is not installed.
     """
+    from scaffold.teach import plots
     from scaffold.teach.build import measured
 
     entry = measured().get(bug_id, {})
-    curves = [entry.get(which, {}).get("curve") for which in ("correct", "variant")]
-    if not all(curves):
+    if not plots.has_chart(bug_id, entry):
         return False
     try:
         import matplotlib
@@ -49,17 +52,8 @@ def plot_symptom(bug_id: str, path: Path) -> bool:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise TeachError("--plot needs matplotlib: pip install 'scaffold[plot]'") from None
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
-    for ax, curve, label in zip(axes, curves, ("correct loop", f"with {bug_id}"), strict=True):
-        ax.plot(curve["x"], curve["y"], marker=".")
-        ax.set_title(label)
-        ax.set_xlabel(curve["xlabel"])
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel(curves[0]["ylabel"])
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+        raise TeachError("--plot needs matplotlib: pip install 'torch-loop-scaffold[plot]'") from None
+    plots.draw(bug_id, entry, path, plt)
     return True
 
 
@@ -106,6 +100,6 @@ def teach(
         note = (
             " and symptom.png"
             if plot_symptom(bug_id, dest / "symptom.png")
-            else " (no curve to plot for this one)"
+            else " (nothing measured to plot for this one)"
         )
     return f"wrote {bug_id} to {dest}: train.py, correct_train.py, LESSON.md, tests/test_symptom.py{note}"
