@@ -67,6 +67,9 @@ class Checks:
 
     def _is_trained(self, model: str) -> bool:
         """Is `model` the network being optimised (not a frozen teacher or an EMA copy)?"""
+        optimized = self.idx.is_optimized(model)
+        if optimized is not None:
+            return optimized  # every optimizer's parameters are known: a frozen backbone is not trained
         if model in self.trained or model.lstrip("?") in self.trained:
             return True
         lowered = model.lower()
@@ -192,8 +195,12 @@ class Checks:
         line, col = call.lineno, call.col_offset + 1
         scope = id(comp) if comp is not None else id(loop.node) if in_val_loop and loop else id(fn)
         if ctx.grad_off is True:
-            nograd_loop = comp_loop or (
-                loop is not None and ctx.nograd_depth < len(ctx.loops) and not {"backward", "step"} & loop.effects
+            # A no-grad loop that is not named as validation (sampling, generation) is one only
+            # when we saw the caller: a method nothing calls may run on a model its caller put in
+            # eval (a diffusion sampler on an EMA copy).
+            nograd_loop = not ctx.root and (
+                comp_loop
+                or (loop is not None and ctx.nograd_depth < len(ctx.loops) and not {"backward", "step"} & loop.effects)
             )
             if (in_val_loop or in_val_fn or nograd_loop) and all(not s.evals for s in states):
                 self.emit(

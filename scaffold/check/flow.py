@@ -45,6 +45,24 @@ def _sets_grad_to_none(node: ast.stmt) -> bool:
     )
 
 
+def _reads_grad(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in ast.walk(node))
+
+
+def _is_manual_update(node: ast.AST) -> bool:
+    """A hand-written optimizer step: `p.data.add_(p.grad, alpha=-lr)`, `p.sub_(lr * p.grad)`."""
+    return (
+        isinstance(node, ast.Call)
+        and func_name(node) in ("add_", "sub_", "addcmul_", "addcdiv_")
+        and any(_reads_grad(a) for a in [*node.args, *(k.value for k in node.keywords)])
+    )
+
+
+def _is_manual_update_stmt(node: ast.stmt) -> bool:
+    """`p.data -= lr * p.grad` or `p -= lr * p.grad`."""
+    return isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Sub, ast.Add)) and _reads_grad(node.value)
+
+
 class LoopFrame:
     """One loop being walked: what it is, plus where its `break`/`continue` states go."""
 
@@ -82,6 +100,8 @@ class Ctx:
     loops: tuple[LoopFrame, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     cls: str | None = None
+    # Walking a function nothing in the file calls: its caller (and the model's mode) is unknown.
+    root: bool = False
     frames: tuple[FuncFrame, ...] = field(default_factory=lambda: (FuncFrame(None),))
 
 
@@ -102,10 +122,10 @@ class Flow(Checks):
         self.body(self.idx.tree.body, st.START, Ctx())
         for name, fn in self.idx.functions.items():
             if name not in self.idx.called:
-                self.call_function(fn, None, None, st.START, Ctx(), method=False)
+                self.call_function(fn, None, None, st.START, Ctx(root=True), method=False)
         for (cls, name), fn in self.idx.methods.items():
             if not self.idx.method_is_called(cls, name):
-                self.call_function(fn, cls, None, st.START, Ctx(), method=True)
+                self.call_function(fn, cls, None, st.START, Ctx(root=True), method=True)
 
     # ----- statements ----------------------------------------------------------------------
     def body(self, stmts: list[ast.stmt], states: States, ctx: Ctx) -> States:
@@ -170,6 +190,10 @@ class Flow(Checks):
             return frozenset()
         if isinstance(node, ast.Raise):
             return frozenset()
+        if _is_manual_update_stmt(node):
+            loops = tuple(f.id for f in ctx.loops)
+            self._check_step(states, ctx)
+            return frozenset(st.step(s, loops) for s in states)
         if _sets_grad_to_none(node):
             # `p.grad = None` is a zero_grad(set_to_none=True) written by hand.
             return frozenset(st.zero(s, (node.lineno, node.col_offset + 1)) for s in states)
@@ -237,7 +261,10 @@ class Flow(Checks):
         loops = tuple(f.id for f in ctx.loops)
         if name == "zero_grad" or (name == "zero_" and (rname or "").endswith(".grad")):
             return frozenset(st.zero(s, loc) for s in states)
-        if name == "backward":
+        if _is_manual_update(call):
+            self._check_step(states, ctx)
+            return frozenset(st.step(s, loops) for s in states)
+        if name in ("backward", "manual_backward"):
             scaled = isinstance(recv, ast.Call) and func_name(recv) == "scale"
             self._check_backward(states, ctx)
             return frozenset(st.backward(s, scaled, loops) for s in states)
@@ -413,8 +440,10 @@ class Flow(Checks):
                 out |= self.effects(target[0], target[1])
             elif name == "zero_grad" or (name == "zero_" and (rname or "").endswith(".grad")):
                 out.add("zero")
-            elif name == "backward":
+            elif name in ("backward", "manual_backward"):
                 out.add("backward")
+            elif _is_manual_update(sub):
+                out.add("step")
             elif (
                 name == "step"
                 and rname

@@ -14,6 +14,7 @@ from scaffold.check.names import (
     STEP_SCHEDULERS,
     dotted,
     func_name,
+    is_verb_name,
     names_in,
     own_nodes,
     string_parts,
@@ -34,6 +35,15 @@ def local_values(scope: ast.AST) -> dict[str, list[ast.expr]]:
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     values.setdefault(target.id, []).append(node.value)
+                elif (
+                    isinstance(target, ast.Tuple)
+                    and isinstance(node.value, ast.Tuple)
+                    and len(target.elts) == len(node.value.elts)
+                ):
+                    # last, best = w / "last.pt", w / "best.pt"
+                    for t, v in zip(target.elts, node.value.elts, strict=True):
+                        if isinstance(t, ast.Name):
+                            values.setdefault(t.id, []).append(v)
     return values
 
 
@@ -74,6 +84,12 @@ def scheduler_kind(call: ast.Call, values: dict[str, list[ast.expr]] | None = No
     return None
 
 
+def _is_optimizer_factory(name: str) -> bool:
+    """`configure_optimizers`, `create_optimizer`, `build_optimizer`, `get_optimizer`."""
+    low = name.lower()
+    return "optim" in low and low.startswith(("configure", "create", "build", "get", "make", "init", "setup"))
+
+
 @dataclass
 class ModuleIndex:
     """Definitions and variable origins of one module.
@@ -107,6 +123,8 @@ class ModuleIndex:
     optimizers: set[str] = field(default_factory=set)
     scalers: set[str] = field(default_factory=set)
     models: set[str] = field(default_factory=set)
+    optimized: set[str] = field(default_factory=set)
+    optimized_known: bool = True
     instances: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     factory_kinds: dict[str, str] = field(default_factory=dict)
@@ -203,15 +221,19 @@ class ModuleIndex:
         kind = scheduler_kind(call, self._scope_values(call)) or self.factory_kinds.get(fname)
         if kind:
             self._record_scheduler(name, kind)
-        elif fname in OPTIMIZERS or full.startswith(("optim.", "torch.optim.")):
+        elif fname in OPTIMIZERS or full.startswith(("optim.", "torch.optim.")) or _is_optimizer_factory(fname):
             self.optimizers.add(name)
-            for arg in call.args[:1]:
-                src = arg
-                if isinstance(src, ast.Call) and func_name(src) == "parameters":
-                    src = src.func.value  # type: ignore[union-attr]
-                model = dotted(src)
-                if model:
-                    self.models.add(model)
+            params = [*call.args[:1], *(k.value for k in call.keywords if k.arg in ("params", "model"))]
+            if fname not in OPTIMIZERS and not full.startswith(("optim.", "torch.optim.")):
+                # model.configure_optimizers(...), create_optimizer(args, model): the model is the
+                # receiver or an argument.
+                params = [*call.args, getattr(call.func, "value", None)]
+            owners = self._param_owners(params, self._scope_values(call))
+            self.models |= owners
+            if owners:
+                self.optimized |= owners
+            else:
+                self.optimized_known = False
         elif fname == "GradScaler":
             self.scalers.add(name)
         elif fname in self.classes:
@@ -224,6 +246,46 @@ class ModuleIndex:
             inner = call.args[0] if call.args and fname != "to" else getattr(call.func, "value", None)
             if dotted(inner) in self.models:
                 self.models.add(name)
+
+    @staticmethod
+    def _param_owners(exprs: list[ast.expr | None], values: dict[str, list[ast.expr]]) -> set[str]:
+        """Modules whose parameters the optimizer gets: `m.parameters()`, `m.head.parameters()`,
+        `[{"params": m.parameters()}]`, a list built from `m.named_parameters()`, or a model passed
+        to an optimizer factory. Local variables are followed two levels."""
+        owners: set[str] = set()
+        todo = [e for e in exprs if e is not None]
+        seen: set[str] = set()
+        for _ in range(3):
+            more: list[ast.expr] = []
+            for expr in todo:
+                if isinstance(expr, (ast.Name, ast.Attribute)) and not isinstance(expr, ast.Call):
+                    name = dotted(expr) or ""
+                    if name.split(".")[-1].lower().endswith(("model", "net", "module")):
+                        owners.add(name)
+                for node in ast.walk(expr):
+                    if isinstance(node, ast.Call) and func_name(node) in ("parameters", "named_parameters"):
+                        owner = dotted(getattr(node.func, "value", None))
+                        if owner:
+                            owners.add(owner)
+                    elif isinstance(node, ast.Name) and node.id not in seen:
+                        seen.add(node.id)
+                        more.extend(values.get(node.id, []))
+            todo = more
+        return owners
+
+    def is_optimized(self, name: str) -> bool | None:
+        """Does an optimizer of this file update `name` (or a part of it, or a module holding it)?
+        None when some optimizer's parameters cannot be traced."""
+        if not self.optimized_known or not self.optimized:
+            return None
+        name = self.resolve_alias(name.lstrip("?"))
+        for owner in self.optimized:
+            owner = self.resolve_alias(owner)
+            if name == owner or owner.startswith(name + ".") or name.startswith(owner + "."):
+                return True
+            if name.split(".")[-1] == owner.split(".")[-1]:
+                return True  # `self.model = model` in an __init__ whose caller we do not see
+        return False
 
     def _scope_values(self, call: ast.Call) -> dict[str, list[ast.expr]]:
         scope = self.scope_of.get(id(call), self.tree)
@@ -300,6 +362,8 @@ class ModuleIndex:
         if not name:
             return False
         last = name.split(".")[-1].lower()
+        if is_verb_name(last):
+            return False
         return (
             name in self.models
             or self.resolve_alias(name) in self.models

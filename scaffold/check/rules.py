@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 
 from scaffold.check.index import FuncDef, ModuleIndex, local_values
 from scaffold.check.names import (
+    backward_loss,
     dotted,
     func_name,
     grad_context,
@@ -40,33 +41,29 @@ def scopes(index: ModuleIndex) -> Iterator[ast.Module | FuncDef]:
 
 def backward_of_unscaled_loss(call: ast.Call, scope: ast.AST) -> bool:
     """True if `call` is `loss.backward()` (or `scaler.scale(loss).backward()`) on an unscaled loss."""
-    if func_name(call) != "backward":
-        return False
-    loss = receiver(call)
-    if isinstance(loss, ast.Call) and func_name(loss) == "scale" and loss.args:
-        loss = loss.args[0]  # GradScaler.scale(loss): the accumulation scaling is inside
-    return unscaled_loss(loss, scope)
+    loss = backward_loss(call)
+    return loss is not None and unscaled_loss(loss, scope)
 
 
 def unscaled_loss(loss: ast.expr | None, scope: ast.AST) -> bool:
-    """True if `loss` is a plain name whose every assignment in `scope` leaves it unscaled.
+    """True if `loss` is a plain name or attribute path (`self.loss`) whose every assignment in
+    `scope` leaves it unscaled.
 
     Division or multiplication (`loss / accum`, `loss * (n / window)`, `loss /= accum`), a
     `reduction=` argument, or no assignment at all count as scaled (or unknown): silent.
     """
-    if isinstance(loss, ast.BinOp):
-        return False
-    if not isinstance(loss, ast.Name):
+    name = dotted(loss) if isinstance(loss, (ast.Name, ast.Attribute)) else None
+    if name is None:
         return False
     assigned = False
     for node in own_nodes(scope):
-        if (
-            isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == loss.id
-        ) and isinstance(node.op, (ast.Div, ast.Mult, ast.FloorDiv)):
+        if (isinstance(node, ast.AugAssign) and dotted(node.target) == name) and isinstance(
+            node.op, (ast.Div, ast.Mult, ast.FloorDiv)
+        ):
             return False
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Name) and t.id == loss.id for t in targets) and node.value is not None:
+            if any(dotted(t) == name for t in targets) and node.value is not None:
                 assigned = True
                 value = node.value
                 if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Div, ast.Mult)):
@@ -240,7 +237,20 @@ class LocalRules:
         if not graph:
             return
         nograd = self._nograd_lines(scope)
+        direct = self._backward_names(scope)
+        # An accumulation inside a loop counts only if that loop also runs backward(): the loss
+        # is then a new graph each iteration (a stale training loss read in an eval loop is not).
+        loops = [n for n in own_nodes(scope) if isinstance(n, (ast.For, ast.AsyncFor, ast.While))]
+        innermost: dict[int, tuple[int, bool]] = {}  # node -> (size, runs backward) of its innermost loop
+        for loop in loops:
+            subs = list(ast.walk(loop))
+            runs_backward = any(isinstance(c, ast.Call) and backward_loss(c) is not None for c in subs)
+            for sub in subs:
+                if id(sub) not in innermost or innermost[id(sub)][0] > len(subs):
+                    innermost[id(sub)] = (len(subs), runs_backward)
         for node in own_nodes(scope):
+            if id(node) in innermost and not innermost[id(node)][1]:
+                continue
             expr = None
             if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)):
                 expr = node.value
@@ -248,12 +258,9 @@ class LocalRules:
                 expr = node.args[0]
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.BinOp) and len(node.targets) == 1:
                 target = dotted(node.targets[0])
-                if (
-                    target
-                    and target in {dotted(n) for n in ast.walk(node.value.left)}
-                    and isinstance(node.value.op, ast.Add)
-                ):
-                    expr = node.value.right
+                if target and target not in direct and target in {dotted(n) for n in ast.walk(node.value)}:
+                    # total = total + loss, or a running mean: tloss = (tloss * i + loss) / (i + 1)
+                    expr = node.value
             if expr is None or node.lineno in nograd:
                 continue
             leaked = self._bare_graph_name(expr, graph)
@@ -265,16 +272,22 @@ class LocalRules:
                     None,
                 )
 
+    @staticmethod
+    def _backward_names(scope: ast.AST) -> set[str]:
+        """Names backward() is called on directly in `scope` (`loss = loss + aux` builds them)."""
+        out = set()
+        for node in own_nodes(scope):
+            loss = backward_loss(node) if isinstance(node, ast.Call) else None
+            if isinstance(loss, ast.Name):
+                out.add(loss.id)
+        return out
+
     def _graph_names(self, scope: ast.AST) -> set[str]:
         """Names in `scope` that hold a loss tensor that backward() is called on."""
         names: set[str] = set()
         for node in own_nodes(scope):
-            if isinstance(node, ast.Call) and func_name(node) == "backward":
-                recv = receiver(node)
-                if isinstance(recv, ast.Call) and func_name(recv) == "scale" and recv.args:
-                    recv = recv.args[0]
-                if recv is None and node.args:
-                    recv = node.args[0]
+            recv = backward_loss(node) if isinstance(node, ast.Call) else None
+            if recv is not None:
                 if isinstance(recv, ast.BinOp):
                     recv = recv.left
                 if isinstance(recv, ast.Name):
@@ -433,6 +446,12 @@ class LocalRules:
             if not guards:
                 continue
             guarded = {id(n) for g in guards for n in ast.walk(g)}
+            if any(
+                id(c) not in guarded and self._is_optimizer_step(c)
+                for stmt in self._flat(loop.body)
+                for c in ast.walk(stmt)
+            ):
+                continue  # some optimizer steps every iteration (a GAN's critic, TD3's critic)
             for stmt in self._flat(loop.body):
                 for call in ast.walk(stmt):
                     if isinstance(call, ast.Call) and id(call) not in guarded:
@@ -462,11 +481,15 @@ class LocalRules:
             any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in ast.walk(test))
             or "accum" in string_parts(test).lower()
         )
-        steps = any(
-            isinstance(c, ast.Call) and func_name(c) == "step" and not self.idx.is_scheduler(dotted(receiver(c)))
-            for c in ast.walk(node)
+        return accum and any(self._is_optimizer_step(c) for c in ast.walk(node))
+
+    def _is_optimizer_step(self, node: ast.AST) -> bool:
+        return (
+            isinstance(node, ast.Call)
+            and func_name(node) == "step"
+            and receiver(node) is not None
+            and not self.idx.is_scheduler(dotted(receiver(node)))
         )
-        return accum and steps
 
     @staticmethod
     def _train_part(expr: ast.expr) -> str | None:
