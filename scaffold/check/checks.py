@@ -241,12 +241,29 @@ class Checks:
 
     def _check_loop(self, frame: LoopFrame, ctx: Ctx) -> None:
         eff = frame.effects
-        if {"step", "backward"} <= eff and "zero" not in eff and "loopstep" not in eff:
-            node = frame.node
+        if not {"step", "backward"} <= eff or "loopstep" in eff:
+            return
+        node = frame.node
+        if "zero" not in eff:
             self.emit(
                 "zero-grad-missing",
                 node.lineno,
                 node.col_offset + 1,
                 "this training loop calls backward() and step() but never zero_grad()",
+                None,
+            )
+            return
+        if "zero:*" in eff or "named:opaque" in eff:
+            return  # model.zero_grad() or `p.grad = None` clears every optimizer's parameters
+        # Several optimizers (a GAN's G and D): each one stepped needs its own zero_grad().
+        stepped = {e[5:] for e in eff if e.startswith("step:") and e != "step:*"}
+        zeroed = {e[5:] for e in eff if e.startswith("zero:")}
+        missing = sorted(stepped - zeroed)
+        if missing and zeroed:
+            self.emit(
+                "zero-grad-missing",
+                node.lineno,
+                node.col_offset + 1,
+                f"this training loop steps {missing[0]} but never calls {missing[0]}.zero_grad()",
                 None,
             )

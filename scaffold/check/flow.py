@@ -112,6 +112,7 @@ class Flow(Checks):
         self.idx = index
         self.emit = emit
         self.memo: dict[object, States] = {}
+        self.entered: set[int] = set()  # functions some walk has interpreted
         self.effects_memo: dict[int, frozenset[str]] = {}
         self.trained = self._trained_models()
         self.comprehension = self._comprehensions()
@@ -125,6 +126,14 @@ class Flow(Checks):
                 self.call_function(fn, None, None, st.START, Ctx(root=True), method=False)
         for (cls, name), fn in self.idx.methods.items():
             if not self.idx.method_is_called(cls, name):
+                self.call_function(fn, cls, None, st.START, Ctx(root=True), method=True)
+        # A function or method that looks called but that no walk reached (`layer.train(x)` on a
+        # loop variable): walk it on its own, its caller unknown.
+        for name, fn in self.idx.functions.items():
+            if id(fn) not in self.entered:
+                self.call_function(fn, None, None, st.START, Ctx(root=True), method=False)
+        for (cls, name), fn in self.idx.methods.items():
+            if id(fn) not in self.entered:
                 self.call_function(fn, cls, None, st.START, Ctx(root=True), method=True)
 
     # ----- statements ----------------------------------------------------------------------
@@ -261,6 +270,16 @@ class Flow(Checks):
         loops = tuple(f.id for f in ctx.loops)
         if name == "zero_grad" or (name == "zero_" and (rname or "").endswith(".grad")):
             return frozenset(st.zero(s, loc) for s in states)
+        if self._is_scaler_call(call):
+            # backward and, unless `update_grad=` says it may not, a step
+            self._check_backward(states, ctx)
+            states = frozenset(st.backward(s, False, loops) for s in states)
+            self._check_step(states, ctx)
+            stepped = frozenset(st.step(s, loops) for s in states)
+            update = next((k.value for k in call.keywords if k.arg == "update_grad"), None)
+            if update is None or (isinstance(update, ast.Constant) and update.value):
+                return stepped
+            return stepped | states
         if _is_manual_update(call):
             self._check_step(states, ctx)
             return frozenset(st.step(s, loops) for s in states)
@@ -384,6 +403,7 @@ class Flow(Checks):
         )
         if key in self.memo:
             return self.memo[key]
+        self.entered.add(id(fn))
         frame = FuncFrame(fn)
         inner = replace(
             ctx,
@@ -430,20 +450,28 @@ class Flow(Checks):
             if isinstance(sub, ast.Assign) and any(
                 isinstance(t, ast.Attribute) and t.attr == "grad" for t in sub.targets
             ):
-                out.add("zero")
+                out |= {"zero", "zero:*"}
             if not isinstance(sub, ast.Call):
                 continue
             name = func_name(sub)
             rname = dotted(receiver(sub))
             target = self.resolve(sub, cls if cls else self.idx.owner.get(key), None)
             if target is not None:
-                out |= self.effects(target[0], target[1])
+                inner = self.effects(target[0], target[1])
+                # Named events ("step:opt") are compared only within one body: a callee's
+                # parameter names need not match the caller's.
+                out |= {e for e in inner if ":" not in e}
+                if inner & {"zero", "step"}:
+                    out.add("named:opaque")
             elif name == "zero_grad" or (name == "zero_" and (rname or "").endswith(".grad")):
                 out.add("zero")
+                out.add("zero:" + rname if name == "zero_grad" and rname and self.idx.is_optimizer(rname) else "zero:*")
             elif name in ("backward", "manual_backward"):
                 out.add("backward")
             elif _is_manual_update(sub):
-                out.add("step")
+                out |= {"step", "step:*"}
+            elif self._is_scaler_call(sub):
+                out |= {"backward", "step", "step:" + (dotted(sub.args[1]) or "*")}
             elif (
                 name == "step"
                 and rname
@@ -451,9 +479,19 @@ class Flow(Checks):
                 and (self.idx.is_optimizer(rname) or self.idx.is_scaler(rname))
             ):
                 out.add("step")
+                opt = dotted(sub.args[0]) if self.idx.is_scaler(rname) and sub.args else rname
+                out.add("step:" + (opt or "*"))
         result = frozenset(out)
         self.effects_memo[key] = result
         return result
+
+    def _is_scaler_call(self, call: ast.Call) -> bool:
+        """`loss_scaler(loss, optimizer, clip_grad=...)`: timm's NativeScaler and the loss scalers
+        of DeiT/MAE/ConvNeXt run backward, (clip,) and the optimizer step in one call."""
+        callee = dotted(call.func) or ""
+        return "scaler" in callee.split(".")[-1].lower() and len(call.args) >= 2 and not isinstance(
+            call.func, ast.Attribute
+        ) or ("scaler" in callee.lower() and func_name(call) == "__call__")
 
     def _comprehensions(self) -> dict[int, ast.expr]:
         """Call id -> the comprehension whose loop runs it (a loop the statement walk does not see)."""
