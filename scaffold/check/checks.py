@@ -34,6 +34,13 @@ def _is_val_function(fn: FuncDef) -> bool:
     return any(w in p for p in params for w in ("loader", "data", "dl", "iterator", "batches"))
 
 
+def _same_module(a: str, b: str) -> bool:
+    """Could `a.eval()` put the module that `b(...)` runs in eval mode? The same path, one
+    inside the other (`model.module`), or the same attribute name (`self.model` and `model`)."""
+    a, b = a.lstrip("?"), b.lstrip("?")
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".") or a.split(".")[-1] == b.split(".")[-1]
+
+
 def _own_calls(stmts: list[ast.stmt]) -> list[ast.Call]:
     """Calls in a loop body, not inside nested loops, functions or classes."""
     found: list[ast.Call] = []
@@ -202,7 +209,9 @@ class Checks:
                 comp_loop
                 or (loop is not None and ctx.nograd_depth < len(ctx.loops) and not {"backward", "step"} & loop.effects)
             )
-            if (in_val_loop or in_val_fn or nograd_loop) and all(not s.evals for s in states):
+            if (in_val_loop or in_val_fn or nograd_loop) and not any(
+                _same_module(e[0], model) for s in states for e in s.evals
+            ):
                 self.emit(
                     "validation-in-train-mode",
                     line,

@@ -45,6 +45,21 @@ def _sets_grad_to_none(node: ast.stmt) -> bool:
     )
 
 
+_RETURNS_SELF = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "train", "eval", "requires_grad_"})
+
+
+def _through_self_returning(node: ast.expr | None) -> ast.expr | None:
+    """`model.to(device).cpu()` -> `model`: module methods that return the module itself."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _RETURNS_SELF:
+        node = node.func.value
+    return node
+
+
+def _is_periodic(test: ast.expr) -> bool:
+    """`it % eval_interval == 0` (possibly `and`-ed with a rank check): true every N iterations."""
+    return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in ast.walk(test))
+
+
 def _reads_grad(node: ast.AST) -> bool:
     return any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in ast.walk(node))
 
@@ -168,7 +183,13 @@ class Flow(Checks):
             return states
         if isinstance(node, ast.If):
             states = self.exprs(node.test, states, ctx)
-            return self.body(node.body, states, ctx) | self.body(node.orelse, states, ctx)
+            taken, skipped = self.body(node.body, states, ctx), self.body(node.orelse, states, ctx)
+            if _is_periodic(node.test) and taken:
+                # `if it % eval_interval == 0: evaluate()` runs sooner or later: the model mode it
+                # leaves behind holds on the other path too.
+                left = frozenset.intersection(*(s.evals for s in taken))
+                skipped = frozenset(s._replace(evals=s.evals | left) for s in skipped)
+            return taken | skipped
         if isinstance(node, (ast.For, ast.AsyncFor)):
             return self.loop(node, self.exprs(node.iter, states, ctx), ctx)
         if isinstance(node, ast.While):
@@ -265,6 +286,8 @@ class Flow(Checks):
             return self.call_function(fn, cls, call, states, ctx, method)
         name = func_name(call)
         recv = receiver(call)
+        if name in ("train", "eval"):
+            recv = _through_self_returning(recv)  # model.to(device).train()
         rname = self.canon(dotted(recv), ctx) if recv is not None else None
         loc = (call.lineno, call.col_offset + 1)
         loops = tuple(f.id for f in ctx.loops)

@@ -14,6 +14,7 @@ STEP_SCHEDULERS = frozenset(
     {
         "OneCycleLR",
         "CyclicLR",
+        "get_scheduler",
         "get_linear_schedule_with_warmup",
         "get_cosine_schedule_with_warmup",
         "get_constant_schedule_with_warmup",
