@@ -10,8 +10,8 @@ lists each one as `name  owner/repo  commit  path`; `fetch` copies them into a f
 
 `check_eval_labels.toml` labels every finding on the clean copies true or false (written after
 reading the code around each one); an unlabelled finding counts as false. `check_mutants.toml`
-holds the mutants: each is one exact text edit (`old` must occur exactly once in the file) that
-makes one mistake with a known rule ID. A mutant is caught when the checker reports more findings
+holds the mutants: each is one exact text edit (`old` must occur exactly once in the file), or a
+short list of them for a moved line, that makes one mistake with a known rule ID. A mutant is caught when the checker reports more findings
 of that ID on the mutated copy than on the clean one.
 """
 
@@ -111,11 +111,13 @@ def score(folder: Path) -> Tally:
         tally.notes.append(f"label no longer matches a finding: {key[0]}:{key[1]}: {key[2]} (true={truth[key]})")
     for mutant in tomllib.loads(MUTANTS.read_text(encoding="utf-8")).get("mutant", []):
         name, bug = mutant["file"], mutant["id"]
-        source = (folder / name).read_text(encoding="utf-8")
-        count = source.count(mutant["old"])
-        if count != 1:
-            raise SystemExit(f"mutant {mutant.get('name')}: `old` occurs {count} times in {name}")
-        mutated = source.replace(mutant["old"], mutant["new"])
+        mutated = (folder / name).read_text(encoding="utf-8")
+        edits = mutant.get("edit", []) or [{"old": mutant["old"], "new": mutant["new"]}]
+        for edit in edits:  # a move is two edits: delete here, insert there
+            count = mutated.count(edit["old"])
+            if count != 1:
+                raise SystemExit(f"mutant {mutant.get('name')}: `old` occurs {count} times in {name}")
+            mutated = mutated.replace(edit["old"], edit["new"])
         after = Counter(f.id for f in _findings(mutated, name))
         if after[bug] > clean[name][bug]:
             tally.caught[bug] += 1

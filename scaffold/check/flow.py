@@ -488,7 +488,10 @@ class Flow(Checks):
                     out.add("named:opaque")
             elif name == "zero_grad" or (name == "zero_" and (rname or "").endswith(".grad")):
                 out.add("zero")
-                out.add("zero:" + rname if name == "zero_grad" and rname and self.idx.is_optimizer(rname) else "zero:*")
+                opt = rname if name == "zero_grad" and rname and self.idx.is_optimizer(rname) else None
+                if opt is None and name == "zero_grad" and rname:
+                    opt = self.idx.optimizer_of.get(rname) or None  # netD.zero_grad() clears optimizerD's
+                out.add("zero:" + (opt or "*"))
             elif name in ("backward", "manual_backward"):
                 out.add("backward")
             elif _is_manual_update(sub):

@@ -72,8 +72,8 @@ def scheduler_kind(call: ast.Call, values: dict[str, list[ast.expr]] | None = No
     name = func_name(call)
     if name in PLATEAU_SCHEDULERS:
         return "plateau"
-    if name in STEP_SCHEDULERS:
-        return "step"
+    if name in STEP_SCHEDULERS or (name.startswith("get_") and "schedule" in name):
+        return "step"  # transformers/diffusers `get_*_schedule*` count optimizer steps
     if name in EITHER_SCHEDULERS:
         return "either"
     if name in EPOCH_SCHEDULERS:
@@ -124,6 +124,7 @@ class ModuleIndex:
     scalers: set[str] = field(default_factory=set)
     models: set[str] = field(default_factory=set)
     optimized: set[str] = field(default_factory=set)
+    optimizer_of: dict[str, str] = field(default_factory=dict)  # module -> the one optimizer over it
     optimized_known: bool = True
     instances: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
@@ -189,7 +190,13 @@ class ModuleIndex:
                 for target in node.targets:
                     name = dotted(target)
                     if name:
-                        idx.built_by.setdefault(name, set()).add(func_name(node.value))
+                        built = idx.built_by.setdefault(name, set())
+                        built.add(func_name(node.value))
+                        inner = node.value  # nn.CrossEntropyLoss().to(device) is built by both
+                        while isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
+                            inner = inner.func.value
+                            if isinstance(inner, ast.Call):
+                                built.add(func_name(inner))
                         idx.ctor_calls.setdefault(name, node.value)
                         idx._origin(name, node.value)
         idx._aliases()
@@ -230,6 +237,9 @@ class ModuleIndex:
                 params = [*call.args, getattr(call.func, "value", None)]
             owners = self._param_owners(params, self._scope_values(call))
             self.models |= owners
+            for owner in owners:
+                old = self.optimizer_of.get(owner)
+                self.optimizer_of[owner] = name if old in (None, name) else ""
             if owners:
                 self.optimized |= owners
             else:

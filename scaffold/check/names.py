@@ -55,11 +55,11 @@ OPTIMIZERS = frozenset(
         "Lion",
     }
 )
-CLIP_FUNCS = frozenset({"clip_grad_norm_", "clip_grad_value_", "clip_grad_norm"})
+CLIP_FUNCS = frozenset({"clip_grad_norm_", "clip_grad_value_", "clip_grad_norm", "clip_gradients"})
 SAVE_FUNCS = frozenset({"save", "save_checkpoint", "save_model", "save_state_dict"})
 
 _VAL_WORDS = re.compile(
-    r"(?:^|_)(val|valid|validation|validate|eval|evaluate|evaluation|test|holdout)"
+    r"(?:^|_)(val|valid|validation|validate|eval|evaluate|evaluation|test|holdout|dev)"
     r"(?:$|_|\d|loader|dl|ds|set|data|iter|batch)",
     re.IGNORECASE,
 )
