@@ -34,6 +34,19 @@ def _is_val_function(fn: FuncDef) -> bool:
     return any(w in p for p in params for w in ("loader", "data", "dl", "iterator", "batches"))
 
 
+def _scales_grads(node: ast.AST) -> bool:
+    """`p.grad.data.mul_(1 / k)`, `p.grad.div_(k)`, `p.grad /= k`: accumulated gradients averaged."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and func_name(sub) in ("mul_", "div_") and ".grad" in "." + (
+            dotted(getattr(sub.func, "value", None)) or ""
+        ):
+            return True
+        if isinstance(sub, ast.AugAssign) and isinstance(sub.op, (ast.Mult, ast.Div)):
+            if ".grad" in "." + (dotted(sub.target) or ""):
+                return True
+    return False
+
+
 def _same_module(a: str, b: str) -> bool:
     """Could `a.eval()` put the module that `b(...)` runs in eval mode? The same path, one
     inside the other (`model.module`), or the same attribute name (`self.model` and `model`)."""
@@ -82,6 +95,14 @@ class Checks:
         lowered = model.lower()
         frozen = any(w in lowered for w in ("teacher", "ema", "target", "frozen", "ref"))
         return self.idx.is_model(model) and not frozen
+
+    def _eval_covers(self, evaluated: str, called: str) -> bool:
+        """Does `evaluated.eval()` count for a call of `called`? Yes for the same module (or one
+        inside the other), and for any other module too (a wrapper: `net = compile(model)`),
+        except a frozen one: a frozen backbone in eval says nothing about the trained head."""
+        if _same_module(evaluated, called):
+            return True
+        return not (self.idx.is_optimized(evaluated) is False and self.idx.is_optimized(called) is True)
 
     def _check_backward(self, states: States, ctx: Ctx) -> None:
         if not (ctx.report and ctx.loops):
@@ -210,7 +231,7 @@ class Checks:
                 or (loop is not None and ctx.nograd_depth < len(ctx.loops) and not {"backward", "step"} & loop.effects)
             )
             if (in_val_loop or in_val_fn or nograd_loop) and not any(
-                _same_module(e[0], model) for s in states for e in s.evals
+                self._eval_covers(e[0], model) for s in states for e in s.evals
             ):
                 self.emit(
                     "validation-in-train-mode",
@@ -234,8 +255,13 @@ class Checks:
         if not ends or not all(frame.id in s.backwarded for s in ends):
             return
         stepped = {frame.id in s.stepped for s in ends}
-        if stepped != {True, False}:
+        # nanoGPT's `for micro_step in range(k): ... backward()` with the step after the inner
+        # loop: no iteration steps, and the enclosing loop steps once they are all done.
+        micro = stepped == {False} and "step" not in frame.effects and any("step" in f.effects for f in ctx.loops)
+        if stepped != {True, False} and not micro:
             return
+        if _scales_grads(ctx.loops[-1].node if micro else frame.node):
+            return  # `p.grad.mul_(1 / k)` before the step averages the sum: the same thing
         scope = ctx.frames[-1].fn or self.idx.tree
         for call in _own_calls(frame.node.body):
             if backward_of_unscaled_loss(call, scope):

@@ -63,7 +63,8 @@ def unscaled_loss(loss: ast.expr | None, scope: ast.AST) -> bool:
             return False
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(dotted(t) == name for t in targets) and node.value is not None:
+            flat = [e for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+            if any(dotted(t) == name for t in flat) and node.value is not None:  # `logits, loss = model(x)`
                 assigned = True
                 value = node.value
                 if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Div, ast.Mult)):
@@ -84,6 +85,20 @@ def _operand_names(expr: ast.expr) -> set[str]:
     return set()
 
 
+def _innermost_blocks(tree: ast.AST) -> dict[int, int]:
+    """Node id -> id of the innermost loop or function around it (0 at module level)."""
+    out: dict[int, int] = {}
+    kinds = (ast.For, ast.AsyncFor, ast.While, ast.FunctionDef, ast.AsyncFunctionDef)
+
+    def visit(node: ast.AST, owner: int) -> None:
+        for child in ast.iter_child_nodes(node):
+            out[id(child)] = owner
+            visit(child, id(child) if isinstance(child, kinds) else owner)
+
+    visit(tree, 0)
+    return out
+
+
 def _is_metric_guard(test: ast.expr) -> bool:
     """An `if` that compares a metric: `if val_loss < best`, `if improved(metric, best)`."""
     words = string_parts(test).lower()
@@ -95,7 +110,17 @@ def _is_metric_guard(test: ast.expr) -> bool:
     )
 
 
-def _names_best_file(call: ast.Call) -> bool:
+def _records_best(stmt: ast.stmt) -> bool:
+    """`best_val_loss = val_loss`: the new value taken as the best with no comparison (a
+    `max(...)`/`min(...)` or any other call compares, so it does not count)."""
+    return (
+        isinstance(stmt, ast.Assign)
+        and isinstance(stmt.value, (ast.Name, ast.Attribute))
+        and any("best" in (dotted(t) or "").split(".")[-1].lower() for t in stmt.targets)
+    )
+
+
+def _names_best_file(call: ast.Call, values: dict[str, list[ast.expr]] | None = None) -> bool:
     """Does the destination of a save call say "best"? The saved object (first argument) and
     flags such as `is_best` do not count: `save_checkpoint(state, is_best)` copies only when
     the flag is set, and `torch.save(best_weights, "last.pt")` is not a "best" file."""
@@ -108,6 +133,13 @@ def _names_best_file(call: ast.Call) -> bool:
                 name = (node.id if isinstance(node, ast.Name) else node.attr).lower()
                 if "best" in name and any(w in name for w in _PATH_WORDS):
                     return True
+                # best = w / "best.pt"; torch.save(ckpt, best)
+                for value in (values or {}).get(node.id if isinstance(node, ast.Name) else "", []):
+                    if any(
+                        isinstance(c, ast.Constant) and isinstance(c.value, str) and "best" in c.value.lower()
+                        for c in ast.walk(value)
+                    ):
+                        return True
     return False
 
 
@@ -351,21 +383,28 @@ class LocalRules:
 
     # ----- checkpoint-last-not-best (hint) --------------------------------------------------------
     def checkpoint_best(self, scope: ast.AST) -> None:
-        """A save to a "best" path inside a loop but under no `if`: it runs every epoch."""
+        """A save of the "best" checkpoint inside a loop but under no metric `if`: it runs every
+        epoch. "Best" is read from the destination (a string, a `best_path` name, or a variable
+        assigned a path that says best), or from an unguarded `best_metric = metric` beside it."""
+        values = local_values(scope)
+        if scope is not self.tree:
+            for name, vals in local_values(self.tree).items():
+                values.setdefault(name, vals)
 
-        def visit(stmts: list[ast.stmt], in_loop: bool) -> None:
+        def visit(stmts: list[ast.stmt], in_loop: bool, records_best: bool) -> None:
+            records_best = records_best or (in_loop and any(_records_best(s) for s in stmts))
             for stmt in stmts:
                 if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
-                    visit(stmt.body, True)
+                    visit(stmt.body, True, False)
                 elif isinstance(stmt, ast.If) and not _is_metric_guard(stmt.test):
                     # `if not dry_run:` or `if epoch % 5 == 0:` does not pick the best epoch.
-                    visit(stmt.body, in_loop)
-                    visit(stmt.orelse, in_loop)
+                    visit(stmt.body, in_loop, records_best)
+                    visit(stmt.orelse, in_loop, records_best)
                 elif isinstance(stmt, (ast.With, ast.AsyncWith, ast.Try)):
-                    visit(stmt.body, in_loop)
+                    visit(stmt.body, in_loop, records_best)
                 elif isinstance(stmt, (ast.Expr, ast.Assign)) and in_loop and isinstance(stmt.value, ast.Call):
                     call = stmt.value
-                    if _is_save(call) and _names_best_file(call):
+                    if _is_save(call) and (records_best or _names_best_file(call, values)):
                         self.emit(
                             "checkpoint-last-not-best",
                             *_loc(call),
@@ -373,7 +412,7 @@ class LocalRules:
                             None,
                         )
 
-        visit(getattr(scope, "body", []), False)
+        visit(getattr(scope, "body", []), False, False)
 
     # ----- to-device-after-optimizer (myth, hint) ---------------------------------------------------
     def cast_after_optimizer(self, scope: ast.AST) -> None:
@@ -505,12 +544,13 @@ class LocalRules:
             name for (_, name) in self.idx.methods if is_val_name(name)
         }
         train_calls: list[tuple[ast.Call, str]] = []
-        held_out = False
+        held_out: set[int] = set()  # innermost loops/functions that also validate on held-out data
+        block = _innermost_blocks(self.tree)
         for node in self.idx.nodes:
             if isinstance(node, ast.Call) and func_name(node) in val_fns:
                 names = [dotted(a) for a in [*node.args, *(k.value for k in node.keywords)]]
                 if any(is_val_name(n) for n in names):
-                    held_out = True
+                    held_out.add(block.get(id(node), 0))
                 leak = next((n for n in names if is_train_name(n)), None)
                 if leak:
                     train_calls.append((node, leak))
@@ -528,8 +568,10 @@ class LocalRules:
                             f"the validation data is built from the training data `{src_name}`",
                             None,
                         )
-        if not held_out:
-            for call, leak in train_calls:
+        # Evaluating on the training data beside a held-out evaluation (train and val accuracy
+        # side by side) is deliberate; alone in its loop or function, it is the mistake.
+        for call, leak in train_calls:
+            if block.get(id(call), 0) not in held_out:
                 self.emit(
                     "validate-on-train-split",
                     *_loc(call),
