@@ -91,7 +91,7 @@ def check_source(
     found: dict[tuple[str, int, int], Finding] = {}
     seen_keys: set[object] = set()
 
-    def emit(bug_id: str, line: int, col: int, message: str, key: object) -> None:
+    def emit(bug_id: str, line: int, col: int, message: str, key: object, severity: str | None = None) -> None:
         if (selected and bug_id not in selected) or bug_id in ignored or bug_id in quiet.get(line, ()):
             return
         if key is not None:
@@ -100,7 +100,7 @@ def check_source(
             seen_keys.add(key)
         found.setdefault(
             (bug_id, line, col),
-            Finding(path, line, col, bug_id, message, severity_of(bug_id)),
+            Finding(path, line, col, bug_id, message, severity or severity_of(bug_id)),
         )
 
     index = ModuleIndex.build(tree)

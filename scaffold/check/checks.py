@@ -75,7 +75,7 @@ class Checks:
     """
 
     idx: ModuleIndex
-    emit: Callable[[str, int, int, str, object], None]
+    emit: Callable[..., None]
     trained: set[str]
     comprehension: dict[int, ast.expr]
 
@@ -206,7 +206,9 @@ class Checks:
         if fn is not None and fn.name in _FRAMEWORK_EVAL_HOOKS:
             return  # Lightning and friends run these hooks in eval mode under no_grad
         loop = ctx.loops[-1] if ctx.loops else None
-        in_val_loop = loop is not None and loop.val and "backward" not in loop.effects
+        # A loop over held-out data is validation if it cannot run backward, or if autograd is
+        # off right here (a shared `run_epoch(loader, train=False)` whose backward is skipped).
+        in_val_loop = loop is not None and loop.val and ("backward" not in loop.effects or ctx.grad_off is True)
         comp = self.comprehension.get(id(call))
         comp_loop = False
         if comp is not None:
@@ -233,12 +235,20 @@ class Checks:
             if (in_val_loop or in_val_fn or nograd_loop) and not any(
                 self._eval_covers(e[0], model) for s in states for e in s.evals
             ):
+                layers = self.idx.mode_layers(model)
+                if layers is False:
+                    note, severity = " (harmless here: it has no dropout or batchnorm layer)", "hint"
+                elif layers:
+                    note, severity = f" (it has {layers}: train mode changes what they compute)", None
+                else:
+                    note, severity = " (its layers are defined outside this file)", None
                 self.emit(
                     "validation-in-train-mode",
                     line,
                     col,
-                    f"{model} runs a no-grad evaluation without {model}.eval()",
+                    f"{model} runs a no-grad evaluation without {model}.eval(){note}",
                     ("vtm", scope),
+                    severity,
                 )
         elif ctx.grad_off is False and (in_val_loop or in_val_fn):
             self.emit(

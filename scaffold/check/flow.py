@@ -55,6 +55,10 @@ def _through_self_returning(node: ast.expr | None) -> ast.expr | None:
     return node
 
 
+def _bool_constant(node: ast.expr | None) -> bool | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, bool) else None
+
+
 def _is_periodic(test: ast.expr) -> bool:
     """`it % eval_interval == 0` (possibly `and`-ed with a rank check): true every N iterations."""
     return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in ast.walk(test))
@@ -183,6 +187,9 @@ class Flow(Checks):
             return states
         if isinstance(node, ast.If):
             states = self.exprs(node.test, states, ctx)
+            flag = self.flag_value(node.test, ctx)
+            if flag is not None:
+                return self.body(node.body if flag else node.orelse, states, ctx)
             taken, skipped = self.body(node.body, states, ctx), self.body(node.orelse, states, ctx)
             if _is_periodic(node.test) and taken:
                 # `if it % eval_interval == 0: evaluate()` runs sooner or later: the model mode it
@@ -198,6 +205,10 @@ class Flow(Checks):
             for item in node.items:
                 states = self.exprs(item.context_expr, states, ctx)
                 mode = grad_context(item)
+                expr = item.context_expr
+                if mode is None and isinstance(expr, ast.Call) and expr.args:
+                    flag = self.flag_value(expr.args[0], ctx)  # set_grad_enabled(train)
+                    mode = None if flag is None else not flag
                 if mode != "other":
                     ctx = replace(ctx, grad_off=mode, nograd_depth=len(ctx.loops))  # type: ignore[arg-type]
             return self.body(node.body, states, ctx)
@@ -450,12 +461,36 @@ class Flow(Checks):
         unknown = "" if call is None else "?"
         bound = {p: unknown + p for p in [*params, *(a.arg for a in fn.args.kwonlyargs)]}
         if call is not None:
+            # `def run(loader, train: bool = True)` called as `run(val_loader, train=False)`: a
+            # True/False argument (or default) is bound as "=True"/"=False", so `if train:` and
+            # `set_grad_enabled(train)` read it.
+            positional = [*fn.args.posonlyargs, *fn.args.args][1 if method else 0 :]
+            defaults = dict(zip([a.arg for a in positional][::-1], fn.args.defaults[::-1], strict=False))
+            defaults.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True) if d})
+            for p, default in defaults.items():
+                if _bool_constant(default) is not None:
+                    bound[p] = f"={_bool_constant(default)}"
             for p, arg in zip(params, call.args, strict=False):
-                bound[p] = self.canon(dotted(arg), ctx) or "?" + p
+                bound[p] = self._bound_value(arg, ctx) or "?" + p
             for kw in call.keywords:
                 if kw.arg in bound:
-                    bound[kw.arg] = self.canon(dotted(kw.value), ctx) or "?" + kw.arg
+                    bound[kw.arg] = self._bound_value(kw.value, ctx) or "?" + kw.arg
         return tuple(sorted(bound.items()))
+
+    def _bound_value(self, arg: ast.expr, ctx: Ctx) -> str | None:
+        flag = _bool_constant(arg)
+        return f"={flag}" if flag is not None else self.canon(dotted(arg), ctx)
+
+    def flag_value(self, expr: ast.expr, ctx: Ctx) -> bool | None:
+        """The value of a flag bound by the caller: `train` -> False in `run(train=False)`."""
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+            inner = self.flag_value(expr.operand, ctx)
+            return None if inner is None else not inner
+        if isinstance(expr, ast.Name):
+            value = self.canon(expr.id, ctx)
+            if value in ("=True", "=False"):
+                return value == "=True"
+        return None
 
     # ----- summaries: what a piece of code may do at all --------------------------------------
     def effects(self, node: ast.AST, cls: str | None) -> frozenset[str]:

@@ -84,6 +84,10 @@ def scheduler_kind(call: ast.Call, values: dict[str, list[ast.expr]] | None = No
     return None
 
 
+# Layers whose forward differs between train() and eval().
+_MODE_WORDS = ("dropout", "batchnorm", "instancenorm", "droppath", "stochastic_depth")
+
+
 def _is_optimizer_factory(name: str) -> bool:
     """`configure_optimizers`, `create_optimizer`, `build_optimizer`, `get_optimizer`."""
     low = name.lower()
@@ -379,6 +383,36 @@ class ModuleIndex:
             or self.resolve_alias(name) in self.models
             or last.endswith(("model", "net", "network", "classifier"))
         )
+
+    def mode_layers(self, model: str) -> str | bool | None:
+        """Layers of `model` whose behaviour depends on train()/eval(), if its class is in this
+        file: their names ("Dropout, BatchNorm2d"), False when it has none, None when unknown."""
+        cls = self.instances.get(model) or self.instances.get(self.resolve_alias(model))
+        if cls is None:
+            built = {b for b in self.built_by.get(model, ()) if b in self.classes}
+            cls = next(iter(built), None) if len(built) == 1 else None
+        if cls is None:
+            return None
+        found: set[str] = set()
+        todo, seen = [cls], set()
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in self.classes:
+                continue
+            seen.add(name)
+            for node in ast.walk(self.classes[name]):
+                if isinstance(node, ast.Call):
+                    called = func_name(node)
+                    path = dotted(node.func) or ""
+                    if called in self.classes:
+                        todo.append(called)
+                    elif any(w in called.lower() for w in _MODE_WORDS):
+                        found.add(called)
+                    elif called[:1].isupper() and not path.startswith(("nn.", "torch.nn.")):
+                        return None  # a module built by code we cannot see (resnet18(), Block())
+                elif isinstance(node, ast.Attribute) and node.attr == "training":
+                    found.add("self.training")
+        return ", ".join(sorted(found)) if found else False
 
     def mentions_best(self, node: ast.AST) -> bool:
         return "best" in string_parts(node).lower()
