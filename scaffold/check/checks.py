@@ -208,7 +208,9 @@ class Checks:
         loop = ctx.loops[-1] if ctx.loops else None
         # A loop over held-out data is validation if it cannot run backward, or if autograd is
         # off right here (a shared `run_epoch(loader, train=False)` whose backward is skipped).
-        in_val_loop = loop is not None and loop.val and ("backward" not in loop.effects or ctx.grad_off is True)
+        in_val_loop = (loop is not None and loop.val and ("backward" not in loop.effects or ctx.grad_off is True)) or (
+            ctx.val_data and ctx.grad_off is True
+        )
         comp = self.comprehension.get(id(call))
         comp_loop = False
         if comp is not None:

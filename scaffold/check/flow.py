@@ -121,6 +121,7 @@ class Ctx:
     cls: str | None = None
     # Walking a function nothing in the file calls: its caller (and the model's mode) is unknown.
     root: bool = False
+    val_data: bool = False  # called once per item of held-out data (from a comprehension)
     frames: tuple[FuncFrame, ...] = field(default_factory=lambda: (FuncFrame(None),))
 
 
@@ -294,6 +295,14 @@ class Flow(Checks):
         target = self.resolve(call, ctx.cls, ctx)
         if target is not None:
             fn, cls, method = target
+            comp = self.comprehension.get(id(call))
+            if comp is not None and any(
+                is_val_name(self.canon(dotted(n), ctx))
+                for g in comp.generators  # type: ignore[attr-defined]
+                for n in ast.walk(g.iter)
+                if isinstance(n, (ast.Name, ast.Attribute))
+            ):
+                ctx = replace(ctx, val_data=True)  # [step(x) for x in val_loader]
             return self.call_function(fn, cls, call, states, ctx, method)
         name = func_name(call)
         recv = receiver(call)

@@ -426,8 +426,8 @@ class LocalRules:
                 full.startswith(("optim.", "torch.optim."))
                 or func_name(node) in self._optimizer_names()
                 or "optim" in func_name(node).lower()  # build_optimizer(model, cfg)
-            ) and node.args:
-                for src in node.args:
+            ) and (node.args or node.keywords):
+                for src in [*node.args, *(k.value for k in node.keywords if k.arg in ("params", "model"))]:
                     if isinstance(src, ast.Call) and func_name(src) == "parameters":
                         src = receiver(src)
                     model = dotted(src)
