@@ -18,6 +18,7 @@ of that ID on the mutated copy than on the clean one.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import subprocess
 import sys
@@ -147,6 +148,7 @@ def report(tally: Tally) -> dict[str, object]:
     tp, fp = sum(tally.tp.values()), sum(tally.fp.values())
     caught, missed = sum(tally.caught.values()), sum(tally.missed.values())
     return {
+        "date": datetime.date.today().isoformat(),
         "files": len(sources()),
         "rules": rules,
         "precision": _ratio(tp, tp + fp),

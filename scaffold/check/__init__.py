@@ -150,7 +150,9 @@ def check_source(
         sys.setrecursionlimit(limit)
 
 
-def _analyse(tree: ast.Module, source: str, path: str, selected: frozenset[str], ignored: frozenset[str]) -> list[Finding]:
+def _analyse(
+    tree: ast.Module, source: str, path: str, selected: frozenset[str], ignored: frozenset[str]
+) -> list[Finding]:
     """Run every rule over a parsed module."""
     quiet = suppressions(source)
     found: dict[tuple[str, int, int], Finding] = {}

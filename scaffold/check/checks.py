@@ -37,8 +37,10 @@ def _is_val_function(fn: FuncDef) -> bool:
 def _scales_grads(node: ast.AST) -> bool:
     """`p.grad.data.mul_(1 / k)`, `p.grad.div_(k)`, `p.grad /= k`: accumulated gradients averaged."""
     for sub in ast.walk(node):
-        if isinstance(sub, ast.Call) and func_name(sub) in ("mul_", "div_") and ".grad" in "." + (
-            dotted(getattr(sub.func, "value", None)) or ""
+        if (
+            isinstance(sub, ast.Call)
+            and func_name(sub) in ("mul_", "div_")
+            and ".grad" in "." + (dotted(getattr(sub.func, "value", None)) or "")
         ):
             return True
         if isinstance(sub, ast.AugAssign) and isinstance(sub.op, (ast.Mult, ast.Div)):

@@ -45,7 +45,9 @@ def _sets_grad_to_none(node: ast.stmt) -> bool:
     )
 
 
-_RETURNS_SELF = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "train", "eval", "requires_grad_"})
+_RETURNS_SELF = frozenset(
+    {"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "train", "eval", "requires_grad_"}
+)
 
 
 def _through_self_returning(node: ast.expr | None) -> ast.expr | None:
@@ -149,10 +151,10 @@ class Flow(Checks):
                 self.call_function(fn, cls, None, st.START, Ctx(root=True), method=True)
         # A function or method that looks called but that no walk reached (`layer.train(x)` on a
         # loop variable): walk it on its own, its caller unknown.
-        for name, fn in self.idx.functions.items():
+        for fn in self.idx.functions.values():
             if id(fn) not in self.entered:
                 self.call_function(fn, None, None, st.START, Ctx(root=True), method=False)
-        for (cls, name), fn in self.idx.methods.items():
+        for (cls, _name), fn in self.idx.methods.items():
             if id(fn) not in self.entered:
                 self.call_function(fn, cls, None, st.START, Ctx(root=True), method=True)
 
@@ -559,9 +561,12 @@ class Flow(Checks):
         """`loss_scaler(loss, optimizer, clip_grad=...)`: timm's NativeScaler and the loss scalers
         of DeiT/MAE/ConvNeXt run backward, (clip,) and the optimizer step in one call."""
         callee = dotted(call.func) or ""
-        return "scaler" in callee.split(".")[-1].lower() and len(call.args) >= 2 and not isinstance(
-            call.func, ast.Attribute
-        ) or ("scaler" in callee.lower() and func_name(call) == "__call__")
+        return (
+            "scaler" in callee.split(".")[-1].lower()
+            and len(call.args) >= 2
+            and not isinstance(call.func, ast.Attribute)
+            or ("scaler" in callee.lower() and func_name(call) == "__call__")
+        )
 
     def _comprehensions(self) -> dict[int, ast.expr]:
         """Call id -> the comprehension whose loop runs it (a loop the statement walk does not see)."""

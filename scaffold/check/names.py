@@ -120,8 +120,31 @@ def backward_loss(call: ast.Call) -> ast.expr | None:
     return loss
 
 
-_VERBS = ("get", "unwrap", "load", "build", "create", "make", "save", "init", "setup", "prepare", "wrap", "copy",
-          "update", "compile", "export", "to", "set", "print", "log", "freeze", "count", "register", "configure")
+_VERBS = (
+    "get",
+    "unwrap",
+    "load",
+    "build",
+    "create",
+    "make",
+    "save",
+    "init",
+    "setup",
+    "prepare",
+    "wrap",
+    "copy",
+    "update",
+    "compile",
+    "export",
+    "to",
+    "set",
+    "print",
+    "log",
+    "freeze",
+    "count",
+    "register",
+    "configure",
+)
 
 
 def is_verb_name(name: str) -> bool:

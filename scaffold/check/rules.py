@@ -545,9 +545,10 @@ class LocalRules:
         }
         train_calls: list[tuple[ast.Call, str]] = []
         held_out: set[int] = set()  # innermost loops/functions that also validate on held-out data
-        block = _innermost_blocks(self.tree)
+        block: dict[int, int] = {}
         for node in self.idx.nodes:
             if isinstance(node, ast.Call) and func_name(node) in val_fns:
+                block = block or _innermost_blocks(self.tree)
                 names = [dotted(a) for a in [*node.args, *(k.value for k in node.keywords)]]
                 if any(is_val_name(n) for n in names):
                     held_out.add(block.get(id(node), 0))

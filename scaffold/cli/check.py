@@ -20,7 +20,9 @@ def check(
     select: Annotated[
         str,
         typer.Option(
-            "--select", help="Comma-separated rule IDs or prefixes to report (`clip`, `ALL`; default all).", metavar="IDS"
+            "--select",
+            help="Comma-separated rule IDs or prefixes to report (`clip`, `ALL`; default all).",
+            metavar="IDS",
         ),
     ] = "",
     ignore: Annotated[

@@ -42,20 +42,55 @@ def _write(name: str, data: bytes | str) -> Callable[[Path], None]:
 
 # (mistake as the docs table names it, files to create, arguments, stderr line, exit code)
 SCENARIOS: list[tuple[str, Callable[[Path], None], list[str], str, int]] = [
-    ("a file that does not parse", _write("broken.py", "def f(:\n"), ["broken.py"],
-     "error: broken.py:1:7: cannot parse: invalid syntax", 2),
-    ("bytes that are not UTF-8 and no coding line", _write("bytes.py", b'x = "\xff"\n'), ["bytes.py"],
-     "error: bytes.py: cannot decode: not valid UTF-8, and no `# -*- coding: ... -*-` line names another encoding", 2),
-    ("a coding line naming an unknown codec", _write("codec.py", "# -*- coding: nope -*-\n"), ["codec.py"],
-     "error: codec.py: cannot decode: unknown encoding: nope", 2),
-    ("a 50,000-term expression", _write("deep.py", "x = " + "+".join(["1"] * 50_000) + "\n"), ["deep.py"],
-     "error: deep.py: cannot parse: nested too deeply (Python itself cannot compile it)", 2),
-    ("a path that does not exist",
-     lambda folder: None, ["missing.py"], "error: missing.py: no such file or directory", 2),
-    ("an unknown rule ID or prefix", _write("ok.py", "x = 1\n"), ["ok.py", "--select", "nope"],
-     "error: unknown rule ID nope (see `scaffold teach --list`)", 2),
-    ("an unknown --format", _write("ok.py", "x = 1\n"), ["ok.py", "--format", "xml"],
-     "error: --format must be one of text, json, sarif, github, not 'xml'", 2),
+    (
+        "a file that does not parse",
+        _write("broken.py", "def f(:\n"),
+        ["broken.py"],
+        "error: broken.py:1:7: cannot parse: invalid syntax",
+        2,
+    ),
+    (
+        "bytes that are not UTF-8 and no coding line",
+        _write("bytes.py", b'x = "\xff"\n'),
+        ["bytes.py"],
+        "error: bytes.py: cannot decode: not valid UTF-8, and no `# -*- coding: ... -*-` line names another encoding",
+        2,
+    ),
+    (
+        "a coding line naming an unknown codec",
+        _write("codec.py", "# -*- coding: nope -*-\n"),
+        ["codec.py"],
+        "error: codec.py: cannot decode: unknown encoding: nope",
+        2,
+    ),
+    (
+        "a 50,000-term expression",
+        _write("deep.py", "x = " + "+".join(["1"] * 50_000) + "\n"),
+        ["deep.py"],
+        "error: deep.py: cannot parse: nested too deeply (Python itself cannot compile it)",
+        2,
+    ),
+    (
+        "a path that does not exist",
+        lambda folder: None,
+        ["missing.py"],
+        "error: missing.py: no such file or directory",
+        2,
+    ),
+    (
+        "an unknown rule ID or prefix",
+        _write("ok.py", "x = 1\n"),
+        ["ok.py", "--select", "nope"],
+        "error: unknown rule ID nope (see `scaffold teach --list`)",
+        2,
+    ),
+    (
+        "an unknown --format",
+        _write("ok.py", "x = 1\n"),
+        ["ok.py", "--format", "xml"],
+        "error: --format must be one of text, json, sarif, github, not 'xml'",
+        2,
+    ),
 ]
 
 
@@ -167,9 +202,15 @@ def test_fuzz_any_bytes_end_in_findings_or_one_check_error(data: bytes) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(hs.lists(hs.sampled_from(BUGGY.splitlines(keepends=True) + ["    if x:\n", "with torch.no_grad():\n",
-                                                                  "  opt.zero_grad()\n", "model.eval()\n"]),
-                max_size=12))
+@given(
+    hs.lists(
+        hs.sampled_from(
+            BUGGY.splitlines(keepends=True)
+            + ["    if x:\n", "with torch.no_grad():\n", "  opt.zero_grad()\n", "model.eval()\n"]
+        ),
+        max_size=12,
+    )
+)
 def test_fuzz_shuffled_loop_lines(lines: list[str]) -> None:
     try:
         check_source("".join(lines))
