@@ -40,10 +40,10 @@ LABELS = HERE / "check_eval_labels.toml"
 MUTANTS = HERE / "check_mutants.toml"
 
 
-def sources() -> list[tuple[str, str, str, str]]:
+def sources(table: Path = SOURCES) -> list[tuple[str, str, str, str]]:
     """(file name, owner/repo, commit, path) for every script of the evaluation."""
     rows = []
-    for line in SOURCES.read_text(encoding="utf-8").splitlines():
+    for line in table.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             name, repo, commit, path = line.split("\t")
             rows.append((name, repo, commit, path))
@@ -84,14 +84,14 @@ def _findings(source: str, name: str) -> list:
     return check_source(source, name)
 
 
-def score(folder: Path) -> Tally:
+def score(folder: Path, table: Path = SOURCES, label_file: Path = LABELS, mutant_file: Path = MUTANTS) -> Tally:
     """Label the clean findings and run every mutant."""
-    labels = tomllib.loads(LABELS.read_text(encoding="utf-8")).get("finding", [])
+    labels = tomllib.loads(label_file.read_text(encoding="utf-8")).get("finding", [])
     truth = {(lab["file"], lab["line"], lab["id"]): lab["true"] for lab in labels}
     tally = Tally()
     clean: dict[str, Counter[str]] = {}
     used: set[tuple[str, int, str]] = set()
-    for name, *_ in sources():
+    for name, *_ in sources(table):
         source = (folder / name).read_text(encoding="utf-8")
         found = _findings(source, name)
         clean[name] = Counter(f.id for f in found)
@@ -110,7 +110,7 @@ def score(folder: Path) -> Tally:
                 tally.notes.append(f"false positive {name}:{f.line}: {f.id}{kind}")
     for key in sorted(set(truth) - used):
         tally.notes.append(f"label no longer matches a finding: {key[0]}:{key[1]}: {key[2]} (true={truth[key]})")
-    for mutant in tomllib.loads(MUTANTS.read_text(encoding="utf-8")).get("mutant", []):
+    for mutant in tomllib.loads(mutant_file.read_text(encoding="utf-8")).get("mutant", []):
         name, bug = mutant["file"], mutant["id"]
         mutated = (folder / name).read_text(encoding="utf-8")
         edits = mutant.get("edit", []) or [{"old": mutant["old"], "new": mutant["new"]}]
@@ -132,7 +132,7 @@ def _ratio(num: int, den: int) -> float | None:
     return num / den if den else None
 
 
-def report(tally: Tally) -> dict[str, object]:
+def report(tally: Tally, files: int | None = None) -> dict[str, object]:
     """Per-rule precision and recall, and the totals, as a JSON-ready dict."""
     rules = {}
     for bug in BUGS:
@@ -149,7 +149,7 @@ def report(tally: Tally) -> dict[str, object]:
     caught, missed = sum(tally.caught.values()), sum(tally.missed.values())
     return {
         "date": datetime.date.today().isoformat(),
-        "files": len(sources()),
+        "files": len(sources()) if files is None else files,
         "rules": rules,
         "precision": _ratio(tp, tp + fp),
         "false_positives": fp,
