@@ -31,6 +31,8 @@ def local_values(scope: ast.AST) -> dict[str, list[ast.expr]]:
     """Name -> values assigned to it directly in `scope` (not in nested functions)."""
     values: dict[str, list[ast.expr]] = {}
     for node in own_nodes(scope):
+        if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
+            values.setdefault(node.target.id, []).append(node.iter)  # for path in [dir / "best.pt"]
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):

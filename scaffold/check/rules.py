@@ -111,11 +111,12 @@ def _is_metric_guard(test: ast.expr) -> bool:
 
 
 def _records_best(stmt: ast.stmt) -> bool:
-    """`best_val_loss = val_loss`: the new value taken as the best with no comparison (a
-    `max(...)`/`min(...)` or any other call compares, so it does not count)."""
+    """`best_val_loss = val_loss` or `is_best = True`: the new value taken as the best with no
+    comparison (a `max(...)`/`min(...)` or any other call compares, so it does not count)."""
+    value = stmt.value if isinstance(stmt, ast.Assign) else None
     return (
         isinstance(stmt, ast.Assign)
-        and isinstance(stmt.value, (ast.Name, ast.Attribute))
+        and (isinstance(value, (ast.Name, ast.Attribute)) or (isinstance(value, ast.Constant) and value.value is True))
         and any("best" in (dotted(t) or "").split(".")[-1].lower() for t in stmt.targets)
     )
 
