@@ -303,6 +303,13 @@ class ModuleIndex:
                 return True  # `self.model = model` in an __init__ whose caller we do not see
         return False
 
+    def values_of(self, scope: ast.AST) -> dict[str, list[ast.expr]]:
+        """`local_values(scope)`, computed once per scope."""
+        cache = self._values_cache
+        if id(scope) not in cache:
+            cache[id(scope)] = local_values(scope)
+        return cache[id(scope)]
+
     def _scope_values(self, call: ast.Call) -> dict[str, list[ast.expr]]:
         scope = self.scope_of.get(id(call), self.tree)
         cache = self._values_cache

@@ -275,15 +275,19 @@ class LocalRules:
         # is then a new graph each iteration (a stale training loss read in an eval loop is not).
         loops = [n for n in own_nodes(scope) if isinstance(n, (ast.For, ast.AsyncFor, ast.While))]
         innermost: dict[int, tuple[int, bool]] = {}  # node -> (size, runs backward) of its innermost loop
-        for loop in loops:
-            subs = list(ast.walk(loop))
-            runs_backward = any(isinstance(c, ast.Call) and backward_loss(c) is not None for c in subs)
-            for sub in subs:
-                if id(sub) not in innermost or innermost[id(sub)][0] > len(subs):
-                    innermost[id(sub)] = (len(subs), runs_backward)
+
+        def in_backward_loop(node: ast.AST) -> bool:
+            if not innermost:  # built on first use: most scopes have no accumulation at all
+                for loop in loops:
+                    subs = list(ast.walk(loop))
+                    runs_backward = any(isinstance(c, ast.Call) and backward_loss(c) is not None for c in subs)
+                    for sub in subs:
+                        if id(sub) not in innermost or innermost[id(sub)][0] > len(subs):
+                            innermost[id(sub)] = (len(subs), runs_backward)
+                innermost[0] = (0, True)
+            return id(node) not in innermost or innermost[id(node)][1]
+
         for node in own_nodes(scope):
-            if id(node) in innermost and not innermost[id(node)][1]:
-                continue
             expr = None
             if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)):
                 expr = node.value
@@ -294,7 +298,7 @@ class LocalRules:
                 if target and target not in direct and target in {dotted(n) for n in ast.walk(node.value)}:
                     # total = total + loss, or a running mean: tloss = (tloss * i + loss) / (i + 1)
                     expr = node.value
-            if expr is None or node.lineno in nograd:
+            if expr is None or node.lineno in nograd or not in_backward_loop(node):
                 continue
             leaked = self._bare_graph_name(expr, graph)
             if leaked:
@@ -387,9 +391,11 @@ class LocalRules:
         """A save of the "best" checkpoint inside a loop but under no metric `if`: it runs every
         epoch. "Best" is read from the destination (a string, a `best_path` name, or a variable
         assigned a path that says best), or from an unguarded `best_metric = metric` beside it."""
-        values = local_values(scope)
+        if not any(isinstance(n, ast.Call) and _is_save(n) for n in own_nodes(scope)):
+            return
+        values = dict(self.idx.values_of(scope))
         if scope is not self.tree:
-            for name, vals in local_values(self.tree).items():
+            for name, vals in self.idx.values_of(self.tree).items():
                 values.setdefault(name, vals)
 
         def visit(stmts: list[ast.stmt], in_loop: bool, records_best: bool) -> None:
@@ -545,14 +551,12 @@ class LocalRules:
             name for (_, name) in self.idx.methods if is_val_name(name)
         }
         train_calls: list[tuple[ast.Call, str]] = []
-        held_out: set[int] = set()  # innermost loops/functions that also validate on held-out data
-        block: dict[int, int] = {}
+        held_out_calls: list[ast.Call] = []  # validation calls on held-out data
         for node in self.idx.nodes:
             if isinstance(node, ast.Call) and func_name(node) in val_fns:
-                block = block or _innermost_blocks(self.tree)
                 names = [dotted(a) for a in [*node.args, *(k.value for k in node.keywords)]]
                 if any(is_val_name(n) for n in names):
-                    held_out.add(block.get(id(node), 0))
+                    held_out_calls.append(node)
                 leak = next((n for n in names if is_train_name(n)), None)
                 if leak:
                     train_calls.append((node, leak))
@@ -572,6 +576,8 @@ class LocalRules:
                         )
         # Evaluating on the training data beside a held-out evaluation (train and val accuracy
         # side by side) is deliberate; alone in its loop or function, it is the mistake.
+        block = _innermost_blocks(self.tree) if train_calls else {}
+        held_out = {block.get(id(c), 0) for c in held_out_calls}
         for call, leak in train_calls:
             if block.get(id(call), 0) not in held_out:
                 self.emit(
