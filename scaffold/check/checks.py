@@ -34,6 +34,28 @@ def _is_val_function(fn: FuncDef) -> bool:
     return any(w in p for p in params for w in ("loader", "data", "dl", "iterator", "batches"))
 
 
+def _scales_grads(node: ast.AST) -> bool:
+    """`p.grad.data.mul_(1 / k)`, `p.grad.div_(k)`, `p.grad /= k`: accumulated gradients averaged."""
+    for sub in ast.walk(node):
+        if (
+            isinstance(sub, ast.Call)
+            and func_name(sub) in ("mul_", "div_")
+            and ".grad" in "." + (dotted(getattr(sub.func, "value", None)) or "")
+        ):
+            return True
+        if isinstance(sub, ast.AugAssign) and isinstance(sub.op, (ast.Mult, ast.Div)):
+            if ".grad" in "." + (dotted(sub.target) or ""):
+                return True
+    return False
+
+
+def _same_module(a: str, b: str) -> bool:
+    """Could `a.eval()` put the module that `b(...)` runs in eval mode? The same path, one
+    inside the other (`model.module`), or the same attribute name (`self.model` and `model`)."""
+    a, b = a.lstrip("?"), b.lstrip("?")
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".") or a.split(".")[-1] == b.split(".")[-1]
+
+
 def _own_calls(stmts: list[ast.stmt]) -> list[ast.Call]:
     """Calls in a loop body, not inside nested loops, functions or classes."""
     found: list[ast.Call] = []
@@ -55,7 +77,7 @@ class Checks:
     """
 
     idx: ModuleIndex
-    emit: Callable[[str, int, int, str, object], None]
+    emit: Callable[..., None]
     trained: set[str]
     comprehension: dict[int, ast.expr]
 
@@ -67,11 +89,22 @@ class Checks:
 
     def _is_trained(self, model: str) -> bool:
         """Is `model` the network being optimised (not a frozen teacher or an EMA copy)?"""
+        optimized = self.idx.is_optimized(model)
+        if optimized is not None:
+            return optimized  # every optimizer's parameters are known: a frozen backbone is not trained
         if model in self.trained or model.lstrip("?") in self.trained:
             return True
         lowered = model.lower()
         frozen = any(w in lowered for w in ("teacher", "ema", "target", "frozen", "ref"))
         return self.idx.is_model(model) and not frozen
+
+    def _eval_covers(self, evaluated: str, called: str) -> bool:
+        """Does `evaluated.eval()` count for a call of `called`? Yes for the same module (or one
+        inside the other), and for any other module too (a wrapper: `net = compile(model)`),
+        except a frozen one: a frozen backbone in eval says nothing about the trained head."""
+        if _same_module(evaluated, called):
+            return True
+        return not (self.idx.is_optimized(evaluated) is False and self.idx.is_optimized(called) is True)
 
     def _check_backward(self, states: States, ctx: Ctx) -> None:
         if not (ctx.report and ctx.loops):
@@ -175,7 +208,11 @@ class Checks:
         if fn is not None and fn.name in _FRAMEWORK_EVAL_HOOKS:
             return  # Lightning and friends run these hooks in eval mode under no_grad
         loop = ctx.loops[-1] if ctx.loops else None
-        in_val_loop = loop is not None and loop.val and "backward" not in loop.effects
+        # A loop over held-out data is validation if it cannot run backward, or if autograd is
+        # off right here (a shared `run_epoch(loader, train=False)` whose backward is skipped).
+        in_val_loop = (loop is not None and loop.val and ("backward" not in loop.effects or ctx.grad_off is True)) or (
+            ctx.val_data and ctx.grad_off is True
+        )
         comp = self.comprehension.get(id(call))
         comp_loop = False
         if comp is not None:
@@ -192,16 +229,30 @@ class Checks:
         line, col = call.lineno, call.col_offset + 1
         scope = id(comp) if comp is not None else id(loop.node) if in_val_loop and loop else id(fn)
         if ctx.grad_off is True:
-            nograd_loop = comp_loop or (
-                loop is not None and ctx.nograd_depth < len(ctx.loops) and not {"backward", "step"} & loop.effects
+            # A no-grad loop that is not named as validation (sampling, generation) is one only
+            # when we saw the caller: a method nothing calls may run on a model its caller put in
+            # eval (a diffusion sampler on an EMA copy).
+            nograd_loop = not ctx.root and (
+                comp_loop
+                or (loop is not None and ctx.nograd_depth < len(ctx.loops) and not {"backward", "step"} & loop.effects)
             )
-            if (in_val_loop or in_val_fn or nograd_loop) and all(not s.evals for s in states):
+            if (in_val_loop or in_val_fn or nograd_loop) and not any(
+                self._eval_covers(e[0], model) for s in states for e in s.evals
+            ):
+                layers = self.idx.mode_layers(model)
+                if layers is False:
+                    note, severity = " (harmless here: it has no dropout or batchnorm layer)", "hint"
+                elif layers:
+                    note, severity = f" (it has {layers}: train mode changes what they compute)", None
+                else:
+                    note, severity = " (its layers are defined outside this file)", None
                 self.emit(
                     "validation-in-train-mode",
                     line,
                     col,
-                    f"{model} runs a no-grad evaluation without {model}.eval()",
+                    f"{model} runs a no-grad evaluation without {model}.eval(){note}",
                     ("vtm", scope),
+                    severity,
                 )
         elif ctx.grad_off is False and (in_val_loop or in_val_fn):
             self.emit(
@@ -218,8 +269,13 @@ class Checks:
         if not ends or not all(frame.id in s.backwarded for s in ends):
             return
         stepped = {frame.id in s.stepped for s in ends}
-        if stepped != {True, False}:
+        # nanoGPT's `for micro_step in range(k): ... backward()` with the step after the inner
+        # loop: no iteration steps, and the enclosing loop steps once they are all done.
+        micro = stepped == {False} and "step" not in frame.effects and any("step" in f.effects for f in ctx.loops)
+        if stepped != {True, False} and not micro:
             return
+        if _scales_grads(ctx.loops[-1].node if micro else frame.node):
+            return  # `p.grad.mul_(1 / k)` before the step averages the sum: the same thing
         scope = ctx.frames[-1].fn or self.idx.tree
         for call in _own_calls(frame.node.body):
             if backward_of_unscaled_loss(call, scope):
@@ -234,12 +290,29 @@ class Checks:
 
     def _check_loop(self, frame: LoopFrame, ctx: Ctx) -> None:
         eff = frame.effects
-        if {"step", "backward"} <= eff and "zero" not in eff and "loopstep" not in eff:
-            node = frame.node
+        if not {"step", "backward"} <= eff or "loopstep" in eff:
+            return
+        node = frame.node
+        if "zero" not in eff:
             self.emit(
                 "zero-grad-missing",
                 node.lineno,
                 node.col_offset + 1,
                 "this training loop calls backward() and step() but never zero_grad()",
+                None,
+            )
+            return
+        if "zero:*" in eff or "named:opaque" in eff:
+            return  # model.zero_grad() or `p.grad = None` clears every optimizer's parameters
+        # Several optimizers (a GAN's G and D): each one stepped needs its own zero_grad().
+        stepped = {e[5:] for e in eff if e.startswith("step:") and e != "step:*"}
+        zeroed = {e[5:] for e in eff if e.startswith("zero:")}
+        missing = sorted(stepped - zeroed)
+        if missing and zeroed:
+            self.emit(
+                "zero-grad-missing",
+                node.lineno,
+                node.col_offset + 1,
+                f"this training loop steps {missing[0]} but never calls {missing[0]}.zero_grad()",
                 None,
             )

@@ -45,6 +45,45 @@ def _sets_grad_to_none(node: ast.stmt) -> bool:
     )
 
 
+_RETURNS_SELF = frozenset(
+    {"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "train", "eval", "requires_grad_"}
+)
+
+
+def _through_self_returning(node: ast.expr | None) -> ast.expr | None:
+    """`model.to(device).cpu()` -> `model`: module methods that return the module itself."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _RETURNS_SELF:
+        node = node.func.value
+    return node
+
+
+def _bool_constant(node: ast.expr | None) -> bool | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, bool) else None
+
+
+def _is_periodic(test: ast.expr) -> bool:
+    """`it % eval_interval == 0` (possibly `and`-ed with a rank check): true every N iterations."""
+    return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in ast.walk(test))
+
+
+def _reads_grad(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in ast.walk(node))
+
+
+def _is_manual_update(node: ast.AST) -> bool:
+    """A hand-written optimizer step: `p.data.add_(p.grad, alpha=-lr)`, `p.sub_(lr * p.grad)`."""
+    return (
+        isinstance(node, ast.Call)
+        and func_name(node) in ("add_", "sub_", "addcmul_", "addcdiv_")
+        and any(_reads_grad(a) for a in [*node.args, *(k.value for k in node.keywords)])
+    )
+
+
+def _is_manual_update_stmt(node: ast.stmt) -> bool:
+    """`p.data -= lr * p.grad` or `p -= lr * p.grad`."""
+    return isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Sub, ast.Add)) and _reads_grad(node.value)
+
+
 class LoopFrame:
     """One loop being walked: what it is, plus where its `break`/`continue` states go."""
 
@@ -82,6 +121,9 @@ class Ctx:
     loops: tuple[LoopFrame, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     cls: str | None = None
+    # Walking a function nothing in the file calls: its caller (and the model's mode) is unknown.
+    root: bool = False
+    val_data: bool = False  # called once per item of held-out data (from a comprehension)
     frames: tuple[FuncFrame, ...] = field(default_factory=lambda: (FuncFrame(None),))
 
 
@@ -92,6 +134,7 @@ class Flow(Checks):
         self.idx = index
         self.emit = emit
         self.memo: dict[object, States] = {}
+        self.entered: set[int] = set()  # functions some walk has interpreted
         self.effects_memo: dict[int, frozenset[str]] = {}
         self.trained = self._trained_models()
         self.comprehension = self._comprehensions()
@@ -102,10 +145,18 @@ class Flow(Checks):
         self.body(self.idx.tree.body, st.START, Ctx())
         for name, fn in self.idx.functions.items():
             if name not in self.idx.called:
-                self.call_function(fn, None, None, st.START, Ctx(), method=False)
+                self.call_function(fn, None, None, st.START, Ctx(root=True), method=False)
         for (cls, name), fn in self.idx.methods.items():
             if not self.idx.method_is_called(cls, name):
-                self.call_function(fn, cls, None, st.START, Ctx(), method=True)
+                self.call_function(fn, cls, None, st.START, Ctx(root=True), method=True)
+        # A function or method that looks called but that no walk reached (`layer.train(x)` on a
+        # loop variable): walk it on its own, its caller unknown.
+        for fn in self.idx.functions.values():
+            if id(fn) not in self.entered:
+                self.call_function(fn, None, None, st.START, Ctx(root=True), method=False)
+        for (cls, _name), fn in self.idx.methods.items():
+            if id(fn) not in self.entered:
+                self.call_function(fn, cls, None, st.START, Ctx(root=True), method=True)
 
     # ----- statements ----------------------------------------------------------------------
     def body(self, stmts: list[ast.stmt], states: States, ctx: Ctx) -> States:
@@ -139,7 +190,16 @@ class Flow(Checks):
             return states
         if isinstance(node, ast.If):
             states = self.exprs(node.test, states, ctx)
-            return self.body(node.body, states, ctx) | self.body(node.orelse, states, ctx)
+            flag = self.flag_value(node.test, ctx)
+            if flag is not None:
+                return self.body(node.body if flag else node.orelse, states, ctx)
+            taken, skipped = self.body(node.body, states, ctx), self.body(node.orelse, states, ctx)
+            if _is_periodic(node.test) and taken:
+                # `if it % eval_interval == 0: evaluate()` runs sooner or later: the model mode it
+                # leaves behind holds on the other path too.
+                left = frozenset.intersection(*(s.evals for s in taken))
+                skipped = frozenset(s._replace(evals=s.evals | left) for s in skipped)
+            return taken | skipped
         if isinstance(node, (ast.For, ast.AsyncFor)):
             return self.loop(node, self.exprs(node.iter, states, ctx), ctx)
         if isinstance(node, ast.While):
@@ -148,6 +208,10 @@ class Flow(Checks):
             for item in node.items:
                 states = self.exprs(item.context_expr, states, ctx)
                 mode = grad_context(item)
+                expr = item.context_expr
+                if mode is None and isinstance(expr, ast.Call) and expr.args:
+                    flag = self.flag_value(expr.args[0], ctx)  # set_grad_enabled(train)
+                    mode = None if flag is None else not flag
                 if mode != "other":
                     ctx = replace(ctx, grad_off=mode, nograd_depth=len(ctx.loops))  # type: ignore[arg-type]
             return self.body(node.body, states, ctx)
@@ -170,6 +234,10 @@ class Flow(Checks):
             return frozenset()
         if isinstance(node, ast.Raise):
             return frozenset()
+        if _is_manual_update_stmt(node):
+            loops = tuple(f.id for f in ctx.loops)
+            self._check_step(states, ctx)
+            return frozenset(st.step(s, loops) for s in states)
         if _sets_grad_to_none(node):
             # `p.grad = None` is a zero_grad(set_to_none=True) written by hand.
             return frozenset(st.zero(s, (node.lineno, node.col_offset + 1)) for s in states)
@@ -229,15 +297,38 @@ class Flow(Checks):
         target = self.resolve(call, ctx.cls, ctx)
         if target is not None:
             fn, cls, method = target
+            comp = self.comprehension.get(id(call))
+            if comp is not None and any(
+                is_val_name(self.canon(dotted(n), ctx))
+                for g in comp.generators  # type: ignore[attr-defined]
+                for n in ast.walk(g.iter)
+                if isinstance(n, (ast.Name, ast.Attribute))
+            ):
+                ctx = replace(ctx, val_data=True)  # [step(x) for x in val_loader]
             return self.call_function(fn, cls, call, states, ctx, method)
         name = func_name(call)
         recv = receiver(call)
+        if name in ("train", "eval"):
+            recv = _through_self_returning(recv)  # model.to(device).train()
         rname = self.canon(dotted(recv), ctx) if recv is not None else None
         loc = (call.lineno, call.col_offset + 1)
         loops = tuple(f.id for f in ctx.loops)
         if name == "zero_grad" or (name == "zero_" and (rname or "").endswith(".grad")):
             return frozenset(st.zero(s, loc) for s in states)
-        if name == "backward":
+        if self._is_scaler_call(call):
+            # backward and, unless `update_grad=` says it may not, a step
+            self._check_backward(states, ctx)
+            states = frozenset(st.backward(s, False, loops) for s in states)
+            self._check_step(states, ctx)
+            stepped = frozenset(st.step(s, loops) for s in states)
+            update = next((k.value for k in call.keywords if k.arg == "update_grad"), None)
+            if update is None or (isinstance(update, ast.Constant) and update.value):
+                return stepped
+            return stepped | states
+        if _is_manual_update(call):
+            self._check_step(states, ctx)
+            return frozenset(st.step(s, loops) for s in states)
+        if name in ("backward", "manual_backward"):
             scaled = isinstance(recv, ast.Call) and func_name(recv) == "scale"
             self._check_backward(states, ctx)
             return frozenset(st.backward(s, scaled, loops) for s in states)
@@ -357,6 +448,7 @@ class Flow(Checks):
         )
         if key in self.memo:
             return self.memo[key]
+        self.entered.add(id(fn))
         frame = FuncFrame(fn)
         inner = replace(
             ctx,
@@ -380,12 +472,36 @@ class Flow(Checks):
         unknown = "" if call is None else "?"
         bound = {p: unknown + p for p in [*params, *(a.arg for a in fn.args.kwonlyargs)]}
         if call is not None:
+            # `def run(loader, train: bool = True)` called as `run(val_loader, train=False)`: a
+            # True/False argument (or default) is bound as "=True"/"=False", so `if train:` and
+            # `set_grad_enabled(train)` read it.
+            positional = [*fn.args.posonlyargs, *fn.args.args][1 if method else 0 :]
+            defaults = dict(zip([a.arg for a in positional][::-1], fn.args.defaults[::-1], strict=False))
+            defaults.update({a.arg: d for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True) if d})
+            for p, default in defaults.items():
+                if _bool_constant(default) is not None:
+                    bound[p] = f"={_bool_constant(default)}"
             for p, arg in zip(params, call.args, strict=False):
-                bound[p] = self.canon(dotted(arg), ctx) or "?" + p
+                bound[p] = self._bound_value(arg, ctx) or "?" + p
             for kw in call.keywords:
                 if kw.arg in bound:
-                    bound[kw.arg] = self.canon(dotted(kw.value), ctx) or "?" + kw.arg
+                    bound[kw.arg] = self._bound_value(kw.value, ctx) or "?" + kw.arg
         return tuple(sorted(bound.items()))
+
+    def _bound_value(self, arg: ast.expr, ctx: Ctx) -> str | None:
+        flag = _bool_constant(arg)
+        return f"={flag}" if flag is not None else self.canon(dotted(arg), ctx)
+
+    def flag_value(self, expr: ast.expr, ctx: Ctx) -> bool | None:
+        """The value of a flag bound by the caller: `train` -> False in `run(train=False)`."""
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+            inner = self.flag_value(expr.operand, ctx)
+            return None if inner is None else not inner
+        if isinstance(expr, ast.Name):
+            value = self.canon(expr.id, ctx)
+            if value in ("=True", "=False"):
+                return value == "=True"
+        return None
 
     # ----- summaries: what a piece of code may do at all --------------------------------------
     def effects(self, node: ast.AST, cls: str | None) -> frozenset[str]:
@@ -403,18 +519,31 @@ class Flow(Checks):
             if isinstance(sub, ast.Assign) and any(
                 isinstance(t, ast.Attribute) and t.attr == "grad" for t in sub.targets
             ):
-                out.add("zero")
+                out |= {"zero", "zero:*"}
             if not isinstance(sub, ast.Call):
                 continue
             name = func_name(sub)
             rname = dotted(receiver(sub))
             target = self.resolve(sub, cls if cls else self.idx.owner.get(key), None)
             if target is not None:
-                out |= self.effects(target[0], target[1])
+                inner = self.effects(target[0], target[1])
+                # Named events ("step:opt") are compared only within one body: a callee's
+                # parameter names need not match the caller's.
+                out |= {e for e in inner if ":" not in e}
+                if inner & {"zero", "step"}:
+                    out.add("named:opaque")
             elif name == "zero_grad" or (name == "zero_" and (rname or "").endswith(".grad")):
                 out.add("zero")
-            elif name == "backward":
+                opt = rname if name == "zero_grad" and rname and self.idx.is_optimizer(rname) else None
+                if opt is None and name == "zero_grad" and rname:
+                    opt = self.idx.optimizer_of.get(rname) or None  # netD.zero_grad() clears optimizerD's
+                out.add("zero:" + (opt or "*"))
+            elif name in ("backward", "manual_backward"):
                 out.add("backward")
+            elif _is_manual_update(sub):
+                out |= {"step", "step:*"}
+            elif self._is_scaler_call(sub):
+                out |= {"backward", "step", "step:" + (dotted(sub.args[1]) or "*")}
             elif (
                 name == "step"
                 and rname
@@ -422,9 +551,22 @@ class Flow(Checks):
                 and (self.idx.is_optimizer(rname) or self.idx.is_scaler(rname))
             ):
                 out.add("step")
+                opt = dotted(sub.args[0]) if self.idx.is_scaler(rname) and sub.args else rname
+                out.add("step:" + (opt or "*"))
         result = frozenset(out)
         self.effects_memo[key] = result
         return result
+
+    def _is_scaler_call(self, call: ast.Call) -> bool:
+        """`loss_scaler(loss, optimizer, clip_grad=...)`: timm's NativeScaler and the loss scalers
+        of DeiT/MAE/ConvNeXt run backward, (clip,) and the optimizer step in one call."""
+        callee = dotted(call.func) or ""
+        return (
+            "scaler" in callee.split(".")[-1].lower()
+            and len(call.args) >= 2
+            and not isinstance(call.func, ast.Attribute)
+            or ("scaler" in callee.lower() and func_name(call) == "__call__")
+        )
 
     def _comprehensions(self) -> dict[int, ast.expr]:
         """Call id -> the comprehension whose loop runs it (a loop the statement walk does not see)."""

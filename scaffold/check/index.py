@@ -14,6 +14,7 @@ from scaffold.check.names import (
     STEP_SCHEDULERS,
     dotted,
     func_name,
+    is_verb_name,
     names_in,
     own_nodes,
     string_parts,
@@ -30,10 +31,21 @@ def local_values(scope: ast.AST) -> dict[str, list[ast.expr]]:
     """Name -> values assigned to it directly in `scope` (not in nested functions)."""
     values: dict[str, list[ast.expr]] = {}
     for node in own_nodes(scope):
+        if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
+            values.setdefault(node.target.id, []).append(node.iter)  # for path in [dir / "best.pt"]
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     values.setdefault(target.id, []).append(node.value)
+                elif (
+                    isinstance(target, ast.Tuple)
+                    and isinstance(node.value, ast.Tuple)
+                    and len(target.elts) == len(node.value.elts)
+                ):
+                    # last, best = w / "last.pt", w / "best.pt"
+                    for t, v in zip(target.elts, node.value.elts, strict=True):
+                        if isinstance(t, ast.Name):
+                            values.setdefault(t.id, []).append(v)
     return values
 
 
@@ -62,8 +74,8 @@ def scheduler_kind(call: ast.Call, values: dict[str, list[ast.expr]] | None = No
     name = func_name(call)
     if name in PLATEAU_SCHEDULERS:
         return "plateau"
-    if name in STEP_SCHEDULERS:
-        return "step"
+    if name in STEP_SCHEDULERS or (name.startswith("get_") and "schedule" in name):
+        return "step"  # transformers/diffusers `get_*_schedule*` count optimizer steps
     if name in EITHER_SCHEDULERS:
         return "either"
     if name in EPOCH_SCHEDULERS:
@@ -72,6 +84,16 @@ def scheduler_kind(call: ast.Call, values: dict[str, list[ast.expr]] | None = No
     if "lr_scheduler" in (dotted(call.func) or ""):
         return "either"  # a scheduler class we do not know: never flag its cadence
     return None
+
+
+# Layers whose forward differs between train() and eval().
+_MODE_WORDS = ("dropout", "batchnorm", "instancenorm", "droppath", "stochastic_depth")
+
+
+def _is_optimizer_factory(name: str) -> bool:
+    """`configure_optimizers`, `create_optimizer`, `build_optimizer`, `get_optimizer`."""
+    low = name.lower()
+    return "optim" in low and low.startswith(("configure", "create", "build", "get", "make", "init", "setup"))
 
 
 @dataclass
@@ -107,6 +129,9 @@ class ModuleIndex:
     optimizers: set[str] = field(default_factory=set)
     scalers: set[str] = field(default_factory=set)
     models: set[str] = field(default_factory=set)
+    optimized: set[str] = field(default_factory=set)
+    optimizer_of: dict[str, str] = field(default_factory=dict)  # module -> the one optimizer over it
+    optimized_known: bool = True
     instances: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     factory_kinds: dict[str, str] = field(default_factory=dict)
@@ -171,7 +196,13 @@ class ModuleIndex:
                 for target in node.targets:
                     name = dotted(target)
                     if name:
-                        idx.built_by.setdefault(name, set()).add(func_name(node.value))
+                        built = idx.built_by.setdefault(name, set())
+                        built.add(func_name(node.value))
+                        inner = node.value  # nn.CrossEntropyLoss().to(device) is built by both
+                        while isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
+                            inner = inner.func.value
+                            if isinstance(inner, ast.Call):
+                                built.add(func_name(inner))
                         idx.ctor_calls.setdefault(name, node.value)
                         idx._origin(name, node.value)
         idx._aliases()
@@ -203,15 +234,22 @@ class ModuleIndex:
         kind = scheduler_kind(call, self._scope_values(call)) or self.factory_kinds.get(fname)
         if kind:
             self._record_scheduler(name, kind)
-        elif fname in OPTIMIZERS or full.startswith(("optim.", "torch.optim.")):
+        elif fname in OPTIMIZERS or full.startswith(("optim.", "torch.optim.")) or _is_optimizer_factory(fname):
             self.optimizers.add(name)
-            for arg in call.args[:1]:
-                src = arg
-                if isinstance(src, ast.Call) and func_name(src) == "parameters":
-                    src = src.func.value  # type: ignore[union-attr]
-                model = dotted(src)
-                if model:
-                    self.models.add(model)
+            params = [*call.args[:1], *(k.value for k in call.keywords if k.arg in ("params", "model"))]
+            if fname not in OPTIMIZERS and not full.startswith(("optim.", "torch.optim.")):
+                # model.configure_optimizers(...), create_optimizer(args, model): the model is the
+                # receiver or an argument.
+                params = [*call.args, getattr(call.func, "value", None)]
+            owners = self._param_owners(params, self._scope_values(call))
+            self.models |= owners
+            for owner in owners:
+                old = self.optimizer_of.get(owner)
+                self.optimizer_of[owner] = name if old in (None, name) else ""
+            if owners:
+                self.optimized |= owners
+            else:
+                self.optimized_known = False
         elif fname == "GradScaler":
             self.scalers.add(name)
         elif fname in self.classes:
@@ -224,6 +262,53 @@ class ModuleIndex:
             inner = call.args[0] if call.args and fname != "to" else getattr(call.func, "value", None)
             if dotted(inner) in self.models:
                 self.models.add(name)
+
+    @staticmethod
+    def _param_owners(exprs: list[ast.expr | None], values: dict[str, list[ast.expr]]) -> set[str]:
+        """Modules whose parameters the optimizer gets: `m.parameters()`, `m.head.parameters()`,
+        `[{"params": m.parameters()}]`, a list built from `m.named_parameters()`, or a model passed
+        to an optimizer factory. Local variables are followed two levels."""
+        owners: set[str] = set()
+        todo = [e for e in exprs if e is not None]
+        seen: set[str] = set()
+        for _ in range(3):
+            more: list[ast.expr] = []
+            for expr in todo:
+                if isinstance(expr, (ast.Name, ast.Attribute)) and not isinstance(expr, ast.Call):
+                    name = dotted(expr) or ""
+                    if name.split(".")[-1].lower().endswith(("model", "net", "module")):
+                        owners.add(name)
+                for node in ast.walk(expr):
+                    if isinstance(node, ast.Call) and func_name(node) in ("parameters", "named_parameters"):
+                        owner = dotted(getattr(node.func, "value", None))
+                        if owner:
+                            owners.add(owner)
+                    elif isinstance(node, ast.Name) and node.id not in seen:
+                        seen.add(node.id)
+                        more.extend(values.get(node.id, []))
+            todo = more
+        return owners
+
+    def is_optimized(self, name: str) -> bool | None:
+        """Does an optimizer of this file update `name` (or a part of it, or a module holding it)?
+        None when some optimizer's parameters cannot be traced."""
+        if not self.optimized_known or not self.optimized:
+            return None
+        name = self.resolve_alias(name.lstrip("?"))
+        for owner in self.optimized:
+            owner = self.resolve_alias(owner)
+            if name == owner or owner.startswith(name + ".") or name.startswith(owner + "."):
+                return True
+            if name.split(".")[-1] == owner.split(".")[-1]:
+                return True  # `self.model = model` in an __init__ whose caller we do not see
+        return False
+
+    def values_of(self, scope: ast.AST) -> dict[str, list[ast.expr]]:
+        """`local_values(scope)`, computed once per scope."""
+        cache = self._values_cache
+        if id(scope) not in cache:
+            cache[id(scope)] = local_values(scope)
+        return cache[id(scope)]
 
     def _scope_values(self, call: ast.Call) -> dict[str, list[ast.expr]]:
         scope = self.scope_of.get(id(call), self.tree)
@@ -300,11 +385,43 @@ class ModuleIndex:
         if not name:
             return False
         last = name.split(".")[-1].lower()
+        if is_verb_name(last):
+            return False
         return (
             name in self.models
             or self.resolve_alias(name) in self.models
             or last.endswith(("model", "net", "network", "classifier"))
         )
+
+    def mode_layers(self, model: str) -> str | bool | None:
+        """Layers of `model` whose behaviour depends on train()/eval(), if its class is in this
+        file: their names ("Dropout, BatchNorm2d"), False when it has none, None when unknown."""
+        cls = self.instances.get(model) or self.instances.get(self.resolve_alias(model))
+        if cls is None:
+            built = {b for b in self.built_by.get(model, ()) if b in self.classes}
+            cls = next(iter(built), None) if len(built) == 1 else None
+        if cls is None:
+            return None
+        found: set[str] = set()
+        todo, seen = [cls], set()
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in self.classes:
+                continue
+            seen.add(name)
+            for node in ast.walk(self.classes[name]):
+                if isinstance(node, ast.Call):
+                    called = func_name(node)
+                    path = dotted(node.func) or ""
+                    if called in self.classes:
+                        todo.append(called)
+                    elif any(w in called.lower() for w in _MODE_WORDS):
+                        found.add(called)
+                    elif called[:1].isupper() and not path.startswith(("nn.", "torch.nn.")):
+                        return None  # a module built by code we cannot see (resnet18(), Block())
+                elif isinstance(node, ast.Attribute) and node.attr == "training":
+                    found.add("self.training")
+        return ", ".join(sorted(found)) if found else False
 
     def mentions_best(self, node: ast.AST) -> bool:
         return "best" in string_parts(node).lower()

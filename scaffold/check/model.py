@@ -10,6 +10,19 @@ ERROR = "error"
 HINT = "hint"
 
 
+# How sure a finding is, by rule: "high" for the ordering rules (read from the order of calls),
+# "medium" where the rule leans on names (which loader is held-out, which file is "best"),
+# "low" for hints and myth checks. A finding may lower its own (a harmless case).
+_MEDIUM = frozenset({"validate-on-train-split", "checkpoint-last-not-best", "validation-in-train-mode"})
+
+
+def confidence_of(bug_id: str) -> str:
+    """Default confidence of a rule's findings: "high", "medium" or "low"."""
+    if get_bug(bug_id).kind in ("hint", "myth"):
+        return "low"
+    return "medium" if bug_id in _MEDIUM else "high"
+
+
 def severity_of(bug_id: str) -> str:
     """Severity of a catalogue entry: "hint" for low-confidence checks and myths, else "error"."""
     return HINT if get_bug(bug_id).kind in ("hint", "myth") else ERROR
@@ -34,6 +47,7 @@ class Finding:
     id: str
     message: str
     severity: str = ERROR
+    confidence: str = "high"
 
     @property
     def why(self) -> str:
@@ -45,6 +59,11 @@ class Finding:
         mark = " (hint)" if self.severity == HINT else ""
         return f"{self.path}:{self.line}:{self.col}: {self.id}{mark} {self.message} ({self.why})"
 
+    @property
+    def title(self) -> str:
+        """The catalogue's title of the mistake."""
+        return get_bug(self.id).title
+
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict with the fields plus the catalogue title and why."""
         data: dict[str, object] = asdict(self)
@@ -54,19 +73,47 @@ class Finding:
         return data
 
 
+@dataclass(frozen=True)
+class FileError:
+    """A file that could not be checked: unreadable, undecodable, unparsable or too deep.
+
+    Attributes:
+        path: The file.
+        line: 1-based line of a syntax error, else 0.
+        col: 1-based column of a syntax error, else 0.
+        message: One line saying what is wrong.
+    """
+
+    path: str
+    line: int
+    col: int
+    message: str
+
+    def to_text(self) -> str:
+        where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
 @dataclass
 class Report:
-    """All findings of one run, plus the number of files checked."""
+    """All findings of one run, the files that could not be checked, and the number checked."""
 
     findings: list[Finding] = field(default_factory=list)
     files_checked: int = 0
+    file_errors: list[FileError] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
         """Findings that are not hints."""
         return [f for f in self.findings if f.severity != HINT]
 
-    def exit_code(self, strict: bool = False) -> int:
-        """0 when clean, 1 with findings. Hints alone give 0 unless `strict`."""
+    def exit_code(self, strict: bool = False, exit_zero: bool = False) -> int:
+        """2 if any file could not be checked; else 1 with findings (hints alone give 0 unless
+        `strict`); else 0. `exit_zero` turns findings into 0 but never hides a file error."""
+        if self.file_errors:
+            return 2
         relevant = self.findings if strict else self.errors
-        return 1 if relevant else 0
+        return 1 if relevant and not exit_zero else 0

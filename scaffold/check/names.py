@@ -14,6 +14,7 @@ STEP_SCHEDULERS = frozenset(
     {
         "OneCycleLR",
         "CyclicLR",
+        "get_scheduler",
         "get_linear_schedule_with_warmup",
         "get_cosine_schedule_with_warmup",
         "get_constant_schedule_with_warmup",
@@ -54,11 +55,11 @@ OPTIMIZERS = frozenset(
         "Lion",
     }
 )
-CLIP_FUNCS = frozenset({"clip_grad_norm_", "clip_grad_value_", "clip_grad_norm"})
+CLIP_FUNCS = frozenset({"clip_grad_norm_", "clip_grad_value_", "clip_grad_norm", "clip_gradients"})
 SAVE_FUNCS = frozenset({"save", "save_checkpoint", "save_model", "save_state_dict"})
 
 _VAL_WORDS = re.compile(
-    r"(?:^|_)(val|valid|validation|validate|eval|evaluate|evaluation|test|holdout)"
+    r"(?:^|_)(val|valid|validation|validate|eval|evaluate|evaluation|test|holdout|dev)"
     r"(?:$|_|\d|loader|dl|ds|set|data|iter|batch)",
     re.IGNORECASE,
 )
@@ -89,6 +90,67 @@ def func_name(call: ast.Call) -> str:
 def receiver(call: ast.Call) -> ast.expr | None:
     """The object a method is called on (`opt` in `opt.step()`), or None for a plain function call."""
     return call.func.value if isinstance(call.func, ast.Attribute) else None
+
+
+# Objects whose `.backward(loss)` runs the loss's backward (the loss is the argument, not the
+# receiver): accelerate's Accelerator, Lightning's Fabric, DeepSpeed engines, apex amp.
+_BACKWARD_OWNERS = ("accelerator", "fabric", "engine", "amp", "deepspeed", "trainer", "booster", "autograd")
+
+
+def backward_loss(call: ast.Call) -> ast.expr | None:
+    """The loss expression a backward call differentiates, or None if `call` is no backward.
+
+    `loss.backward()` -> `loss`; `scaler.scale(loss).backward()` -> `loss`;
+    `accelerator.backward(loss)`, `fabric.backward(loss)`, `self.manual_backward(loss)`,
+    `torch.autograd.backward(loss)` -> `loss` (the receiver is the framework object).
+    """
+    name = func_name(call)
+    if name not in ("backward", "manual_backward"):
+        return None
+    recv = receiver(call)
+    owner = (dotted(recv) or "").split(".")[-1].lower()
+    if call.args and (name == "manual_backward" or recv is None or any(w in owner for w in _BACKWARD_OWNERS)):
+        loss: ast.expr | None = call.args[0]
+    elif recv is None:
+        return None
+    else:
+        loss = recv
+    if isinstance(loss, ast.Call) and func_name(loss) == "scale" and loss.args:
+        loss = loss.args[0]  # GradScaler.scale(loss): the accumulation scaling is inside
+    return loss
+
+
+_VERBS = (
+    "get",
+    "unwrap",
+    "load",
+    "build",
+    "create",
+    "make",
+    "save",
+    "init",
+    "setup",
+    "prepare",
+    "wrap",
+    "copy",
+    "update",
+    "compile",
+    "export",
+    "to",
+    "set",
+    "print",
+    "log",
+    "freeze",
+    "count",
+    "register",
+    "configure",
+)
+
+
+def is_verb_name(name: str) -> bool:
+    """`unwrap_model`, `get_model`, `save_model`: a function acting on a model, not a model."""
+    first = name.split(".")[-1].lstrip("_").split("_")[0].lower()
+    return "_" in name.split(".")[-1].lstrip("_") and first in _VERBS
 
 
 def is_val_name(name: str | None) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 
 from scaffold.check.index import FuncDef, ModuleIndex, local_values
 from scaffold.check.names import (
+    backward_loss,
     dotted,
     func_name,
     grad_context,
@@ -40,33 +41,30 @@ def scopes(index: ModuleIndex) -> Iterator[ast.Module | FuncDef]:
 
 def backward_of_unscaled_loss(call: ast.Call, scope: ast.AST) -> bool:
     """True if `call` is `loss.backward()` (or `scaler.scale(loss).backward()`) on an unscaled loss."""
-    if func_name(call) != "backward":
-        return False
-    loss = receiver(call)
-    if isinstance(loss, ast.Call) and func_name(loss) == "scale" and loss.args:
-        loss = loss.args[0]  # GradScaler.scale(loss): the accumulation scaling is inside
-    return unscaled_loss(loss, scope)
+    loss = backward_loss(call)
+    return loss is not None and unscaled_loss(loss, scope)
 
 
 def unscaled_loss(loss: ast.expr | None, scope: ast.AST) -> bool:
-    """True if `loss` is a plain name whose every assignment in `scope` leaves it unscaled.
+    """True if `loss` is a plain name or attribute path (`self.loss`) whose every assignment in
+    `scope` leaves it unscaled.
 
     Division or multiplication (`loss / accum`, `loss * (n / window)`, `loss /= accum`), a
     `reduction=` argument, or no assignment at all count as scaled (or unknown): silent.
     """
-    if isinstance(loss, ast.BinOp):
-        return False
-    if not isinstance(loss, ast.Name):
+    name = dotted(loss) if isinstance(loss, (ast.Name, ast.Attribute)) else None
+    if name is None:
         return False
     assigned = False
     for node in own_nodes(scope):
-        if (
-            isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == loss.id
-        ) and isinstance(node.op, (ast.Div, ast.Mult, ast.FloorDiv)):
+        if (isinstance(node, ast.AugAssign) and dotted(node.target) == name) and isinstance(
+            node.op, (ast.Div, ast.Mult, ast.FloorDiv)
+        ):
             return False
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Name) and t.id == loss.id for t in targets) and node.value is not None:
+            flat = [e for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+            if any(dotted(t) == name for t in flat) and node.value is not None:  # `logits, loss = model(x)`
                 assigned = True
                 value = node.value
                 if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Div, ast.Mult)):
@@ -87,6 +85,20 @@ def _operand_names(expr: ast.expr) -> set[str]:
     return set()
 
 
+def _innermost_blocks(tree: ast.AST) -> dict[int, int]:
+    """Node id -> id of the innermost loop or function around it (0 at module level)."""
+    out: dict[int, int] = {}
+    kinds = (ast.For, ast.AsyncFor, ast.While, ast.FunctionDef, ast.AsyncFunctionDef)
+
+    def visit(node: ast.AST, owner: int) -> None:
+        for child in ast.iter_child_nodes(node):
+            out[id(child)] = owner
+            visit(child, id(child) if isinstance(child, kinds) else owner)
+
+    visit(tree, 0)
+    return out
+
+
 def _is_metric_guard(test: ast.expr) -> bool:
     """An `if` that compares a metric: `if val_loss < best`, `if improved(metric, best)`."""
     words = string_parts(test).lower()
@@ -98,7 +110,18 @@ def _is_metric_guard(test: ast.expr) -> bool:
     )
 
 
-def _names_best_file(call: ast.Call) -> bool:
+def _records_best(stmt: ast.stmt) -> bool:
+    """`best_val_loss = val_loss` or `is_best = True`: the new value taken as the best with no
+    comparison (a `max(...)`/`min(...)` or any other call compares, so it does not count)."""
+    value = stmt.value if isinstance(stmt, ast.Assign) else None
+    return (
+        isinstance(stmt, ast.Assign)
+        and (isinstance(value, (ast.Name, ast.Attribute)) or (isinstance(value, ast.Constant) and value.value is True))
+        and any("best" in (dotted(t) or "").split(".")[-1].lower() for t in stmt.targets)
+    )
+
+
+def _names_best_file(call: ast.Call, values: dict[str, list[ast.expr]] | None = None) -> bool:
     """Does the destination of a save call say "best"? The saved object (first argument) and
     flags such as `is_best` do not count: `save_checkpoint(state, is_best)` copies only when
     the flag is set, and `torch.save(best_weights, "last.pt")` is not a "best" file."""
@@ -111,6 +134,13 @@ def _names_best_file(call: ast.Call) -> bool:
                 name = (node.id if isinstance(node, ast.Name) else node.attr).lower()
                 if "best" in name and any(w in name for w in _PATH_WORDS):
                     return True
+                # best = w / "best.pt"; torch.save(ckpt, best)
+                for value in (values or {}).get(node.id if isinstance(node, ast.Name) else "", []):
+                    if any(
+                        isinstance(c, ast.Constant) and isinstance(c.value, str) and "best" in c.value.lower()
+                        for c in ast.walk(value)
+                    ):
+                        return True
     return False
 
 
@@ -240,6 +270,23 @@ class LocalRules:
         if not graph:
             return
         nograd = self._nograd_lines(scope)
+        direct = self._backward_names(scope)
+        # An accumulation inside a loop counts only if that loop also runs backward(): the loss
+        # is then a new graph each iteration (a stale training loss read in an eval loop is not).
+        loops = [n for n in own_nodes(scope) if isinstance(n, (ast.For, ast.AsyncFor, ast.While))]
+        innermost: dict[int, tuple[int, bool]] = {}  # node -> (size, runs backward) of its innermost loop
+
+        def in_backward_loop(node: ast.AST) -> bool:
+            if not innermost:  # built on first use: most scopes have no accumulation at all
+                for loop in loops:
+                    subs = list(ast.walk(loop))
+                    runs_backward = any(isinstance(c, ast.Call) and backward_loss(c) is not None for c in subs)
+                    for sub in subs:
+                        if id(sub) not in innermost or innermost[id(sub)][0] > len(subs):
+                            innermost[id(sub)] = (len(subs), runs_backward)
+                innermost[0] = (0, True)
+            return id(node) not in innermost or innermost[id(node)][1]
+
         for node in own_nodes(scope):
             expr = None
             if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)):
@@ -248,13 +295,10 @@ class LocalRules:
                 expr = node.args[0]
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.BinOp) and len(node.targets) == 1:
                 target = dotted(node.targets[0])
-                if (
-                    target
-                    and target in {dotted(n) for n in ast.walk(node.value.left)}
-                    and isinstance(node.value.op, ast.Add)
-                ):
-                    expr = node.value.right
-            if expr is None or node.lineno in nograd:
+                if target and target not in direct and target in {dotted(n) for n in ast.walk(node.value)}:
+                    # total = total + loss, or a running mean: tloss = (tloss * i + loss) / (i + 1)
+                    expr = node.value
+            if expr is None or node.lineno in nograd or not in_backward_loop(node):
                 continue
             leaked = self._bare_graph_name(expr, graph)
             if leaked:
@@ -265,16 +309,22 @@ class LocalRules:
                     None,
                 )
 
+    @staticmethod
+    def _backward_names(scope: ast.AST) -> set[str]:
+        """Names backward() is called on directly in `scope` (`loss = loss + aux` builds them)."""
+        out = set()
+        for node in own_nodes(scope):
+            loss = backward_loss(node) if isinstance(node, ast.Call) else None
+            if isinstance(loss, ast.Name):
+                out.add(loss.id)
+        return out
+
     def _graph_names(self, scope: ast.AST) -> set[str]:
         """Names in `scope` that hold a loss tensor that backward() is called on."""
         names: set[str] = set()
         for node in own_nodes(scope):
-            if isinstance(node, ast.Call) and func_name(node) == "backward":
-                recv = receiver(node)
-                if isinstance(recv, ast.Call) and func_name(recv) == "scale" and recv.args:
-                    recv = recv.args[0]
-                if recv is None and node.args:
-                    recv = node.args[0]
+            recv = backward_loss(node) if isinstance(node, ast.Call) else None
+            if recv is not None:
                 if isinstance(recv, ast.BinOp):
                     recv = recv.left
                 if isinstance(recv, ast.Name):
@@ -338,21 +388,30 @@ class LocalRules:
 
     # ----- checkpoint-last-not-best (hint) --------------------------------------------------------
     def checkpoint_best(self, scope: ast.AST) -> None:
-        """A save to a "best" path inside a loop but under no `if`: it runs every epoch."""
+        """A save of the "best" checkpoint inside a loop but under no metric `if`: it runs every
+        epoch. "Best" is read from the destination (a string, a `best_path` name, or a variable
+        assigned a path that says best), or from an unguarded `best_metric = metric` beside it."""
+        if not any(isinstance(n, ast.Call) and _is_save(n) for n in own_nodes(scope)):
+            return
+        values = dict(self.idx.values_of(scope))
+        if scope is not self.tree:
+            for name, vals in self.idx.values_of(self.tree).items():
+                values.setdefault(name, vals)
 
-        def visit(stmts: list[ast.stmt], in_loop: bool) -> None:
+        def visit(stmts: list[ast.stmt], in_loop: bool, records_best: bool) -> None:
+            records_best = records_best or (in_loop and any(_records_best(s) for s in stmts))
             for stmt in stmts:
                 if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
-                    visit(stmt.body, True)
+                    visit(stmt.body, True, False)
                 elif isinstance(stmt, ast.If) and not _is_metric_guard(stmt.test):
                     # `if not dry_run:` or `if epoch % 5 == 0:` does not pick the best epoch.
-                    visit(stmt.body, in_loop)
-                    visit(stmt.orelse, in_loop)
+                    visit(stmt.body, in_loop, records_best)
+                    visit(stmt.orelse, in_loop, records_best)
                 elif isinstance(stmt, (ast.With, ast.AsyncWith, ast.Try)):
-                    visit(stmt.body, in_loop)
+                    visit(stmt.body, in_loop, records_best)
                 elif isinstance(stmt, (ast.Expr, ast.Assign)) and in_loop and isinstance(stmt.value, ast.Call):
                     call = stmt.value
-                    if _is_save(call) and _names_best_file(call):
+                    if _is_save(call) and (records_best or _names_best_file(call, values)):
                         self.emit(
                             "checkpoint-last-not-best",
                             *_loc(call),
@@ -360,7 +419,7 @@ class LocalRules:
                             None,
                         )
 
-        visit(getattr(scope, "body", []), False)
+        visit(getattr(scope, "body", []), False, False)
 
     # ----- to-device-after-optimizer (myth, hint) ---------------------------------------------------
     def cast_after_optimizer(self, scope: ast.AST) -> None:
@@ -374,8 +433,8 @@ class LocalRules:
                 full.startswith(("optim.", "torch.optim."))
                 or func_name(node) in self._optimizer_names()
                 or "optim" in func_name(node).lower()  # build_optimizer(model, cfg)
-            ) and node.args:
-                for src in node.args:
+            ) and (node.args or node.keywords):
+                for src in [*node.args, *(k.value for k in node.keywords if k.arg in ("params", "model"))]:
                     if isinstance(src, ast.Call) and func_name(src) == "parameters":
                         src = receiver(src)
                     model = dotted(src)
@@ -433,6 +492,12 @@ class LocalRules:
             if not guards:
                 continue
             guarded = {id(n) for g in guards for n in ast.walk(g)}
+            if any(
+                id(c) not in guarded and self._is_optimizer_step(c)
+                for stmt in self._flat(loop.body)
+                for c in ast.walk(stmt)
+            ):
+                continue  # some optimizer steps every iteration (a GAN's critic, TD3's critic)
             for stmt in self._flat(loop.body):
                 for call in ast.walk(stmt):
                     if isinstance(call, ast.Call) and id(call) not in guarded:
@@ -462,11 +527,15 @@ class LocalRules:
             any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in ast.walk(test))
             or "accum" in string_parts(test).lower()
         )
-        steps = any(
-            isinstance(c, ast.Call) and func_name(c) == "step" and not self.idx.is_scheduler(dotted(receiver(c)))
-            for c in ast.walk(node)
+        return accum and any(self._is_optimizer_step(c) for c in ast.walk(node))
+
+    def _is_optimizer_step(self, node: ast.AST) -> bool:
+        return (
+            isinstance(node, ast.Call)
+            and func_name(node) == "step"
+            and receiver(node) is not None
+            and not self.idx.is_scheduler(dotted(receiver(node)))
         )
-        return accum and steps
 
     @staticmethod
     def _train_part(expr: ast.expr) -> str | None:
@@ -482,12 +551,12 @@ class LocalRules:
             name for (_, name) in self.idx.methods if is_val_name(name)
         }
         train_calls: list[tuple[ast.Call, str]] = []
-        held_out = False
+        held_out_calls: list[ast.Call] = []  # validation calls on held-out data
         for node in self.idx.nodes:
             if isinstance(node, ast.Call) and func_name(node) in val_fns:
                 names = [dotted(a) for a in [*node.args, *(k.value for k in node.keywords)]]
                 if any(is_val_name(n) for n in names):
-                    held_out = True
+                    held_out_calls.append(node)
                 leak = next((n for n in names if is_train_name(n)), None)
                 if leak:
                     train_calls.append((node, leak))
@@ -505,8 +574,12 @@ class LocalRules:
                             f"the validation data is built from the training data `{src_name}`",
                             None,
                         )
-        if not held_out:
-            for call, leak in train_calls:
+        # Evaluating on the training data beside a held-out evaluation (train and val accuracy
+        # side by side) is deliberate; alone in its loop or function, it is the mistake.
+        block = _innermost_blocks(self.tree) if train_calls else {}
+        held_out = {block.get(id(c), 0) for c in held_out_calls}
+        for call, leak in train_calls:
+            if block.get(id(call), 0) not in held_out:
                 self.emit(
                     "validate-on-train-split",
                     *_loc(call),

@@ -82,6 +82,7 @@ def test_json_format(app, tmp_path: Path) -> None:
         "id",
         "message",
         "severity",
+        "confidence",
         "title",
         "why",
     }
