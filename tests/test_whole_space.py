@@ -44,8 +44,11 @@ def workers() -> int:
     return int(os.environ.get("SCAFFOLD_WORKERS") or max(1, min(2, os.cpu_count() or 1)))
 
 
-def run_draws(root: Path, draws: list[tuple[str, dict]]) -> list[dict]:
-    """Render and test every draw on a pool of in-process workers; results in draw order."""
+def run_draws(root: Path, draws: list[tuple[str, dict]], progress=None) -> list[dict]:
+    """Render and test every draw on a pool of in-process workers; results in draw order.
+
+    `progress(line)` is called about every tenth of the draws (at least every 10).
+    """
     jobs: queue.Queue = queue.Queue()
     for index, (name, answers) in enumerate(draws):
         jobs.put((index, name, answers))
@@ -92,6 +95,18 @@ def run_draws(root: Path, draws: list[tuple[str, dict]]) -> list[dict]:
     threads = [threading.Thread(target=serve) for _ in range(workers())]
     for thread in threads:
         thread.start()
+    reported, start, told = 0, time.perf_counter(), set()
+    while any(thread.is_alive() for thread in threads):
+        time.sleep(1)
+        done = [r for r in results if r is not None]
+        for r in done:
+            if r["code"] != 0 and progress and r["name"] not in told:
+                told.add(r["name"])
+                progress(f"  failed: {r['name']}: {reproduce_command(r['answers'])}")
+        if progress and len(done) >= reported + max(10, len(draws) // 10):
+            reported = len(done)
+            failed = sum(1 for r in done if r["code"] != 0)
+            progress(f"  {reported}/{len(draws)} draws, {failed} failed, {time.perf_counter() - start:.0f}s")
     for thread in threads:
         thread.join()
     return [r for r in results if r is not None]
@@ -117,7 +132,13 @@ def check_whole_space(root: Path, count: int, capsys) -> None:
     run_seed = seed()
     draws = matrix.whole_space_sample(run_seed, count)
     start = time.perf_counter()
-    results = run_draws(root, draws)
+
+    def progress(line: str) -> None:
+        with capsys.disabled():
+            print(line, flush=True)
+
+    progress(f"\nwhole space: seed {run_seed}, {len(draws)} draws on {workers()} workers")
+    results = run_draws(root, draws, progress)
     wall = time.perf_counter() - start
     failed = [r for r in results if r["code"] != 0]
     slowest = sorted(results, key=lambda r: -r["seconds"])[:3]
@@ -135,8 +156,7 @@ def check_whole_space(root: Path, count: int, capsys) -> None:
             + "\n".join("  | " + line for line in r["output"].strip().splitlines()[-25:])
         )
         lines.append(f"FAILED {r['name']}: {reproduce_command(r['answers'])}")
-    with capsys.disabled():
-        print("\n" + "\n".join(lines))
+    progress("\n".join(lines))
     assert not failed, f"{len(failed)} of {len(results)} draws failed their own tests:\n\n" + (
         "\n\n".join(problems)
     )
