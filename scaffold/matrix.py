@@ -500,3 +500,211 @@ def missing_values(answer_sets: Iterable[Mapping[str, Any]]) -> list[str]:
         values = q.choices if q.choices is not None else ((False, True) if q.type == "bool" else ())
         missing += [f"{q.name}={v}" for v in values if v not in shown.get(q.name, set())]
     return missing
+
+
+# --------------------------------------------------------------------------------------------
+# Random draws over the whole answer space (tests/test_whole_space.py)
+# --------------------------------------------------------------------------------------------
+#: The spiral demo's training split with Config's defaults (3 x 1000 points, 20% held out):
+#: a batch size of 2399 leaves a last batch of 1 sample.
+SPIRAL_TRAIN_SAMPLES = 2400
+
+
+def _accepts(question: Question, value: Any, context: Mapping[str, Any]) -> bool:
+    from scaffold.options import validate
+
+    try:
+        validate(question, value, context)
+    except AnswerError:
+        return False
+    return True
+
+
+def _edge_of_range(question: Question, context: Mapping[str, Any], start: Any, up: bool) -> Any:
+    """The last value the validator accepts going up (or down) from the accepted `start`."""
+    sign = 1 if up else -1
+    good, bad, step = start, None, 1
+    while bad is None:  # gallop until refused; a range open to 1e15 counts as unbounded
+        trial = start + sign * step
+        if abs(trial) > 1e15:
+            return good
+        if _accepts(question, question_cast(question, trial), context):
+            good, step = trial, step * 2
+        else:
+            bad = trial
+    for _ in range(200):  # bisect to the boundary
+        if question.type == "int" and abs(bad - good) <= 1:
+            break
+        middle = (good + bad) // 2 if question.type == "int" else (good + bad) / 2
+        if middle in (good, bad):
+            break
+        if _accepts(question, question_cast(question, middle), context):
+            good = middle
+        else:
+            bad = middle
+    rounded = round(good, 9)  # a closed bound (weight_decay >= 0) comes out as itself
+    if _accepts(question, question_cast(question, rounded), context):
+        good = rounded
+    return question_cast(question, good)
+
+
+def question_cast(question: Question, value: Any) -> Any:
+    return int(value) if question.type == "int" else float(value)
+
+
+@functools.lru_cache(maxsize=64)
+def valid_range(name: str) -> tuple[Any, Any]:
+    """(lowest, highest) value that the copier.yml validator of numeric question `name` accepts.
+
+    Found by probing the validator from the default outwards, so the ranges are written only
+    in copier.yml. Exclusive bounds come out as the nearest accepted value (lr > 0 gives a tiny
+    positive lr; dropout < 1 gives 0.999...).
+    """
+    from scaffold.options import evaluate_default
+
+    qs = list(load_questions())
+    context: dict[str, Any] = {}
+    for q in qs:
+        if q.name == name:
+            start = evaluate_default(q, context)
+            return _edge_of_range(q, context, start, up=False), _edge_of_range(
+                q, context, start, up=True
+            )
+        context[q.name] = evaluate_default(q, context)
+    raise KeyError(name)
+
+
+def _draw_number(question: Question, rng: Any, context: Mapping[str, Any]) -> Any:
+    import math
+
+    from scaffold.options import evaluate_default
+
+    low, high = valid_range(question.name)
+    roll = rng.random()
+    if roll < 0.25:
+        return rng.choice([low, high, evaluate_default(question, context)])
+    if question.type == "int":
+        # Half the draws near the low end (accum 1-17, patience 0-16: where off-by-one bugs
+        # live), the rest log-uniform over the whole range.
+        top = min(high, low + 16) if roll < 0.75 else high
+        value = math.exp(rng.uniform(math.log(low + 1), math.log(top + 1))) - 1
+        return max(low, min(high, int(round(value))))
+    if low > 0:
+        return math.exp(rng.uniform(math.log(max(low, 1e-6)), math.log(high)))
+    if high < 1:
+        return rng.uniform(low, high)
+    return rng.choice([0.0, math.exp(rng.uniform(math.log(1e-6), math.log(high)))])
+
+
+def _draw_value(question: Question, rng: Any, context: Mapping[str, Any]) -> Any:
+    from scaffold.options import evaluate_default
+
+    if question.choices is not None:
+        return rng.choice(list(question.choices))
+    if question.type == "bool":
+        return rng.choice([False, True])
+    if question.type in ("int", "float"):
+        return _draw_number(question, rng, context)
+    samples = [evaluate_default(question, context), *SAMPLE_VALUES.get(question.name, ())]
+    return rng.choice(samples)
+
+
+def random_answers(rng: Any, fixed: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One complete, valid answer set drawn at random over every question of copier.yml.
+
+    Args:
+        rng: A `random.Random`.
+        fixed: Answers to keep (an edge case); the rest is drawn around them, redrawing until
+            every fixed answer applies and is accepted (scheduler_cadence=epoch needs a
+            scheduler that has a cadence and allows it).
+
+    Each question is drawn in copier's order, given the answers before it; a value its
+    validator refuses there (plateau with step cadence) is redrawn.
+    """
+    fixed = dict(fixed or {})
+    for _ in range(1000):
+        answers = _draw_around(rng, fixed)
+        if all(answers.get(key, _MISSING) == value for key, value in fixed.items()):
+            return answers
+    raise ValueError(f"no valid answer set holds {fixed}")
+
+
+_MISSING = object()
+
+
+def _draw_around(rng: Any, fixed: Mapping[str, Any]) -> dict[str, Any]:
+    from scaffold.options import evaluate_default
+
+    given: dict[str, Any] = {}
+    context: dict[str, Any] = {}
+    for question in load_questions():
+        if not is_asked(question, context):
+            context[question.name] = evaluate_default(question, context)
+            continue
+        if question.name in fixed and _accepts(question, fixed[question.name], context):
+            value = fixed[question.name]
+        else:
+            for _ in range(100):
+                value = _draw_value(question, rng, context)
+                if _accepts(question, value, context):
+                    break
+            else:  # pragma: no cover - every question has an accepted default
+                value = evaluate_default(question, context)
+        given[question.name] = value
+        context[question.name] = value
+    return resolve_answers(given)
+
+
+def edge_cases() -> dict[str, dict[str, Any]]:
+    """Named partial answer sets that a whole-space sample must contain, each drawn around.
+
+    Every choice of every question, both booleans, both ends of every numeric range, and the
+    cases that broke before: accumulation 1, 2, 13 (more micro-batches than the tests' 12-batch
+    loader), 64; a last batch of 1 sample (with and without batchnorm); fp16 with and without
+    clipping; batchnorm with accumulation; each class of early-stopping patience.
+    """
+    edges: dict[str, dict[str, Any]] = {}
+    for q in load_questions():
+        if q.choices is not None:
+            for choice in q.choices:
+                edges[f"{q.name}={choice}"] = {q.name: choice}
+        elif q.type == "bool":
+            for value in (False, True):
+                edges[f"{q.name}={value}"] = {q.name: value}
+        elif q.type in ("int", "float"):
+            low, high = valid_range(q.name)
+            edges[f"{q.name}=min"] = {q.name: low}
+            edges[f"{q.name}=max"] = {q.name: high}
+    for accum in (1, 2, 13, 64):
+        edges[f"accum_steps={accum}"] = {"accum_steps": accum}
+    tail_of_one = SPIRAL_TRAIN_SAMPLES - 1
+    edges["tail-of-1"] = {"data": "spiral", "batch_size": tail_of_one, "batchnorm": False}
+    edges["tail-of-1-batchnorm"] = {"data": "spiral", "batch_size": tail_of_one, "batchnorm": True}
+    edges["fp16-clip"] = {"precision": "fp16", "grad_clip": 1.0}
+    edges["fp16-no-clip"] = {"precision": "fp16", "grad_clip": 0.0}
+    edges["fp16-step-cadence"] = {"precision": "fp16", "scheduler": "onecycle"}
+    edges["batchnorm-accum"] = {"batchnorm": True, "accum_steps": 4}
+    edges["batchnorm-accum-13"] = {"batchnorm": True, "accum_steps": 13}
+    for patience in (0, 1, 3):
+        edges[f"early_stopping={patience}"] = {"early_stopping": patience}
+    edges["plateau-val_acc"] = {"scheduler": "plateau", "monitor": "val_acc"}
+    edges["resume-sgd-step"] = {"checkpoint": "best_and_last", "optimizer": "sgd", "scheduler": "step"}
+    return edges
+
+
+def whole_space_sample(seed: int, draws: int) -> list[tuple[str, dict[str, Any]]]:
+    """`draws` named answer sets: every edge case once (drawn around), then random ones.
+
+    Deterministic for a seed. When `draws` is smaller than the number of edge cases, a
+    seed-dependent subset of them is taken, so rotating seeds cover them all over runs.
+    """
+    import random
+
+    rng = random.Random(seed)
+    edges = list(edge_cases().items())
+    if draws < len(edges):
+        edges = rng.sample(edges, draws)
+    sample = [(name, random_answers(rng, fixed)) for name, fixed in edges]
+    while len(sample) < draws:
+        sample.append((f"random-{len(sample)}", random_answers(rng)))
+    return sample

@@ -52,3 +52,91 @@ def write_project(dest: Path, answers: Mapping[str, Any] | None = None, **given:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return dest
+
+
+# --------------------------------------------------------------------------------------------
+# Running many rendered projects' own tests quickly (tests/test_whole_space.py)
+# --------------------------------------------------------------------------------------------
+def reproduce_command(answers: Mapping[str, Any]) -> str:
+    """The `scaffold new` command that renders `answers` (the minimal --set flags)."""
+    return f"scaffold new p --defaults --no-git {as_set_flags(answers)}".rstrip()
+
+
+def run_project_tests_in_process(dest: Path) -> tuple[int, str]:
+    """Run `pytest` on the project in `dest` inside this process; returns (exit code, output).
+
+    torch (and dynamo, which building any optimizer imports) load once per worker instead of
+    once per project, which is most of a project's test time. What one project could leave behind
+    for the next is reset: its modules, sys.path, the environment, the working directory,
+    deterministic mode and dynamo's caches. The whole-space test confirms any failure in a fresh
+    process, so a leak cannot hide as a pass of the wrong kind.
+    """
+    import contextlib
+    import io
+
+    import pytest
+
+    saved_env, saved_path, saved_cwd = dict(os.environ), list(sys.path), os.getcwd()
+    output = io.StringIO()
+    try:
+        os.chdir(dest)
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            code = pytest.main(
+                [
+                    str(dest / "tests"),
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    f"--rootdir={dest}",
+                    f"--basetemp={dest / '.pytest-tmp'}",
+                ]
+            )
+    finally:
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+        os.environ.clear()
+        os.environ.update(saved_env)
+        for name, module in list(sys.modules.items()):
+            if name in ("train", "test_train", "conftest") or str(
+                getattr(module, "__file__", None) or ""
+            ).startswith(str(dest)):
+                del sys.modules[name]
+        import torch
+
+        torch.use_deterministic_algorithms(False)
+        if "torch._dynamo" in sys.modules:
+            torch._dynamo.reset()
+    return int(code), output.getvalue()
+
+
+def _worker() -> None:
+    """Serve `{"dest", "answers"}` JSON lines on stdin: render, run the tests, answer one line.
+
+    Protocol lines go to a private copy of stdout; anything else written to fd 1 or 2 is dropped,
+    so a stray print cannot corrupt the protocol.
+    """
+    import json
+    import shutil
+    import time
+
+    channel = os.fdopen(os.dup(1), "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    for line in sys.stdin:
+        job = json.loads(line)
+        dest = Path(job["dest"])
+        start = time.perf_counter()
+        try:
+            write_project(dest, job["answers"])
+            code, output = run_project_tests_in_process(dest)
+        except Exception as exc:  # a render or harness error is a failed draw, not a dead worker
+            code, output = -1, f"{type(exc).__name__}: {exc}"
+        seconds = time.perf_counter() - start
+        if code == 0 and not job.get("keep"):
+            shutil.rmtree(dest, ignore_errors=True)
+        channel.write(json.dumps({"code": code, "output": output[-6000:], "seconds": seconds}) + "\n")
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--worker"]:
+    _worker()

@@ -1,31 +1,51 @@
 """The generated tests are only worth shipping if they catch the mistakes they name.
 
-Each case breaks the rendered loop in one way and checks that the matching generated test fails
-(and that the unbroken loop passes it).
+Each mutation breaks one rendered project's loop in one way (a minimal edit of its train.py) and
+checks that the named generated test then fails; each project's tests first pass unbroken.
+A mutation is applied to every variant family it concerns (the per-step schedules for the
+horizon, fp16 for the scaler, each checkpoint policy for atomic saves, the compiled path for
+`_orig_mod.` keys).
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import child_env, write_project
 
-from scaffold import options, render
+from scaffold import options
 
-ENV = dict(os.environ, OMP_NUM_THREADS="1")
-ANSWERS = {"accum_steps": 4, "precision": "fp16", "scheduler": "onecycle", "annotations": "none"}
+PROJECTS = {
+    "fp16-onecycle": {"accum_steps": 4, "precision": "fp16", "scheduler": "onecycle"},
+    "cosine-step": {"accum_steps": 3, "scheduler": "cosine", "scheduler_cadence": "step"},
+    "warmup-step": {"accum_steps": 4, "scheduler": "warmup_cosine", "checkpoint": "last"},
+    "multistep-step": {"accum_steps": 2, "scheduler": "step", "scheduler_cadence": "step"},
+    "plateau-val_acc": {"scheduler": "plateau", "monitor": "val_acc", "checkpoint": "last"},
+    "compiled-best": {"compile": "default", "checkpoint": "best", "precision": "bf16"},
+    "compiled-last": {"compile": "max-autotune", "checkpoint": "last", "accum_steps": 2},
+}
 
+# train.py fragments (annotations=none) and what replaces them.
+ACCUM_HORIZON = ("    steps_per_epoch = math.ceil(batches / cfg.accum_steps)\n", "    steps_per_epoch = batches\n")
+NON_ATOMIC = ('    tmp = path.with_name(f".{path.name}.tmp")\n', "    tmp = path  # written in place\n")
+BEST_KEYS = ('"model": c.model.state_dict(), "epoch"', '"model": c.net.state_dict(), "epoch"')
+LAST_KEYS = ('        "model": c.model.state_dict(),\n', '        "model": c.net.state_dict(),\n')
+FORGET_BAD_EPOCHS = (
+    "        setattr(progress, key, value)\n",
+    '        if key != "bad_epochs":\n            setattr(progress, key, value)\n',
+)
+CLIP = "            torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)\n"
+
+# name: (project, generated test that must fail, [(old, new), ...])
 MUTATIONS = {
     "clip-after-step": (
+        "fp16-onecycle",
         "test_order_contract",
         [
-            (
-                "            torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)\n",
-                "",
-            ),
+            (CLIP, ""),
             (
                 "        c.scaler.update()\n",
                 "        c.scaler.update()\n        torch.nn.utils.clip_grad_norm_(c.model.parameters(), 1.0)\n",
@@ -33,63 +53,104 @@ MUTATIONS = {
         ],
     ),
     "constant-accumulation-divisor": (
+        "fp16-onecycle",
         "test_accumulation_equals_large_batch",
-        [
-            (
-                "share = loss * (y.size(0) / windows[i // cfg.accum_steps])",
-                "share = loss / cfg.accum_steps",
-            )
-        ],
+        [("share = loss * (y.size(0) / windows[i // cfg.accum_steps])", "share = loss / cfg.accum_steps")],
     ),
     "loader-rng-not-restored": (
+        "fp16-onecycle",
         "test_resume_matches_uninterrupted",
         [('    generator.set_state(state["rng"]["loader"])\n', "")],
     ),
-    "validation-in-train-mode": ("test_validation_mode", [("    c.model.eval()\n", "")]),
-    "no-optimizer-step": ("test_learns", [("        c.scaler.step(c.optimizer)\n", "")]),
+    "validation-in-train-mode": ("fp16-onecycle", "test_validation_mode", [("    c.model.eval()\n", "")]),
+    "no-optimizer-step": ("fp16-onecycle", "test_learns", [("        c.scaler.step(c.optimizer)\n", "")]),
     "scheduler-per-micro-batch": (
+        "fp16-onecycle",
         "test_scheduler_cadence",
-        [
-            (
-                "\n        seen += y.size(0)\n",
-                "\n        seen += y.size(0)\n        c.scheduler.step()\n",
-            )
-        ],
+        [("\n        seen += y.size(0)\n", "\n        seen += y.size(0)\n        c.scheduler.step()\n")],
     ),
+    # The gaps of issue 9: each went unnoticed by the generated tests before.
+    "scaler-state-not-restored": (
+        "fp16-onecycle",
+        "test_resume_matches_uninterrupted",
+        [('    c.scaler.load_state_dict(state["scaler"])\n', "")],
+    ),
+    "scheduler-stepped-when-scaler-skipped": (
+        "fp16-onecycle",
+        "test_skipped_step_does_not_step_the_scheduler",
+        [("        if stepped:\n            c.scheduler.step()\n", "        c.scheduler.step()\n")],
+    ),
+    "onecycle-horizon-ignores-accumulation": ("fp16-onecycle", "test_schedule_spans_the_run", [ACCUM_HORIZON]),
+    "cosine-horizon-ignores-accumulation": ("cosine-step", "test_schedule_spans_the_run", [ACCUM_HORIZON]),
+    "warmup-horizon-ignores-accumulation": ("warmup-step", "test_schedule_spans_the_run", [ACCUM_HORIZON]),
+    "multistep-horizon-ignores-accumulation": ("multistep-step", "test_schedule_spans_the_run", [ACCUM_HORIZON]),
+    "plateau-fed-val_loss": (
+        "plateau-val_acc",
+        "test_plateau_follows_the_monitor",
+        [("        c.scheduler.step(metric)\n", "        c.scheduler.step(val_loss)\n")],
+    ),
+    "plateau-state-not-restored": (
+        "plateau-val_acc",
+        "test_resume_keeps_the_monitor_state",
+        [('    c.scheduler.load_state_dict(state["scheduler"])\n', "")],
+    ),
+    "bad-epochs-not-restored": ("fp16-onecycle", "test_resume_keeps_the_monitor_state", [FORGET_BAD_EPOCHS]),
+    "bad-epochs-not-restored-plateau": ("plateau-val_acc", "test_resume_keeps_the_monitor_state", [FORGET_BAD_EPOCHS]),
+    "early-stopping-off-by-one": (
+        "fp16-onecycle",
+        "test_early_stopping_counts_patience_exactly",
+        [("progress.bad_epochs >= cfg.early_stopping", "progress.bad_epochs > cfg.early_stopping")],
+    ),
+    "non-atomic-save-best-and-last": ("fp16-onecycle", "test_checkpoints_survive_a_crash_mid_write", [NON_ATOMIC]),
+    "non-atomic-save-best": ("compiled-best", "test_checkpoints_survive_a_crash_mid_write", [NON_ATOMIC]),
+    "non-atomic-save-last": ("plateau-val_acc", "test_checkpoints_survive_a_crash_mid_write", [NON_ATOMIC]),
+    "compiled-keys-in-best": ("compiled-best", "test_checkpoints_hold_plain_module_keys", [BEST_KEYS]),
+    "compiled-keys-in-last": ("compiled-last", "test_checkpoints_hold_plain_module_keys", [LAST_KEYS]),
 }
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
+def projects(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("mutants")
-    for rel, text in render.render_in_memory(options.resolve_answers(ANSWERS)).items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
+    return {
+        name: write_project(root / name, options.resolve_answers({"annotations": "none", **given}))
+        for name, given in PROJECTS.items()
+    }
 
 
-def run_test(project: Path, test: str) -> subprocess.CompletedProcess:
+def run_tests(project: Path, tests: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", test],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", " or ".join(tests)],
         cwd=project,
-        env=ENV,
+        env=child_env(),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
 
 
+@pytest.mark.parametrize("project", sorted(PROJECTS))
+def test_named_tests_pass_on_the_correct_loop(projects, project):
+    tests = sorted({test for p, test, _ in MUTATIONS.values() if p == project})
+    done = run_tests(projects[project], tests)
+    assert done.returncode == 0, done.stdout[-3000:]
+    ran = done.stdout.strip().splitlines()[-1]
+    assert f"{len(tests)} passed" in ran, f"expected {tests} to run: {ran}"
+
+
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
-def test_generated_test_catches_the_mistake(project, name):
-    test, edits = MUTATIONS[name]
-    original = (project / "train.py").read_text()
+def test_generated_test_catches_the_mistake(projects, name):
+    project, test, edits = MUTATIONS[name]
+    path = projects[project] / "train.py"
+    original = path.read_text()
     broken = original
     for old, new in edits:
-        assert broken.count(old) == 1, f"mutation anchor drifted: {old!r}"
+        assert broken.count(old) == 1, f"mutation anchor drifted in {project}: {old!r}"
         broken = broken.replace(old, new)
     try:
-        (project / "train.py").write_text(broken)
-        assert run_test(project, test).returncode == 1, f"{test} did not catch {name}"
+        path.write_text(broken)
+        done = run_tests(projects[project], [test])
     finally:
-        (project / "train.py").write_text(original)
-    assert run_test(project, test).returncode == 0, f"{test} fails on the correct loop"
+        path.write_text(original)
+    assert done.returncode == 1, f"{test} did not catch {name}:\n{done.stdout[-2000:]}"
+    assert "1 failed" in done.stdout, done.stdout[-2000:]
