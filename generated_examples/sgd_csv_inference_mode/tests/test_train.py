@@ -7,9 +7,11 @@ accumulation that is not the large batch, a resume that drifts, or validation th
 from __future__ import annotations
 
 import csv
+import json
 import math
 from pathlib import Path
 
+import pytest
 import torch
 
 import train
@@ -175,3 +177,50 @@ def test_learns(tmp_path):
     assert summary["best_val_loss"] < 0.5 * math.log(3)
     assert summary["best_val_acc"] >= 0.8
     assert (Path(cfg.out) / "metrics.csv").read_text().count("\n") >= 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Batching, accumulation with batchnorm, schedules, strict JSON
+# ---------------------------------------------------------------------------------------------
+def test_a_last_batch_of_one_joins_the_batch_before(tmp_path):
+    """A tail of one sample is merged, never dropped: batchnorm trains on it without raising."""
+    n = len(train.build_loaders(make_config(tmp_path), torch.device("cpu"))[0].dataset)
+    cfg = make_config(tmp_path, batch_size=n - 1, batchnorm=True)  # n - 1 samples, then 1
+    c, loader, _ = build(cfg)
+    batches = [y.tolist() for _, y in loader]
+    assert [len(b) for b in batches] == train.batch_sizes(loader) == [n]
+    train.train_one_epoch(c, loader, cfg, train.Progress())  # BatchNorm raises on a batch of 1
+
+
+def test_batches_are_those_of_a_plain_shuffled_loader(tmp_path):
+    """Without a tail of one, the loader yields what DataLoader(shuffle=True) would, draw for draw."""
+    cfg = make_config(tmp_path, batch_size=7)
+    loader = train.build_loaders(cfg, torch.device("cpu"))[0]
+    assert len(loader.dataset) % 7 != 1
+    plain = torch.utils.data.DataLoader(
+        loader.dataset,
+        batch_size=7,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(cfg.seed),
+    )
+    for _ in range(2):  # two epochs: the reshuffle draws from the generator the same way
+        for (x, _), (want, _) in zip(loader, plain, strict=True):
+            assert torch.equal(x, want)
+
+
+def test_batchnorm_refuses_a_batch_size_of_one(tmp_path):
+    """BatchNorm cannot normalise one sample: a clear TrainingError, not torch's ValueError."""
+    cfg = make_config(tmp_path, batch_size=1, batchnorm=True)
+    with pytest.raises(train.TrainingError, match="--batch-size"):
+        train.build_loaders(cfg, torch.device("cpu"))
+
+
+def test_json_outputs_are_strict(tmp_path):
+    """No NaN or Infinity reaches a JSON file: a run that trained no epoch writes null."""
+    cfg = make_config(tmp_path, epochs=0)
+    train.fit(cfg)
+    for name in ["summary.json", "config.json"]:
+        text = (Path(cfg.out) / name).read_text()
+        json.loads(text, parse_constant=lambda word: pytest.fail(f"{name} holds {word}"))
+    summary = json.loads((Path(cfg.out) / "summary.json").read_text())
+    assert summary["best_val_loss"] is None and summary["epochs_run"] == 0
