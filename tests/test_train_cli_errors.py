@@ -419,12 +419,13 @@ def test_too_few_rows_for_the_split(spiral, monkeypatch, tmp_path):
 
 
 def test_batchnorm_batch_of_one(spiral, monkeypatch, tmp_path):
-    """40 x 3 rows, 24 held out: 96 to train on, so --batch-size 5 leaves a last batch of 1."""
-    argv = [*FAST, *SPIRAL, "--batchnorm", "--batch-size", "5", "--out", str(tmp_path)]
+    """--batch-size 1 under --batchnorm: every batch is one sample, which BatchNorm cannot
+    normalise. (A last batch of one is merged into the batch before it, so only size 1 fails.)"""
+    argv = [*FAST, *SPIRAL, "--batchnorm", "--batch-size", "1", "--out", str(tmp_path)]
     code, _, err = run_main(spiral, argv, monkeypatch)
-    fragment = "gives a batch of 1 sample, which BatchNorm cannot normalise"
+    fragment = "--batchnorm needs --batch-size >= 2 and at least 2 training samples"
     assert code == 1 and fragment in one_line(err)
-    assert_documented("--batchnorm with a last batch of 1 sample", 1, fragment)
+    assert_documented("--batchnorm with --batch-size 1", 1, fragment)
 
 
 def test_out_of_memory_is_one_line_exit_1(spiral, monkeypatch, tmp_path):

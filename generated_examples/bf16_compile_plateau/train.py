@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import pickle
 import random
 import re
 import shlex
@@ -27,12 +28,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, Sampler, TensorDataset
 from tqdm import tqdm
 
 # ---------------------------------------------------------------------------------------------
@@ -303,14 +305,19 @@ def build_loaders(cfg: Config, device: torch.device) -> tuple[DataLoader, DataLo
     # Statistics come from the training split only, so nothing about validation leaks in.
     mean, std = x[train_idx].mean(dim=0), x[train_idx].std(dim=0).clamp_min(1e-8)
     x = (x - mean) / std
+    if cfg.batchnorm and min(cfg.batch_size, len(train_idx)) < 2:
+        # BatchNorm in training mode raises on a batch of one sample: refuse it up front.
+        raise TrainingError(
+            f"--batchnorm needs --batch-size >= 2 and at least 2 training samples "
+            f"(got {cfg.batch_size} and {len(train_idx)}): BatchNorm cannot normalise one sample"
+        )
     pin = device.type == "cuda"  # pinned host memory lets .to(non_blocking=True) overlap copies
     # The shuffle generator is saved in checkpoints, so a resumed run sees the same batches.
     shuffle_generator = torch.Generator().manual_seed(cfg.seed)
     train_loader = DataLoader(
         TensorDataset(x[train_idx], y[train_idx]),
-        batch_size=cfg.batch_size,
-        shuffle=True,
-        generator=shuffle_generator,
+        batch_sampler=ShuffledBatches(len(train_idx), cfg.batch_size, shuffle_generator),
+        generator=shuffle_generator,  # the loader draws its worker seed from it, as before
         num_workers=cfg.num_workers,
         pin_memory=pin,
     )
@@ -322,6 +329,47 @@ def build_loaders(cfg: Config, device: torch.device) -> tuple[DataLoader, DataLo
         pin_memory=pin,
     )
     return train_loader, val_loader, x.shape[1], int(y.max()) + 1
+
+
+class ShuffledBatches(Sampler):
+    """Batches of `batch_size` indices, reshuffled each epoch; a last batch of ONE joins the one before.
+
+    BatchNorm cannot normalise a single sample in training mode (it raises), and a one-sample
+    step is the noisiest update of the epoch. Merging keeps every sample in every epoch, where
+    drop_last would discard up to batch_size - 1 of them. It draws from `generator` exactly as
+    DataLoader(shuffle=True) does, so without such a tail the batches are the same.
+    """
+
+    def __init__(self, num_samples: int, batch_size: int, generator: torch.Generator):
+        self.num_samples, self.batch_size = num_samples, batch_size
+        order = RandomSampler(range(num_samples), generator=generator)
+        self.batches = BatchSampler(order, batch_size, drop_last=False)
+
+    def sizes(self) -> list[int]:
+        """Samples in each batch of an epoch, known without drawing from the generator."""
+        full, tail = divmod(self.num_samples, self.batch_size)
+        sizes = [self.batch_size] * full + ([tail] if tail else [])
+        if len(sizes) > 1 and sizes[-1] == 1:
+            sizes[-2:] = [self.batch_size + 1]  # the merged tail
+        return sizes
+
+    def __len__(self) -> int:
+        return len(self.sizes())
+
+    def __iter__(self):
+        batches = list(self.batches)  # one shuffle per epoch, drawn when iteration starts
+        if len(batches) > 1 and len(batches[-1]) == 1:
+            batches[-2:] = [batches[-2] + batches[-1]]
+        yield from batches
+
+
+def batch_sizes(loader: DataLoader) -> list[int]:
+    """Samples in each batch that `loader` yields in one epoch, known before it shuffles."""
+    if isinstance(loader.batch_sampler, ShuffledBatches):
+        return loader.batch_sampler.sizes()  # this project's loader: a tail of one is merged
+    # A plain DataLoader (the tests build some): full batches, then the remainder unless dropped.
+    n, size = len(loader.dataset), loader.batch_size
+    return [min(size, n - start) for start in range(0, n, size)][: len(loader)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -549,11 +597,29 @@ def save_atomic(payload: dict, path: Path) -> None:
 
 
 def load_checkpoint(path: Path) -> dict:
-    """Load a checkpoint to the CPU with weights_only=True: tensors and plain data, no code."""
+    """Load a checkpoint to the CPU with weights_only=True: tensors and plain data, no code.
+
+    Raises:
+        TrainingError: in one line naming the file and what is wrong with it.
+    """
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as exc:
-        raise TrainingError(f"cannot load checkpoint {path}: {exc}") from None
+        with warnings.catch_warnings():  # torch warns about odd pickles it then refuses anyway
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except OSError as exc:
+        raise TrainingError(f"cannot load checkpoint {path}: {exc.strerror or exc}") from None
+    except pickle.UnpicklingError:
+        raise TrainingError(
+            f"cannot load checkpoint {path}: not a torch checkpoint, or it holds objects "
+            "that weights_only=True refuses to unpickle"
+        ) from None
+    except (RuntimeError, EOFError, ValueError):
+        raise TrainingError(
+            f"cannot load checkpoint {path}: the file is truncated or not a torch checkpoint"
+        ) from None
+    if not isinstance(state, dict) or state.get("format") != 1 or "model" not in state:
+        raise TrainingError(f"cannot load checkpoint {path}: not a checkpoint written by train.py")
+    return state
 
 
 # ---------------------------------------------------------------------------------------------
@@ -677,13 +743,26 @@ def improved(metric: float, best: float) -> bool:
     return metric < best if MONITOR_MODE == "min" else metric > best
 
 
+def json_safe(data: dict) -> dict:
+    """A copy of a flat dict whose non-finite floats are None: JSON has no NaN or Infinity."""
+    return {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value
+        for key, value in data.items()
+    }
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write a flat dict as strict JSON (allow_nan=False guards against a missed NaN)."""
+    path.write_text(json.dumps(json_safe(data), indent=2, allow_nan=False) + "\n")
+
+
 def fit(cfg: Config) -> dict:
     """Train, validate and checkpoint; returns the summary that is also written to summary.json."""
     seed_everything(cfg.seed, cfg.deterministic)
     device = pick_device(cfg.device)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
+    write_json(out / "config.json", asdict(cfg))
     max_batches = 3 if cfg.dry_run else 0
     epochs = 1 if cfg.dry_run else cfg.epochs
     train_loader, val_loader, in_features, num_classes = build_loaders(cfg, device)
@@ -694,14 +773,15 @@ def fit(cfg: Config) -> dict:
     metrics_path = out / "metrics.csv"
     header = "epoch,train_loss,val_loss,val_acc,lr,seconds\n"
     metrics_path.write_text(header)
-    val_loss = val_acc = math.nan
+    val_loss = val_acc = math.nan  # null in summary.json if this process trains no epoch
     samples = 0
+    samples_per_epoch = sum(batch_sizes(train_loader)[:batches])
     start = time.perf_counter()
     for epoch in range(progress.epoch, epochs):
         epoch_start = time.perf_counter()
         train_loss = train_one_epoch(c, train_loader, cfg, progress, max_batches)
         lr = c.optimizer.param_groups[0]["lr"]  # the lr this epoch ended with
-        samples += min(len(train_loader.dataset), batches * cfg.batch_size)
+        samples += samples_per_epoch
         val_loss, val_acc = evaluate(c, val_loader, max_batches)
         progress.epoch = epoch + 1
         # [14] A NaN or inf epoch loss means the weights are already damaged; stopping
@@ -764,8 +844,8 @@ def fit(cfg: Config) -> dict:
         "precision": PRECISION,
         **provenance(out),
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
+    write_json(out / "summary.json", summary)
+    return json_safe(summary)  # what main() prints is strict JSON too
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ import argparse
 import json
 import math
 import os
+import pickle
 import random
 import re
 import shlex
@@ -28,12 +29,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, Sampler, TensorDataset
 from tqdm import tqdm
 
 # ---------------------------------------------------------------------------------------------
@@ -296,14 +298,19 @@ def build_loaders(cfg: Config, device: torch.device) -> tuple[DataLoader, DataLo
     # Statistics come from the training split only, so nothing about validation leaks in.
     mean, std = x[train_idx].mean(dim=0), x[train_idx].std(dim=0).clamp_min(1e-8)
     x = (x - mean) / std
+    if cfg.batchnorm and min(cfg.batch_size, len(train_idx)) < 2:
+        # BatchNorm in training mode raises on a batch of one sample: refuse it up front.
+        raise TrainingError(
+            f"--batchnorm needs --batch-size >= 2 and at least 2 training samples "
+            f"(got {cfg.batch_size} and {len(train_idx)}): BatchNorm cannot normalise one sample"
+        )
     pin = device.type == "cuda"  # pinned host memory lets .to(non_blocking=True) overlap copies
     # The shuffle generator is saved in checkpoints, so a resumed run sees the same batches.
     shuffle_generator = torch.Generator().manual_seed(cfg.seed)
     train_loader = DataLoader(
         TensorDataset(x[train_idx], y[train_idx]),
-        batch_size=cfg.batch_size,
-        shuffle=True,
-        generator=shuffle_generator,
+        batch_sampler=ShuffledBatches(len(train_idx), cfg.batch_size, shuffle_generator),
+        generator=shuffle_generator,  # the loader draws its worker seed from it, as before
         num_workers=cfg.num_workers,
         pin_memory=pin,
     )
@@ -315,6 +322,47 @@ def build_loaders(cfg: Config, device: torch.device) -> tuple[DataLoader, DataLo
         pin_memory=pin,
     )
     return train_loader, val_loader, x.shape[1], int(y.max()) + 1
+
+
+class ShuffledBatches(Sampler):
+    """Batches of `batch_size` indices, reshuffled each epoch; a last batch of ONE joins the one before.
+
+    BatchNorm cannot normalise a single sample in training mode (it raises), and a one-sample
+    step is the noisiest update of the epoch. Merging keeps every sample in every epoch, where
+    drop_last would discard up to batch_size - 1 of them. It draws from `generator` exactly as
+    DataLoader(shuffle=True) does, so without such a tail the batches are the same.
+    """
+
+    def __init__(self, num_samples: int, batch_size: int, generator: torch.Generator):
+        self.num_samples, self.batch_size = num_samples, batch_size
+        order = RandomSampler(range(num_samples), generator=generator)
+        self.batches = BatchSampler(order, batch_size, drop_last=False)
+
+    def sizes(self) -> list[int]:
+        """Samples in each batch of an epoch, known without drawing from the generator."""
+        full, tail = divmod(self.num_samples, self.batch_size)
+        sizes = [self.batch_size] * full + ([tail] if tail else [])
+        if len(sizes) > 1 and sizes[-1] == 1:
+            sizes[-2:] = [self.batch_size + 1]  # the merged tail
+        return sizes
+
+    def __len__(self) -> int:
+        return len(self.sizes())
+
+    def __iter__(self):
+        batches = list(self.batches)  # one shuffle per epoch, drawn when iteration starts
+        if len(batches) > 1 and len(batches[-1]) == 1:
+            batches[-2:] = [batches[-2] + batches[-1]]
+        yield from batches
+
+
+def batch_sizes(loader: DataLoader) -> list[int]:
+    """Samples in each batch that `loader` yields in one epoch, known before it shuffles."""
+    if isinstance(loader.batch_sampler, ShuffledBatches):
+        return loader.batch_sampler.sizes()  # this project's loader: a tail of one is merged
+    # A plain DataLoader (the tests build some): full batches, then the remainder unless dropped.
+    n, size = len(loader.dataset), loader.batch_size
+    return [min(size, n - start) for start in range(0, n, size)][: len(loader)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,7 +432,7 @@ def build_scheduler(
     optimizer: torch.optim.Optimizer, cfg: Config, steps_per_epoch: int
 ) -> torch.optim.lr_scheduler.LRScheduler:
     """Cosine annealing, counted in epochs."""
-    total = cfg.epochs  # one unit = one epoch
+    total = max(1, cfg.epochs)  # one unit = one epoch; >= 1: a schedule over none is undefined
     return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
 
 
@@ -536,11 +584,29 @@ def save_atomic(payload: dict, path: Path) -> None:
 
 
 def load_checkpoint(path: Path) -> dict:
-    """Load a checkpoint to the CPU with weights_only=True: tensors and plain data, no code."""
+    """Load a checkpoint to the CPU with weights_only=True: tensors and plain data, no code.
+
+    Raises:
+        TrainingError: in one line naming the file and what is wrong with it.
+    """
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as exc:
-        raise TrainingError(f"cannot load checkpoint {path}: {exc}") from None
+        with warnings.catch_warnings():  # torch warns about odd pickles it then refuses anyway
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except OSError as exc:
+        raise TrainingError(f"cannot load checkpoint {path}: {exc.strerror or exc}") from None
+    except pickle.UnpicklingError:
+        raise TrainingError(
+            f"cannot load checkpoint {path}: not a torch checkpoint, or it holds objects "
+            "that weights_only=True refuses to unpickle"
+        ) from None
+    except (RuntimeError, EOFError, ValueError):
+        raise TrainingError(
+            f"cannot load checkpoint {path}: the file is truncated or not a torch checkpoint"
+        ) from None
+    if not isinstance(state, dict) or state.get("format") != 1 or "model" not in state:
+        raise TrainingError(f"cannot load checkpoint {path}: not a checkpoint written by train.py")
+    return state
 
 
 def training_state(
@@ -565,14 +631,84 @@ def training_state(
     }
 
 
+# Flags a resume may change: where and how the run executes, never what it computes.
+FREE_ON_RESUME = {
+    "out",
+    "resume",
+    "device",
+    "deterministic",
+    "num_workers",
+    "progress",
+    "compile_mode",  # compiling changes the speed, not the arithmetic
+}
+# Whether the schedule is laid out over cfg.epochs (then --epochs cannot change on resume).
+SCHEDULE_HAS_HORIZON = True
+
+
+def check_resume_flags(state: dict, cfg: Config, path: str) -> None:
+    """Refuse flags under which the resumed run would not equal an uninterrupted run with them.
+
+    The run continues from the checkpoint's weights, optimizer state and schedule, so a new lr,
+    batch size, accumulation, model shape, data or seed would be silently ignored or would break
+    exactness. --epochs may change only where the schedule has no horizon (none, plateau), and
+    not below the epochs already trained: that longer or shorter run is then exactly the
+    uninterrupted one.
+
+    Raises:
+        TrainingError: one line naming every refused flag with both values.
+    """
+    if cfg.dry_run:
+        raise TrainingError("--dry-run does not resume a run: it trains a few batches from scratch")
+    saved, now, missing = state["config"], asdict(cfg), "(not an option here)"
+    changed = [
+        f"--{name.replace('_', '-')} {now.get(name, missing)} (checkpoint: {saved.get(name, missing)})"
+        for name in sorted(saved.keys() | now.keys())
+        if name not in FREE_ON_RESUME | {"epochs"} and saved.get(name) != now.get(name)
+    ]
+    if changed:
+        raise TrainingError(
+            f"cannot resume {path} with changed flags: {', '.join(changed)}; a resumed run keeps "
+            "the checkpoint's optimizer state and schedule: repeat the run's own flags "
+            "(its config.json) or start a new run"
+        )
+    done = state["progress"]["epoch"]
+    if cfg.epochs != saved["epochs"] and SCHEDULE_HAS_HORIZON:
+        raise TrainingError(
+            f"cannot resume {path} with --epochs {cfg.epochs}: its cosine schedule is laid "
+            f"out over {saved['epochs']} epochs; resume with --epochs {saved['epochs']}, or start "
+            "a new run"
+        )
+    if cfg.epochs < done:
+        raise TrainingError(
+            f"cannot resume {path} with --epochs {cfg.epochs}: it has already trained {done} epochs"
+        )
+
+
+def load_resume_state(cfg: Config) -> dict:
+    """Load --resume, check it is a full last.pt of this train.py and that the flags still fit."""
+    state = load_checkpoint(Path(cfg.resume))
+    needed = ["model", "optimizer", "scheduler", "progress", "rng", "config"]
+    lacking = [key for key in needed if key not in state]
+    if lacking:  # best.pt holds weights only; another render may lack scheduler or scaler state
+        raise TrainingError(
+            f"cannot resume {cfg.resume}: not a last.pt of this train.py (no {', '.join(lacking)})"
+        )
+    if set(state["progress"]) != {f.name for f in fields(Progress)}:
+        raise TrainingError(f"cannot resume {cfg.resume}: its progress counters do not match")
+    check_resume_flags(state, cfg, cfg.resume)
+    return state
+
+
 def restore_training_state(
-    state: dict, c: Components, progress: Progress, generator: torch.Generator
+    state: dict, c: Components, progress: Progress, generator: torch.Generator, path: str
 ) -> None:
     """Inverse of training_state(), applied after the components are built."""
-    if state.get("format") != 1 or "optimizer" not in state:
-        raise TrainingError("not a last.pt checkpoint (best.pt holds weights only)")
-    c.model.load_state_dict(state["model"])
-    c.optimizer.load_state_dict(state["optimizer"])
+    try:
+        c.model.load_state_dict(state["model"])
+        c.optimizer.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError) as exc:  # another model shape or optimizer
+        detail = " ".join(str(exc).split())[:200]  # torch's message spans lines: keep one
+        raise TrainingError(f"cannot resume {path}: it does not fit this model: {detail}") from None
     c.scheduler.load_state_dict(state["scheduler"])
     for key, value in state["progress"].items():
         setattr(progress, key, value)
@@ -716,13 +852,60 @@ def improved(metric: float, best: float) -> bool:
     return metric < best if MONITOR_MODE == "min" else metric > best
 
 
+def json_safe(data: dict) -> dict:
+    """A copy of a flat dict whose non-finite floats are None: JSON has no NaN or Infinity."""
+    return {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value
+        for key, value in data.items()
+    }
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write a flat dict as strict JSON (allow_nan=False guards against a missed NaN)."""
+    path.write_text(json.dumps(json_safe(data), indent=2, allow_nan=False) + "\n")
+
+
+def run_over(progress: Progress, cfg: Config) -> str:
+    """Why a run with these counters has nothing left to train; '' while it has."""
+    if cfg.early_stopping and progress.bad_epochs >= cfg.early_stopping:
+        return f"stopped early after epoch {progress.epoch} (no {MONITOR} improvement)"
+    if progress.epoch >= cfg.epochs:
+        return f"finished all {progress.epoch} epochs"
+    return ""
+
+
+def finished_summary(state: dict, cfg: Config) -> dict | None:
+    """The summary.json of the run `state` checkpoints if that run is over, else None.
+
+    Resuming a finished (or early-stopped) run is a no-op that leaves every file as it was. Only
+    when the run ended before writing its summary (killed just after the last checkpoint) does
+    fit() go on, train nothing, and write it.
+    """
+    over = run_over(Progress(**state["progress"]), cfg)
+    path = Path(cfg.out) / "summary.json"
+    if not over or not path.exists():
+        return None
+    try:
+        summary = json.loads(path.read_text())
+    except ValueError:
+        return None  # unreadable: fit() writes it again
+    if summary.get("epochs_run") != state["progress"]["epoch"]:
+        return None  # the summary of some other run in this folder
+    print(f"{cfg.resume}: the run {over}; nothing to do (summary.json left as it was)")
+    return summary
+
+
 def fit(cfg: Config) -> dict:
     """Train, validate and checkpoint; returns the summary that is also written to summary.json."""
     seed_everything(cfg.seed, cfg.deterministic)
     device = pick_device(cfg.device)
     out = Path(cfg.out)
+    # Load and check --resume before anything is written: a refused resume changes no file.
+    state = load_resume_state(cfg) if cfg.resume else None
+    if state is not None and (summary := finished_summary(state, cfg)) is not None:
+        return summary
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
+    write_json(out / "config.json", asdict(cfg))
     max_batches = 3 if cfg.dry_run else 0
     epochs = 1 if cfg.dry_run else cfg.epochs
     train_loader, val_loader, in_features, num_classes = build_loaders(cfg, device)
@@ -730,10 +913,11 @@ def fit(cfg: Config) -> dict:
     steps_per_epoch = batches
     c = build_components(cfg, in_features, num_classes, steps_per_epoch, device)
     progress = Progress()
-    if cfg.resume:
-        state = load_checkpoint(Path(cfg.resume))
-        restore_training_state(state, c, progress, train_loader.generator)
+    if state is not None:
+        restore_training_state(state, c, progress, train_loader.generator, cfg.resume)
         print(f"resumed from {cfg.resume} after epoch {progress.epoch}")
+        if run_over(progress, cfg):
+            epochs = progress.epoch  # over, only its summary is missing: train no more epochs
     metrics_path = out / "metrics.csv"
     header = "epoch,train_loss,val_loss,val_acc,lr,seconds\n"
     if progress.epoch == 0 or not metrics_path.exists():
@@ -742,14 +926,15 @@ def fit(cfg: Config) -> dict:
         rows = metrics_path.read_text().splitlines(keepends=True)[1:]
         kept = [row for row in rows if int(row.split(",")[0]) <= progress.epoch]
         metrics_path.write_text(header + "".join(kept))
-    val_loss = val_acc = math.nan
+    val_loss = val_acc = math.nan  # null in summary.json if this process trains no epoch
     samples = 0
+    samples_per_epoch = sum(batch_sizes(train_loader)[:batches])
     start = time.perf_counter()
     for epoch in range(progress.epoch, epochs):
         epoch_start = time.perf_counter()
         train_loss = train_one_epoch(c, train_loader, cfg, progress, max_batches)
         lr = c.optimizer.param_groups[0]["lr"]  # the lr this epoch ended with
-        samples += min(len(train_loader.dataset), batches * cfg.batch_size)
+        samples += samples_per_epoch
         val_loss, val_acc = evaluate(c, val_loader, max_batches)
         progress.epoch = epoch + 1
         # [14] A NaN or inf epoch loss means the weights are already damaged; stopping
@@ -785,8 +970,9 @@ def fit(cfg: Config) -> dict:
             row = [epoch + 1, f"{train_loss:.6f}", f"{val_loss:.6f}", f"{val_acc:.6f}", f"{lr:.6g}"]
             handle.write(",".join(map(str, row)) + f",{seconds:.3f}\n")
         if not cfg.dry_run:
-            # [17] Model, optimizer, scheduler, counters and RNG states, written
-            # atomically so a crash never leaves a torn file.
+            # [17] Model, optimizer, scheduler, counters, RNG states and the config,
+            # written atomically so a crash never leaves a torn file; --resume refuses
+            # flags that would change what the run computes.
             #     If moved: saving only the weights loses the optimizer moments and
             #     the schedule, so a resumed run diverges from the uninterrupted one.
             save_atomic(training_state(c, cfg, progress, train_loader.generator), out / "last.pt")
@@ -796,7 +982,7 @@ def fit(cfg: Config) -> dict:
             flush=True,
         )
         # [18] Stops after cfg.early_stopping epochs without improvement of val_loss
-        # (0 = off).
+        # (0 = off); resuming a run that had stopped trains nothing more.
         #     If moved: checking it before the checkpoint would lose the epoch that
         #     was just trained.
         if cfg.early_stopping and progress.bad_epochs >= cfg.early_stopping:
@@ -818,8 +1004,8 @@ def fit(cfg: Config) -> dict:
         "precision": PRECISION,
         **provenance(out),
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
+    write_json(out / "summary.json", summary)
+    return json_safe(summary)  # what main() prints is strict JSON too
 
 
 def main(argv: list[str] | None = None) -> int:
