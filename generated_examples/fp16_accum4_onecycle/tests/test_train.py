@@ -12,8 +12,11 @@ weight decay, the scheduler and its cadence).
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
+import json
 import math
+import pickle
 from pathlib import Path
 
 import pytest
@@ -449,9 +452,10 @@ def test_learns(tmp_path, monkeypatch):
     The budget is counted in optimizer steps, so accumulation gets as many updates as no
     accumulation does; epochs follow from it, the project's schedule is stretched over them and
     early stopping is off. (With accum_steps >= 12 a window is the whole 360-sample epoch
-    either way, so it is fed as 2 micro-batches of 180 rather than 12 of 32.) It proves this project's wiring (precision, accumulation, clipping,
-    scheduler and cadence, optimizer, dropout, batchnorm) learns, at the stable settings of
-    TEST_SETTINGS with a 64-wide model, not that Config's own lr or width would.
+    either way, so it is fed as 2 micro-batches of 180 rather than 12 of 32.) It proves this
+    project's wiring (precision, accumulation, clipping, scheduler and cadence, optimizer,
+    dropout, batchnorm) learns, at the stable settings of TEST_SETTINGS with a 64-wide model,
+    not that Config's own lr or width would.
     """
     cfg = make_config(tmp_path, per_class=150, hidden=64)
     accum = getattr(cfg, "accum_steps", 1)
@@ -466,3 +470,243 @@ def test_learns(tmp_path, monkeypatch):
     assert summary["best_val_loss"] < 0.5 * math.log(3)  # chance: ln 3 for three classes
     assert summary["best_val_acc"] >= 0.8
     assert (Path(cfg.out) / "metrics.csv").read_text().count("\n") == cfg.epochs + 1
+
+
+# --- flag validation (the ranges in Config's option() fields) --------------------------------
+def test_config_refuses_values_outside_its_ranges():
+    """Every ranged field refuses NaN and a value just past each bound, naming its flag; the
+    defaults themselves are inside (so `python train.py` with no flags always starts)."""
+    defaults = train.Config()
+    for f in train.fields(train.Config):
+        interval = f.metadata.get("within")
+        if not interval:
+            continue
+        low, high = (float(bound) for bound in interval[1:-1].split(","))
+        step = 1 if f.type == "int" else 1e-6
+        outside = [
+            low - step if interval[0] == "[" else low,
+            high + step if interval[-1] == "]" else high,
+        ]
+        if f.type == "float":
+            outside.append(math.nan)
+        flag = "--" + f.name.replace("_", "-")
+        assert train.within(getattr(defaults, f.name), interval), f"default of {flag}"
+        for value in outside:
+            value = int(value) if f.type == "int" and math.isfinite(value) else value
+            try:
+                train.Config(**{f.name: value})
+            except train.ConfigError as exc:
+                assert str(exc).startswith(f"argument {flag}: "), exc
+            else:
+                raise AssertionError(f"{flag} {value} was accepted outside {interval}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Batching, accumulation with batchnorm, schedules, strict JSON and resume with changed flags
+# ---------------------------------------------------------------------------------------------
+def test_a_last_batch_of_one_joins_the_batch_before(tmp_path):
+    """A tail of one sample is merged, never dropped: batchnorm trains on it without raising."""
+    n = len(train.build_loaders(make_config(tmp_path), torch.device("cpu"))[0].dataset)
+    cfg = make_config(tmp_path, batch_size=n - 1, batchnorm=True)  # n - 1 samples, then 1
+    c, loader, _ = build(cfg)
+    batches = [y.tolist() for _, y in loader]
+    assert [len(b) for b in batches] == train.batch_sizes(loader) == [n]
+    train.train_one_epoch(c, loader, cfg, train.Progress())  # BatchNorm raises on a batch of 1
+
+
+def test_batches_are_those_of_a_plain_shuffled_loader(tmp_path):
+    """Without a tail of one, the loader yields what DataLoader(shuffle=True) would, draw for draw."""
+    cfg = make_config(tmp_path, batch_size=7)
+    loader = train.build_loaders(cfg, torch.device("cpu"))[0]
+    assert len(loader.dataset) % 7 != 1
+    plain = torch.utils.data.DataLoader(
+        loader.dataset,
+        batch_size=7,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(cfg.seed),
+    )
+    for _ in range(2):  # two epochs: the reshuffle draws from the generator the same way
+        for (x, _), (want, _) in zip(loader, plain, strict=True):
+            assert torch.equal(x, want)
+
+
+def test_batchnorm_refuses_a_batch_size_of_one(tmp_path):
+    """BatchNorm cannot normalise one sample: a clear TrainingError, not torch's ValueError."""
+    cfg = make_config(tmp_path, batch_size=1, batchnorm=True)
+    with pytest.raises(train.TrainingError, match="--batch-size"):
+        train.build_loaders(cfg, torch.device("cpu"))
+
+
+def test_json_outputs_are_strict(tmp_path):
+    """No NaN or Infinity reaches a JSON file: a run that trained no epoch writes null."""
+    cfg = make_config(tmp_path, epochs=0)
+    train.fit(cfg)
+    for name in ["summary.json", "config.json"]:
+        text = (Path(cfg.out) / name).read_text()
+        json.loads(text, parse_constant=lambda word: pytest.fail(f"{name} holds {word}"))
+    summary = json.loads((Path(cfg.out) / "summary.json").read_text())
+    assert summary["best_val_loss"] is None and summary["epochs_run"] == 0
+
+
+def test_accumulation_with_batchnorm_is_per_micro_batch(tmp_path, monkeypatch):
+    """With batchnorm, accumulation is ghost batch norm: NOT the large batch, and the test says so.
+
+    Each micro-batch is normalised by its own statistics, so a window's float64 gradient equals
+    the sample-weighted sum of the micro-batches' own gradients (the short tail included) and
+    differs from one large batch's; the running statistics update once per micro-batch.
+    """
+    cfg = make_config(
+        tmp_path, batch_size=8, accum_steps=4, dropout=0.0, batchnorm=True, grad_clip=0.0
+    )
+    c, _, _ = build(cfg)
+    c.model.double()
+    monkeypatch.setattr(torch, "autocast", lambda *args, **kwargs: contextlib.nullcontext())
+    c.scaler = torch.amp.GradScaler("cpu", enabled=False)
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(70, 2, generator=generator, dtype=torch.float64)  # 9 batches: 8 x 8 + 6
+    y = torch.randint(0, 3, (70,), generator=generator)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=8)
+    windows = iter([(0, 32), (32, 64), (64, 70)])
+    gaps = []
+
+    def compare_with_micro_batches(optimizer, args, kwargs):
+        start, stop = next(windows)
+        twin = copy.deepcopy(c.model)  # the same parameters, its own batchnorm buffers
+        params = list(twin.parameters())
+        want = [torch.zeros_like(param) for param in params]
+        for lo in range(start, stop, 8):
+            hi = min(lo + 8, stop)
+            share = c.criterion(twin(x[lo:hi]), y[lo:hi]) * (hi - lo) / (stop - start)
+            for total, grad in zip(want, torch.autograd.grad(share, params)):
+                total += grad
+        large = torch.autograd.grad(c.criterion(twin(x[start:stop]), y[start:stop]), params)
+        for param, expected in zip(c.model.parameters(), want):
+            torch.testing.assert_close(param.grad, expected, rtol=1e-12, atol=1e-12)
+        got = torch.cat([param.grad.flatten() for param in c.model.parameters()])
+        large = torch.cat([grad.flatten() for grad in large])
+        gaps.append(float((got - large).norm() / large.norm()))  # relative gap to the large batch
+
+    c.optimizer.register_step_pre_hook(compare_with_micro_batches)
+    train.train_one_epoch(c, loader, cfg, train.Progress())
+    assert len(gaps) == 3
+    assert min(gaps[:2]) > 1e-3, "4 micro-batches of 8 should differ from one batch of 32"
+    assert gaps[2] < 1e-12, "the tail window is one micro-batch: there it IS the large batch"
+    norms = [m for m in c.model.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert norms and all(m.num_batches_tracked.item() == 9 for m in norms)
+
+
+def test_onecycle_keeps_the_optimizer_momentum(tmp_path):
+    """OneCycleLR cycles the lr only: the optimizer's own momentum (beta1) stays as configured."""
+    cfg = make_config(tmp_path, epochs=1)
+    c, loader, _ = build(cfg)
+    key = "betas"
+    configured = train.build_optimizer(c.model, cfg, torch.device("cpu")).param_groups[0][key]
+    assert c.optimizer.param_groups[0][key] == configured, "changed when the schedule was built"
+    train.train_one_epoch(c, loader, cfg, train.Progress())
+    assert c.optimizer.param_groups[0][key] == configured, "changed while training"
+
+
+def test_optimizer_steps_count_only_the_steps_taken(tmp_path):
+    """Steps that GradScaler skips (inf gradients) are not counted in optimizer_steps."""
+    cfg = make_config(tmp_path)
+    c, loader, _ = build(cfg)
+    c.scaler = torch.amp.GradScaler("cpu", init_scale=2.0**100)  # every early step overflows
+    taken = []
+    c.optimizer.register_step_post_hook(lambda optimizer, args, kwargs: taken.append(1))
+    progress = train.Progress()
+    train.train_one_epoch(c, loader, cfg, progress)
+    assert c.scaler.get_scale() < 2.0**100, "the scaler should have skipped steps"
+    assert progress.step == len(taken)
+
+
+def resumed(cfg: train.Config, **changes) -> train.Config:
+    """`cfg` resuming from its own last.pt, with some flags changed."""
+    values = {**train.asdict(cfg), "resume": str(Path(cfg.out) / "last.pt"), **changes}
+    return train.Config(**values)
+
+
+def test_resume_refuses_flags_that_change_the_run(tmp_path):
+    """A resume with a new lr, batch size, model or seed is refused by name; no file changes."""
+    cfg = make_config(tmp_path, epochs=2)
+    train.fit(cfg)
+    before = {path.name: path.read_bytes() for path in Path(cfg.out).iterdir()}
+    changes = dict(lr=cfg.lr * 2, batch_size=cfg.batch_size + 1, hidden=cfg.hidden + 1)
+    changes["seed"] = cfg.seed + 1
+    changes["accum_steps"] = cfg.accum_steps + 1
+    for name, value in changes.items():
+        flag = "--" + name.replace("_", "-")
+        with pytest.raises(train.TrainingError, match=flag) as error:
+            train.fit(resumed(cfg, **{name: value}))
+        assert "\n" not in str(error.value)
+    assert {path.name: path.read_bytes() for path in Path(cfg.out).iterdir()} == before
+
+
+def test_resume_with_more_epochs(tmp_path):
+    """The onecycle schedule is laid out over --epochs: a resume may not change it."""
+    cfg = make_config(tmp_path / "short", epochs=2)
+    train.fit(cfg)
+    with pytest.raises(train.TrainingError, match="--epochs 3"):
+        train.fit(resumed(cfg, epochs=3))
+    with pytest.raises(train.TrainingError, match="--epochs 1"):
+        train.fit(resumed(cfg, epochs=1))  # fewer epochs than it has trained: refused
+
+
+def test_resuming_a_finished_run_changes_nothing(tmp_path, monkeypatch):
+    """The run is over: fit() says so, trains nothing and leaves summary.json as it was."""
+    cfg = make_config(tmp_path, epochs=2)
+    train.fit(cfg)
+    summary = Path(cfg.out) / "summary.json"
+    before = summary.read_bytes()
+
+    def must_not_train(*args, **kwargs):
+        raise AssertionError("a finished run trained again")
+
+    monkeypatch.setattr(train, "train_one_epoch", must_not_train)
+    assert train.fit(resumed(cfg)) == json.loads(before)
+    assert summary.read_bytes() == before
+
+
+def test_an_early_stopped_run_stays_stopped(tmp_path, monkeypatch):
+    """Resuming a run that early stopping ended trains no further epoch."""
+    cfg = make_config(tmp_path, epochs=6, early_stopping=1)
+    worse = iter([(1.0, 0.9), (2.0, 0.1)])  # epoch 2 is worse by either metric: stop there
+    monkeypatch.setattr(train, "evaluate", lambda *args, **kwargs: next(worse))
+    assert train.fit(cfg)["epochs_run"] == 2
+    monkeypatch.setattr(train, "train_one_epoch", lambda *a, **k: pytest.fail("trained again"))
+    assert train.fit(resumed(cfg))["epochs_run"] == 2
+
+
+def test_bad_checkpoints_give_one_line_naming_the_file(tmp_path):
+    """Random bytes, a pickle, a list, a truncated file or a weights-only file: one clear line."""
+    cfg = make_config(tmp_path, epochs=1)
+    train.fit(cfg)
+    good = (Path(cfg.out) / "last.pt").read_bytes()
+    bad = {
+        "random.pt": bytes(range(256)) * 8,
+        "pickle.pt": pickle.dumps({"model": "weights"}),
+        "truncated.pt": good[: len(good) // 2],
+        "empty.pt": b"",
+    }
+    for name, data in bad.items():
+        (tmp_path / name).write_bytes(data)
+    torch.save([1, 2], tmp_path / "list.pt")
+    torch.save({"format": 1, "model": {}}, tmp_path / "weights.pt")
+    for name in [*bad, "list.pt", "weights.pt", "missing.pt"]:
+        path = str(tmp_path / name)
+        with pytest.raises(train.TrainingError) as error:
+            train.fit(train.Config(**{**train.asdict(cfg), "resume": path}))
+        assert path in str(error.value) and "\n" not in str(error.value), name
+
+
+def test_a_checkpoint_of_another_shape_is_refused(tmp_path):
+    """Weights that do not fit the model give one line naming the file, not torch's report."""
+    cfg = make_config(tmp_path, epochs=1)
+    train.fit(cfg)
+    path = Path(cfg.out) / "last.pt"
+    state = torch.load(path, weights_only=True)
+    state["model"] = {key: torch.zeros(3, *value.shape) for key, value in state["model"].items()}
+    torch.save(state, path)
+    (Path(cfg.out) / "summary.json").unlink()  # else the finished run is a no-op, loading nothing
+    with pytest.raises(train.TrainingError, match="does not fit this model") as error:
+        train.fit(resumed(cfg))
+    assert str(path) in str(error.value) and "\n" not in str(error.value)

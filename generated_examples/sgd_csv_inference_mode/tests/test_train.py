@@ -12,9 +12,11 @@ weight decay, the scheduler and its cadence).
 from __future__ import annotations
 
 import csv
+import json
 import math
 from pathlib import Path
 
+import pytest
 import torch
 
 import train
@@ -274,9 +276,10 @@ def test_learns(tmp_path):
     The budget is counted in optimizer steps, so accumulation gets as many updates as no
     accumulation does; epochs follow from it, the project's schedule is stretched over them and
     early stopping is off. (With accum_steps >= 12 a window is the whole 360-sample epoch
-    either way, so it is fed as 2 micro-batches of 180 rather than 12 of 32.) It proves this project's wiring (precision, accumulation, clipping,
-    scheduler and cadence, optimizer, dropout, batchnorm) learns, at the stable settings of
-    TEST_SETTINGS with a 64-wide model, not that Config's own lr or width would.
+    either way, so it is fed as 2 micro-batches of 180 rather than 12 of 32.) It proves this
+    project's wiring (precision, accumulation, clipping, scheduler and cadence, optimizer,
+    dropout, batchnorm) learns, at the stable settings of TEST_SETTINGS with a 64-wide model,
+    not that Config's own lr or width would.
     """
     cfg = make_config(tmp_path, per_class=150, hidden=64)
     accum = getattr(cfg, "accum_steps", 1)
@@ -290,3 +293,79 @@ def test_learns(tmp_path):
     assert summary["best_val_loss"] < 0.5 * math.log(3)  # chance: ln 3 for three classes
     assert summary["best_val_acc"] >= 0.8
     assert (Path(cfg.out) / "metrics.csv").read_text().count("\n") == cfg.epochs + 1
+
+
+# --- flag validation (the ranges in Config's option() fields) --------------------------------
+def test_config_refuses_values_outside_its_ranges():
+    """Every ranged field refuses NaN and a value just past each bound, naming its flag; the
+    defaults themselves are inside (so `python train.py` with no flags always starts)."""
+    defaults = train.Config()
+    for f in train.fields(train.Config):
+        interval = f.metadata.get("within")
+        if not interval:
+            continue
+        low, high = (float(bound) for bound in interval[1:-1].split(","))
+        step = 1 if f.type == "int" else 1e-6
+        outside = [
+            low - step if interval[0] == "[" else low,
+            high + step if interval[-1] == "]" else high,
+        ]
+        if f.type == "float":
+            outside.append(math.nan)
+        flag = "--" + f.name.replace("_", "-")
+        assert train.within(getattr(defaults, f.name), interval), f"default of {flag}"
+        for value in outside:
+            value = int(value) if f.type == "int" and math.isfinite(value) else value
+            try:
+                train.Config(**{f.name: value})
+            except train.ConfigError as exc:
+                assert str(exc).startswith(f"argument {flag}: "), exc
+            else:
+                raise AssertionError(f"{flag} {value} was accepted outside {interval}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Batching, accumulation with batchnorm, schedules, strict JSON
+# ---------------------------------------------------------------------------------------------
+def test_a_last_batch_of_one_joins_the_batch_before(tmp_path):
+    """A tail of one sample is merged, never dropped: batchnorm trains on it without raising."""
+    n = len(train.build_loaders(make_config(tmp_path), torch.device("cpu"))[0].dataset)
+    cfg = make_config(tmp_path, batch_size=n - 1, batchnorm=True)  # n - 1 samples, then 1
+    c, loader, _ = build(cfg)
+    batches = [y.tolist() for _, y in loader]
+    assert [len(b) for b in batches] == train.batch_sizes(loader) == [n]
+    train.train_one_epoch(c, loader, cfg, train.Progress())  # BatchNorm raises on a batch of 1
+
+
+def test_batches_are_those_of_a_plain_shuffled_loader(tmp_path):
+    """Without a tail of one, the loader yields what DataLoader(shuffle=True) would, draw for draw."""
+    cfg = make_config(tmp_path, batch_size=7)
+    loader = train.build_loaders(cfg, torch.device("cpu"))[0]
+    assert len(loader.dataset) % 7 != 1
+    plain = torch.utils.data.DataLoader(
+        loader.dataset,
+        batch_size=7,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(cfg.seed),
+    )
+    for _ in range(2):  # two epochs: the reshuffle draws from the generator the same way
+        for (x, _), (want, _) in zip(loader, plain, strict=True):
+            assert torch.equal(x, want)
+
+
+def test_batchnorm_refuses_a_batch_size_of_one(tmp_path):
+    """BatchNorm cannot normalise one sample: a clear TrainingError, not torch's ValueError."""
+    cfg = make_config(tmp_path, batch_size=1, batchnorm=True)
+    with pytest.raises(train.TrainingError, match="--batch-size"):
+        train.build_loaders(cfg, torch.device("cpu"))
+
+
+def test_json_outputs_are_strict(tmp_path):
+    """No NaN or Infinity reaches a JSON file: a run that trained no epoch writes null."""
+    cfg = make_config(tmp_path, epochs=0)
+    train.fit(cfg)
+    for name in ["summary.json", "config.json"]:
+        text = (Path(cfg.out) / name).read_text()
+        json.loads(text, parse_constant=lambda word: pytest.fail(f"{name} holds {word}"))
+    summary = json.loads((Path(cfg.out) / "summary.json").read_text())
+    assert summary["best_val_loss"] is None and summary["epochs_run"] == 0

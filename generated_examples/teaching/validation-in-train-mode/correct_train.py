@@ -264,8 +264,7 @@ def validation_size(rows: int, cfg: Config) -> int:
     """Rows held out for validation; refuses a split that leaves too little on either side.
 
     Raises:
-        TrainingError: when training would get fewer than 2 rows (a std of 1 row is NaN), or
-            a batch of 1 sample under BatchNorm.
+        TrainingError: when training would get fewer than 2 rows (a std of 1 row is NaN).
     """
     n_val = max(1, int(rows * cfg.val_fraction))
     if rows - n_val < 2:
@@ -273,14 +272,6 @@ def validation_size(rows: int, cfg: Config) -> int:
         raise TrainingError(
             f"{source}: --val-fraction {cfg.val_fraction} leaves {rows - n_val} to train on; "
             "at least 2 are needed for training and 1 for validation"
-        )
-    tail = (rows - n_val) % cfg.batch_size
-    if cfg.batchnorm and (cfg.batch_size == 1 or tail == 1):
-        # BatchNorm cannot normalise a batch of one sample in training mode; say so before
-        # training starts instead of failing at the last batch of the first epoch.
-        raise TrainingError(
-            f"--batchnorm with {rows - n_val} training rows and --batch-size {cfg.batch_size} "
-            "gives a batch of 1 sample, which BatchNorm cannot normalise; change --batch-size"
         )
     return n_val
 
@@ -631,6 +622,7 @@ def training_state(
 # Flags a resume may change: where and how the run executes, never what it computes.
 FREE_ON_RESUME = {
     "out",
+    "name",  # the run folder's name: where, not what
     "resume",
     "device",
     "deterministic",
