@@ -153,7 +153,7 @@ def check_one(answers: dict[str, str], monkeypatch) -> str:
             assert not dest.exists(), f"{answers}: wrote files although it failed"
             return "rejected"
         project = {p.relative_to(dest).as_posix(): p.read_text() for p in dest.rglob("*.py")}
-        assert set(project) == {"train.py", "tests/test_train.py"}, project.keys()
+        assert set(project) == {"train.py", "plot.py", "tests/test_train.py"}, project.keys()
         typed = resolve_answers({"project_name": "proj", **answers})
         benign = render_in_memory({**typed, **{k: v for k, v in BENIGN.items() if k in typed}})
         for rel, source in project.items():
