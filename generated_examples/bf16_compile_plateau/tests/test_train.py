@@ -368,6 +368,10 @@ def test_learns(tmp_path, monkeypatch):
     loader = train.build_loaders(cfg, torch.device("cpu"))[0]
     steps_per_epoch = math.ceil(len(loader) / accum)
     cfg.epochs = math.ceil(LEARN_STEPS / steps_per_epoch)
+    # Plateau's "horizon" is its patience: stretched with the budget, so at most ~6 halvings of
+    # the lr fit in the run (a patience of 1-3 epochs over 60 epochs of a coarse val_acc would
+    # halve it before the model has learned anything).
+    cfg.plateau_patience = max(cfg.plateau_patience, math.ceil(cfg.epochs / 6))
     monkeypatch.setattr(train, "save_atomic", lambda payload, path: None)  # tested on their own
     summary = train.fit(cfg)
     assert summary["epochs_run"] == cfg.epochs
