@@ -99,7 +99,12 @@ MUTATIONS = {
     "early-stopping-off-by-one": (
         "fp16-onecycle",
         "test_early_stopping_counts_patience_exactly",
-        [("progress.bad_epochs >= cfg.early_stopping", "progress.bad_epochs > cfg.early_stopping")],
+        [
+            (
+                "if cfg.early_stopping and progress.bad_epochs >= cfg.early_stopping:\n            print(",
+                "if cfg.early_stopping and progress.bad_epochs > cfg.early_stopping:\n            print(",
+            )
+        ],
     ),
     "non-atomic-save-best-and-last": ("fp16-onecycle", "test_checkpoints_survive_a_crash_mid_write", [NON_ATOMIC]),
     "non-atomic-save-best": ("compiled-best", "test_checkpoints_survive_a_crash_mid_write", [NON_ATOMIC]),

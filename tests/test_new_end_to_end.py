@@ -65,7 +65,10 @@ def test_default_project_tests_pass_and_it_converges(tmp_path):
 
 def test_dry_run_and_resume_flags(tmp_path):
     dest = tmp_path / "demo"
-    assert CliRunner().invoke(app, ["new", str(dest), "--defaults", "--no-git"]).exit_code == 0
+    # No scheduler: a resume may then add epochs (a horizon-based schedule refuses a new --epochs;
+    # tests/test_resume_semantics.py covers that refusal).
+    args = ["new", str(dest), "--defaults", "--no-git", "--set", "scheduler=none"]
+    assert CliRunner().invoke(app, args).exit_code == 0
     dry = subprocess.run(
         [sys.executable, "train.py", "--dry-run", "--out", "dry"],
         cwd=dest,
@@ -118,4 +121,6 @@ def test_dry_run_and_resume_flags(tmp_path):
         text=True,
         timeout=300,
     )
-    assert bad.returncode == 1 and bad.stderr.strip().startswith("error: not a last.pt checkpoint")
+    assert bad.returncode == 1 and bad.stderr.strip().startswith(
+        "error: cannot resume runs/version_0/best.pt: not a last.pt"
+    )

@@ -25,7 +25,7 @@ def test_format_tree_uses_a_known_result_only_for_the_same_text(tmp_path):
         "a.py": ("x = (1)\n", "x = 'from the worker'\n"),  # same text: taken as black's output
         "b.py": ("something else\n", "WRONG\n"),  # text differs: black runs in process
     }
-    changed = format_tree(tmp_path, known)
+    changed = format_tree(tmp_path, ["a.py", "b.py"], known)
     assert (tmp_path / "a.py").read_text() == "x = 'from the worker'\n"
     assert (tmp_path / "b.py").read_text() == "y = 2\n"
     assert changed == ["a.py", "b.py"]
