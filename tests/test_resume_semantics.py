@@ -60,7 +60,7 @@ def onecycle(tmp_path_factory) -> Path:
         )
     )
     dest = write_project(tmp_path_factory.mktemp("onecycle") / "proj", answers)
-    run = train(dest, "--epochs", "4")
+    run = train(dest, "--epochs", "4", "--out", "runs")  # a fixed folder, not runs/version_N
     assert run.returncode == 0, run.stderr
     return dest
 
