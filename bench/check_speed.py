@@ -26,6 +26,8 @@ def big_source(min_lines: int = 2000) -> str:
     lines = 0
     copy = 0
     files = sorted(CORPUS.glob("*.py"))
+    if not files:  # without this guard the loop below never ends
+        raise SystemExit(f"no corpus files in {CORPUS}: run this from a full checkout")
     while lines < min_lines:
         for path in files:
             text = path.read_text(encoding="utf-8")
