@@ -104,6 +104,7 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=7)
     args = parser.parse_args()
     env = _env()
+    load_before = os.getloadavg()
     times: dict[str, list[float]] = {}
     for rep in range(args.reps):
         with tempfile.TemporaryDirectory() as tmp:
@@ -112,9 +113,14 @@ def main() -> int:
         print(f"rep {rep + 1}/{args.reps} done", file=sys.stderr)
     medians = {name: statistics.median(ts) for name, ts in times.items()}
     base = medians["copier copy (template folder)"]
-    print(f"median of {args.reps} fresh-process runs (os.cpu_count() = {os.cpu_count()}):")
+    load_after = os.getloadavg()
+    print(
+        f"median of {args.reps} fresh-process runs (os.cpu_count() = {os.cpu_count()}; "
+        f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after):"
+    )
     for name, value in medians.items():
-        print(f"  {name:<44} {value:6.2f} s   {value / base:5.2f}x")
+        spread = f"{min(times[name]):.2f}-{max(times[name]):.2f}"
+        print(f"  {name:<44} {value:6.2f} s   {value / base:5.2f}x   (range {spread} s)")
     ratio = medians["scaffold new --defaults"] / base
     print(f"ratio scaffold new --defaults / copier copy: {ratio:.2f}x (target <= 1.5x)")
     print("in-process breakdown of scaffold new --defaults:")
