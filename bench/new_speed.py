@@ -4,9 +4,11 @@
 
 Each repetition runs, in turn and as fresh processes (interpreter start included, as a user sees
 it), into a new empty folder:
-  scaffold new DEST --defaults            (answers, copier from the bundle, black, git commit)
+  scaffold new DEST --defaults            (answers, copier from the bundle, black, git commit;
+                                           black in a worker beside copier when a core is free)
   scaffold new DEST --defaults --no-git   (the same without the commit)
-  the same with SCAFFOLD_BLACK_AHEAD=0     (black after copier, not in a worker beside it)
+  the same with SCAFFOLD_BLACK_AHEAD=1     (the black worker forced, however busy the machine)
+  the same with SCAFFOLD_BLACK_AHEAD=0     (black after copier, never a worker)
   copier copy --defaults TEMPLATE DEST    (bare copier, from the template folder)
   copier copy --defaults --vcs-ref V URL DEST  (bare copier, from the shipped bundle, like scaffold)
 The commands alternate so load on the machine hits them alike; medians are reported, and the
@@ -46,6 +48,9 @@ def commands(dest: Path) -> dict[str, list[str]]:
     return {
         "scaffold new --defaults": [*scaffold, str(dest / "a"), "--defaults"],
         "scaffold new --defaults --no-git": [*scaffold, str(dest / "b"), "--defaults", "--no-git"],
+        "scaffold new --defaults, black worker forced": [
+            "env", "SCAFFOLD_BLACK_AHEAD=1", *scaffold, str(dest / "f"), "--defaults",
+        ],
         "scaffold new --defaults, black after copier": [
             "env", "SCAFFOLD_BLACK_AHEAD=0", *scaffold, str(dest / "e"), "--defaults",
         ],
