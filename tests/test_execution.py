@@ -2,8 +2,9 @@
 project's own tests run (`python -m pytest -q` inside the project).
 
 The eager sample shows every answer value except the compile modes; the compile modes (inductor on
-CPU, ~1 minute of compilation per process) run under `-m slow`. Variants run two at a time in
-subprocesses with one intra-op thread each.
+CPU, ~1 minute of compilation per process) run under `-m slow`, and so does the default-answers
+variant, which tests/test_new_end_to_end.py trains and tests in the default run. Variants run two
+at a time in subprocesses with one intra-op thread each.
 """
 
 from __future__ import annotations
