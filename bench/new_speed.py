@@ -4,9 +4,11 @@
 
 Each repetition runs, in turn and as fresh processes (interpreter start included, as a user sees
 it), into a new empty folder:
-  scaffold new DEST --defaults            (answers, copier from the bundle, black, git commit)
+  scaffold new DEST --defaults            (answers, copier from the bundle, black, git commit;
+                                           black in a worker beside copier when a core is free)
   scaffold new DEST --defaults --no-git   (the same without the commit)
-  the same with SCAFFOLD_BLACK_AHEAD=0     (black after copier, not in a worker beside it)
+  the same with SCAFFOLD_BLACK_AHEAD=1     (the black worker forced, however busy the machine)
+  the same with SCAFFOLD_BLACK_AHEAD=0     (black after copier, never a worker)
   copier copy --defaults TEMPLATE DEST    (bare copier, from the template folder)
   copier copy --defaults --vcs-ref V URL DEST  (bare copier, from the shipped bundle, like scaffold)
 The commands alternate so load on the machine hits them alike; medians are reported, and the
@@ -46,6 +48,9 @@ def commands(dest: Path) -> dict[str, list[str]]:
     return {
         "scaffold new --defaults": [*scaffold, str(dest / "a"), "--defaults"],
         "scaffold new --defaults --no-git": [*scaffold, str(dest / "b"), "--defaults", "--no-git"],
+        "scaffold new --defaults, black worker forced": [
+            "env", "SCAFFOLD_BLACK_AHEAD=1", *scaffold, str(dest / "f"), "--defaults",
+        ],
         "scaffold new --defaults, black after copier": [
             "env", "SCAFFOLD_BLACK_AHEAD=0", *scaffold, str(dest / "e"), "--defaults",
         ],
@@ -104,6 +109,7 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=7)
     args = parser.parse_args()
     env = _env()
+    load_before = os.getloadavg()
     times: dict[str, list[float]] = {}
     for rep in range(args.reps):
         with tempfile.TemporaryDirectory() as tmp:
@@ -112,9 +118,14 @@ def main() -> int:
         print(f"rep {rep + 1}/{args.reps} done", file=sys.stderr)
     medians = {name: statistics.median(ts) for name, ts in times.items()}
     base = medians["copier copy (template folder)"]
-    print(f"median of {args.reps} fresh-process runs (os.cpu_count() = {os.cpu_count()}):")
+    load_after = os.getloadavg()
+    print(
+        f"median of {args.reps} fresh-process runs (os.cpu_count() = {os.cpu_count()}; "
+        f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after):"
+    )
     for name, value in medians.items():
-        print(f"  {name:<44} {value:6.2f} s   {value / base:5.2f}x")
+        spread = f"{min(times[name]):.2f}-{max(times[name]):.2f}"
+        print(f"  {name:<44} {value:6.2f} s   {value / base:5.2f}x   (range {spread} s)")
     ratio = medians["scaffold new --defaults"] / base
     print(f"ratio scaffold new --defaults / copier copy: {ratio:.2f}x (target <= 1.5x)")
     print("in-process breakdown of scaffold new --defaults:")

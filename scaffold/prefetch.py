@@ -8,8 +8,10 @@ text is identical, black's output for exactly that text is used; otherwise (or i
 failed) black runs in process as before. black stays the formatter of every file; only *when* it
 runs changes.
 
-Linux only (fork is cheap and safe there); elsewhere, or with SCAFFOLD_BLACK_AHEAD=0 in the
-environment (bench/new_speed.py compares the two), everything runs in process.
+Linux only (fork is cheap and safe there), and only when a core is free: on a machine whose
+load average already fills every core the worker just competes with copier for the same CPU, so
+black runs in process after copier. SCAFFOLD_BLACK_AHEAD=0 in the environment never forks,
+SCAFFOLD_BLACK_AHEAD=1 always does (bench/new_speed.py compares them).
 """
 
 from __future__ import annotations
@@ -32,13 +34,25 @@ def _work(answers: dict[str, Any]) -> Formatted:
     return out
 
 
+def _worth_a_worker() -> bool:
+    """Whether formatting in a second process can overlap copier (see the module docstring)."""
+    setting = os.environ.get("SCAFFOLD_BLACK_AHEAD", "")
+    if setting in ("0", "1"):
+        return setting == "1"
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # no load average on this system: assume a free core
+        return True
+    return busy <= (os.cpu_count() or 1) - 1
+
+
 class BlackAhead:
     """A worker process formatting the in-memory render of `answers` (see the module docstring)."""
 
     def __init__(self, answers: Mapping[str, Any]) -> None:
         self._pool = None
         self._future = None
-        if not sys.platform.startswith("linux") or os.environ.get("SCAFFOLD_BLACK_AHEAD") == "0":
+        if not sys.platform.startswith("linux") or not _worth_a_worker():
             return
         try:
             import multiprocessing

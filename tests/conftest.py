@@ -5,10 +5,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# tests/helpers.py is imported as `helpers` by the verification tests.
+# tests/helpers.py is imported as `helpers` by the verification tests (and tests/sampling.py as
+# `sampling`).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import sampling  # noqa: E402
 
 
 def pytest_configure(config):
     # Also declared in pyproject.toml by the lead; registering here keeps --strict-markers happy.
     config.addinivalue_line("markers", "fuzz: the long hypothesis run (>= 500 answer sets)")
+    sampling.configure(config)
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in sampling.summary_lines():
+        terminalreporter.write_line(line)

@@ -5,6 +5,11 @@ checks that the named generated test then fails; each project's tests first pass
 A mutation is applied to every variant family it concerns (the per-step schedules for the
 horizon, fp16 for the scaler, each checkpoint policy for atomic saves, the compiled path for
 `_orig_mod.` keys).
+
+Cost: every case is a pytest subprocess of a rendered project (torch imported each time). The
+default run takes one of MUTATION_BLOCKS blocks of the mutations, picked by the run's printed
+seed (tests/sampling.py), and the correct-loop check of the projects those mutations break;
+`pytest -m slow` runs every mutation and every project.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sampling
 from helpers import child_env, write_project
 
 from scaffold import options
@@ -114,13 +120,37 @@ MUTATIONS = {
 }
 
 
+MUTATION_BLOCKS = 4  # the default run exercises about a quarter of the mutations
+RUN_MUTATIONS = sampling.rotating("mutations caught by the generated tests", MUTATIONS, MUTATION_BLOCKS)
+_picked = sampling.chosen["mutations caught by the generated tests"]
+RUN_PROJECTS = [  # a project's correct-loop check runs whenever one of its mutations does
+    pytest.param(
+        p,
+        id=p,
+        marks=pytest.mark.slow
+        if sampling.runs_everything() or not any(MUTATIONS[m][0] == p for m in _picked)
+        else (),
+    )
+    for p in sorted(PROJECTS)
+]
+
+
+class Projects(dict):
+    """name -> rendered project folder, each rendered on first use (a run needs only some)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+
+    def __missing__(self, name: str) -> Path:
+        answers = options.resolve_answers({"annotations": "none", **PROJECTS[name]})
+        self[name] = write_project(self.root / name, answers)
+        return self[name]
+
+
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("mutants")
-    return {
-        name: write_project(root / name, options.resolve_answers({"annotations": "none", **given}))
-        for name, given in PROJECTS.items()
-    }
+    return Projects(tmp_path_factory.mktemp("mutants"))
 
 
 def run_tests(project: Path, tests: list[str]) -> subprocess.CompletedProcess:
@@ -134,7 +164,7 @@ def run_tests(project: Path, tests: list[str]) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("project", sorted(PROJECTS))
+@pytest.mark.parametrize("project", RUN_PROJECTS)
 def test_named_tests_pass_on_the_correct_loop(projects, project):
     tests = sorted({test for p, test, _ in MUTATIONS.values() if p == project})
     done = run_tests(projects[project], tests)
@@ -143,7 +173,7 @@ def test_named_tests_pass_on_the_correct_loop(projects, project):
     assert f"{len(tests)} passed" in ran, f"expected {tests} to run: {ran}"
 
 
-@pytest.mark.parametrize("name", sorted(MUTATIONS))
+@pytest.mark.parametrize("name", RUN_MUTATIONS)
 def test_generated_test_catches_the_mistake(projects, name):
     project, test, edits = MUTATIONS[name]
     path = projects[project] / "train.py"

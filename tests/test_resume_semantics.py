@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import sampling
 import torch
 from helpers import PYTHON, child_env, write_project
 
@@ -99,27 +100,37 @@ def test_onecycle_keeps_sgd_momentum_at_zero(onecycle):
     assert [group["momentum"] for group in state["optimizer"]["param_groups"]] == [0.0]
 
 
-def test_bad_checkpoint_files_give_one_line_naming_the_file(onecycle, tmp_path):
+def write_bad_checkpoint(name: str, folder: Path, good: Path) -> Path:
+    """One kind of file that is not a checkpoint of this project."""
+    path = folder / name
+    if name == "random.pt":
+        path.write_bytes(bytes(range(256)) * 16)
+    elif name == "pickle.pt":
+        path.write_bytes(pickle.dumps({"model": {1, 2}}))
+    elif name == "list.pt":
+        torch.save([1, 2], path)
+    else:  # shape.pt: a real checkpoint whose tensors do not fit the model
+        state = torch.load(good, weights_only=True)
+        state["model"] = {k: torch.zeros(2, *v.shape) for k, v in state["model"].items()}
+        state["progress"]["epoch"] = 1  # unfinished, so the weights are loaded
+        torch.save(state, path)
+    return path
+
+
+# One train.py process each: the default run takes half of them, in rotation (tests/sampling.py).
+BAD_FILES = sampling.rotating("bad checkpoint files", ["random.pt", "pickle.pt", "list.pt", "shape.pt"], 2)
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_bad_checkpoint_files_give_one_line_naming_the_file(onecycle, tmp_path, name):
     """(A torn file is tests/test_crash_resume.py's case.)"""
-    files = {
-        "random.pt": bytes(range(256)) * 16,
-        "pickle.pt": pickle.dumps({"model": {1, 2}}),
-    }
-    for name, data in files.items():
-        (tmp_path / name).write_bytes(data)
-    torch.save([1, 2], tmp_path / "list.pt")
-    state = torch.load(onecycle / "runs" / "last.pt", weights_only=True)
-    state["model"] = {k: torch.zeros(2, *v.shape) for k, v in state["model"].items()}
-    state["progress"]["epoch"] = 1  # unfinished, so the weights are loaded
-    torch.save(state, tmp_path / "shape.pt")
-    for name in [*files, "list.pt", "shape.pt"]:
-        path = str(tmp_path / name)
-        run = train(onecycle, "--epochs", "4", "--out", str(tmp_path / "out"), "--resume", path)
-        assert run.returncode == 1, (name, run.stdout, run.stderr)
-        lines = error_lines(run)
-        assert len(lines) == 1 and path in lines[0], (name, run.stderr)
-        if name == "shape.pt":
-            assert "does not fit this model" in lines[0], lines
+    path = str(write_bad_checkpoint(name, tmp_path, onecycle / "runs" / "last.pt"))
+    run = train(onecycle, "--epochs", "4", "--out", str(tmp_path / "out"), "--resume", path)
+    assert run.returncode == 1, (name, run.stdout, run.stderr)
+    lines = error_lines(run)
+    assert len(lines) == 1 and path in lines[0], (name, run.stderr)
+    if name == "shape.pt":
+        assert "does not fit this model" in lines[0], lines
 
 
 @pytest.fixture(scope="module")
