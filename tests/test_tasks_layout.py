@@ -14,7 +14,11 @@ from scaffold.options import AnswerError, load_questions, question_map, resolve_
 from scaffold.paths import template_dir
 from scaffold.render import render_in_memory
 
-TASK_DATA = {"tabular": ["spiral", "csv"], "image": ["shapes", "folder"], "lm": ["synthetic", "text_file"]}
+TASK_DATA = {
+    "tabular": ["spiral", "csv"],
+    "image": ["shapes", "folder"],
+    "lm": ["synthetic", "text_file"],
+}
 TASK_METRIC = {"tabular": "val_acc", "image": "val_acc", "lm": "val_ppl"}
 # Answers the loop is rendered from; data.py and model.py must not depend on any of them.
 LOOP_ANSWERS = {

@@ -63,3 +63,19 @@ def test_loop_answer_update_keeps_model_and_data(tmp_path, task, key, value, sig
             assert not path.name.endswith(MARKERS[2]), path
     changed = git(dest, "status", "--porcelain", "--", ".").splitlines()
     assert not any(line.endswith(("model.py", "data.py")) for line in changed), changed
+
+
+@pytest.mark.parametrize("key,value", [("task", "lm"), ("data", "csv")])
+def test_an_answer_user_code_was_written_for_is_refused(current_copy, key, value):
+    """data.py and model.py would stay as they are: changing what they were written for is
+    refused in one line (exit 2), and nothing changes."""
+    before = git(current_copy, "status", "--porcelain")
+    files = {
+        p: p.read_bytes() for p in current_copy.rglob("*") if p.is_file() and ".git" not in p.parts
+    }
+    result = CliRunner().invoke(app, ["update", str(current_copy), "--set", f"{key}={value}"])
+    assert result.exit_code == 2, result.output
+    assert "data.py and model.py are your code" in result.output
+    assert len([line for line in result.output.splitlines() if line.strip()]) == 1
+    assert git(current_copy, "status", "--porcelain") == before
+    assert {p: p.read_bytes() for p in files} == files
