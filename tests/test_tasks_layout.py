@@ -56,7 +56,7 @@ def test_data_and_monitor_follow_the_task(task):
     for data in TASK_DATA[task]:
         given = {"task": task, "data": data, "monitor": TASK_METRIC[task]}
         assert resolve_answers(given)["data"] == data
-    for other, choices in TASK_DATA.items():
+    for choices in TASK_DATA.values():
         for data in set(choices) - set(TASK_DATA[task]):
             with pytest.raises(AnswerError, match=f"not a dataset of task={task}") as error:
                 resolve_answers({"task": task, "data": data})
