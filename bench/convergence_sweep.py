@@ -53,11 +53,11 @@ def spiral_csv(path: Path) -> None:
     import importlib.util
 
     with tempfile.TemporaryDirectory() as tmp:
-        module_path = Path(tmp) / "spiral_train.py"
-        module_path.write_text(render.render_in_memory(options.default_answers())["train.py"])
-        spec = importlib.util.spec_from_file_location("spiral_train", module_path)
+        module_path = Path(tmp) / "spiral_data.py"  # data.py: make_spiral, no project imports
+        module_path.write_text(render.render_in_memory(options.default_answers())["data.py"])
+        spec = importlib.util.spec_from_file_location("spiral_data", module_path)
         module = importlib.util.module_from_spec(spec)
-        sys.modules["spiral_train"] = module  # dataclasses look their module up while loading
+        sys.modules["spiral_data"] = module  # dataclasses look their module up while loading
         spec.loader.exec_module(module)
     x, y = module.make_spiral(CSV_ROWS, 0.2, 0)
     rows = [f"{a},{b},c{int(label)}" for (a, b), label in zip(x.tolist(), y.tolist(), strict=True)]
