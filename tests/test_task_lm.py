@@ -230,4 +230,4 @@ def test_sample_writes_the_requested_length_from_a_checkpoint(lm_project, tmp_pa
     bad = run(["sample.py", "--temperature", "nan"], project)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
     missing = run(["sample.py", "--checkpoint", "runs/nope"], project)
-    assert missing.returncode == 1 and "no checkpoint at runs/nope;" in missing.stderr
+    assert missing.returncode == 1 and "no run folder or checkpoint at runs/nope" in missing.stderr
