@@ -113,9 +113,12 @@ def render_in_memory(answers: Mapping[str, Any], *, black_check: bool = True) ->
     env = _environment()
     suffix = _settings().get("_templates_suffix", ".jinja")
     rendered = {}
+    kept = set(for_answers([rel[: -len(suffix)] for rel in template_files()], context))
     for rel in template_files():
-        text = env.get_template(rel).render(**context)
         out_rel = rel[: -len(suffix)]
+        if out_rel not in kept:
+            continue
+        text = env.get_template(rel).render(**context)
         if black_check and out_rel.endswith(".py"):
             text = format_python(text, out_rel)
         rendered[out_rel] = text
@@ -154,9 +157,38 @@ def owned_paths(template_paths: list[str], settings: Mapping[str, Any] | None = 
     return sorted(owned)
 
 
-def owned_files() -> list[str]:
-    """The files `scaffold new` writes with the packaged template (see `owned_paths`)."""
-    return owned_paths(template_files())
+def for_answers(
+    paths: list[str], answers: Mapping[str, Any], settings: Mapping[str, Any] | None = None
+) -> list[str]:
+    """`paths` minus the files that copier.yml's templated `_exclude` patterns drop for `answers`.
+
+    A pattern such as "{% if task != 'lm' %}sample.py{% endif %}" keeps a file for some answers
+    only; copier renders each pattern with the answers, and so does this (an empty one matches
+    nothing). Untemplated patterns never name a rendered file, so they are not consulted.
+    """
+    import pathspec
+
+    settings = _settings() if settings is None else settings
+    env = _environment()
+    patterns = []
+    for pattern in settings.get("_exclude", []) or []:
+        if "{" in str(pattern):
+            text = env.from_string(str(pattern)).render(**answers)
+            patterns += [line.strip() for line in text.splitlines() if line.strip()]
+    if not patterns:
+        return list(paths)
+    # copier's own choice of pattern style: "gitignore" from pathspec 1.0, "gitwildmatch" before
+    style = "gitignore" if int(pathspec.__version__.split(".")[0]) >= 1 else "gitwildmatch"
+    spec = pathspec.PathSpec.from_lines(style, patterns)
+    return [path for path in paths if not spec.match_file(path)]
+
+
+def owned_files(answers: Mapping[str, Any] | None = None) -> list[str]:
+    """The files `scaffold new` writes with the packaged template for `answers` (default: the
+    default answers; see `owned_paths` and `for_answers`)."""
+    from scaffold.options import default_answers
+
+    return for_answers(owned_paths(template_files()), answers or default_answers())
 
 
 def format_tree(
@@ -256,7 +288,7 @@ def render_project(
                 unsafe=False,
                 vcs_ref=vcs_ref,
             )
-        files = owned_files()
+        files = owned_files(answers)
         written = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
         if written != files:  # the template and `owned_paths` disagree: a scaffold bug
             raise RenderError(f"rendered files {written} differ from the owned list {files}")

@@ -309,13 +309,15 @@ class BundleReader:
         """The questions of one version's copier.yml."""
         return _parse_questions(self.read(version, "copier.yml"))
 
-    def owned(self, version: str) -> list[str]:
-        """The project files that version writes (`scaffold.render.owned_paths`)."""
-        from scaffold.render import owned_paths
+    def owned(self, version: str, answers: Mapping[str, Any] | None = None) -> list[str]:
+        """The project files that version writes (`scaffold.render.owned_paths`), for `answers`
+        when given (a templated `_exclude` keeps some files to some answers: `for_answers`)."""
+        from scaffold.render import for_answers, owned_paths
 
         settings = yaml.safe_load(self.read(version, "copier.yml")) or {}
         settings = {k: v for k, v in settings.items() if str(k).startswith("_")}
-        return owned_paths(self.files(version), settings)
+        paths = owned_paths(self.files(version), settings)
+        return for_answers(paths, answers, settings) if answers is not None else paths
 
 
 def _parse_questions(copier_yml: str) -> tuple[Question, ...]:
@@ -550,7 +552,7 @@ def plan_update(
     with BundleReader(bundle) as reader:
         check_recorded_answers(reader.questions(old), last, answers_file)
         answers = resolve_update_answers(reader.questions(target), last, given, ask)
-        owned_before = reader.owned(old)
+        owned_before = reader.owned(old, last)
     changed = {
         key: (last.get(key), answers.get(key))
         for key in dict.fromkeys([*last, *answers])

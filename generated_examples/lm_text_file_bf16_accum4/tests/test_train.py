@@ -1,0 +1,822 @@
+"""Tests that prove this project's training loop correct (CPU, seconds): run `pytest`.
+
+Each test would fail on a loop with the matching classic mistake: steps out of order, an
+accumulation that is not the large batch, a resume that drifts, or validation that trains.
+
+They prove the loop, not the hyperparameters in Config: make_config() runs a narrow model at a
+learning rate known to be stable, so the tests pass in seconds for any valid answers, while every
+code path the answers chose stays on (precision, accumulation, clipping, dropout, batchnorm,
+weight decay, the scheduler and its cadence).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import math
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+
+import data
+import train
+
+# The task's small model for the tests: one block, 16-token windows; dropout stays on if the
+# answers have it.
+TASK_SETTINGS = dict(block_size=16, n_layer=1, n_head=2, n_embd=32, dropout=0.1)
+NO_NOISE = dict(dropout=0.0)  # a train-mode forward that is exact per sample (no batch statistics)
+SHAPE_FIELD = "n_layer"  # a Config field that changes the model's shape (resume must refuse it)
+# test_learns: the same small model.
+LEARN_SETTINGS = dict()
+
+
+def task_data(tmp_path: Path, per_class: int) -> dict:
+    """Config fields for about 3 x `per_class` windows of block_size tokens (20% validate).
+
+    A text_file project's tests do not read your file: they write demo text of that size.
+    """
+    chars = 3 * per_class * TASK_SETTINGS["block_size"] + TASK_SETTINGS["block_size"]
+    return dict(
+        text_path=write_demo_text(tmp_path / f"text-{per_class}.txt", chars), val_fraction=0.2
+    )
+
+
+def demo_entropy() -> float:
+    """Unigram entropy (nats) of test_learns' training text: what a model that ignores context
+    scores, the bar the language model must get well below."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        cfg = make_config(Path(folder), per_class=150, **LEARN_SETTINGS)
+        return data.build_datasets(cfg)[2].inference["unigram_entropy"]
+
+
+def assert_learned(summary: dict) -> None:
+    """test_learns' bar: validation loss per token 30% below the unigram entropy, and val_ppl
+    is exp of the per-token loss (both at the best epoch)."""
+    assert summary["best_val_loss"] < 0.7 * demo_entropy()
+    assert math.isclose(math.log(summary["best_val_ppl"]), summary["best_val_loss"], rel_tol=1e-4)
+
+
+def write_demo_text(path: Path, chars: int) -> str:
+    """Seeded sentences from a few words: within a word each next letter is certain, so a
+    working loop learns far below the letters' unigram entropy."""
+    import random
+
+    words = ["apple", "river", "stone", "cloud", "ember", "maple", "tiger", "lemon"]
+    rng = random.Random(1)
+    text = ""
+    while len(text) < chars:
+        text += " ".join(rng.choice(words) for _ in range(rng.randint(3, 6))) + ".\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+# Stable settings for the tests (see the module docstring); the answers' code paths stay on.
+TEST_SETTINGS = dict(
+    TASK_SETTINGS,
+    lr=0.01,
+    weight_decay=0.01,
+    grad_clip=1.0,
+    early_stopping=0,  # tests that stop early say so
+)
+LEARN_STEPS = 120  # test_learns trains this many optimizer steps, whatever accum_steps is
+
+
+class Crash(Exception):
+    """Stands in for a process killed mid-run."""
+
+
+def make_config(tmp_path: Path, per_class: int = 50, **overrides) -> train.Config:
+    """A small, fast, CPU-only config on the task's demo data; fields this project does not have
+    are ignored.
+
+    `per_class` sizes the data as 3 x per_class samples, 20% held out: 50 give 4 training
+    batches of 32 (the last one short), 150 give 12.
+    """
+    values = dict(
+        TEST_SETTINGS,
+        out=str(tmp_path / "runs"),
+        epochs=4,
+        batch_size=32,
+        device="cpu",
+        progress=False,
+        **task_data(tmp_path, per_class),
+    )
+    values.update(overrides)
+    names = {f.name for f in train.fields(train.Config)}
+    return train.Config(**{k: v for k, v in values.items() if k in names})
+
+
+def build(cfg: train.Config):
+    """Seed, then build loaders and components as fit() does (fit's own horizon is tested apart)."""
+    train.seed_everything(cfg.seed, cfg.deterministic)
+    device = torch.device("cpu")
+    train_loader, val_loader, info = train.build_loaders(cfg, device)
+    steps_per_epoch = math.ceil(len(train_loader) / getattr(cfg, "accum_steps", 1))
+    c = train.build_components(cfg, info, steps_per_epoch, device)
+    return c, train_loader, val_loader
+
+
+def first_samples(dataset, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first `n` samples of a dataset (data.py's own), stacked into one batch (x, y)."""
+    xs, ys = zip(*(dataset[i] for i in range(n)))
+    return torch.stack(xs), torch.stack(ys)
+
+
+def record(calls: list[str], name: str, fn):
+    """Wrap `fn` so each call appends `name` to `calls` first."""
+
+    def wrapper(*args, **kwargs):
+        calls.append(name)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def scripted_evaluate(values):
+    """A stand-in for train.evaluate that returns the next scripted (val_loss, task metric)."""
+    script = iter(values)
+
+    def evaluate(c, loader, *args, **kwargs):
+        return next(script)
+
+    return evaluate
+
+
+def assert_same(got, want, where: str = "state") -> None:
+    """Bitwise equality of nested checkpoint state: dicts, lists, tensors and numbers."""
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and set(got) == set(want), where
+        for key in want:
+            assert_same(got[key], want[key], f"{where}[{key!r}]")
+    elif isinstance(want, (list, tuple)):
+        assert isinstance(got, (list, tuple)) and len(got) == len(want), where
+        for index, (a, b) in enumerate(zip(got, want)):
+            assert_same(a, b, f"{where}[{index}]")
+    elif isinstance(want, torch.Tensor):
+        assert isinstance(got, torch.Tensor) and torch.equal(got, want), where
+    elif isinstance(want, float) and math.isnan(want):
+        assert isinstance(got, float) and math.isnan(got), where
+    else:
+        assert got == want, f"{where}: {got!r} != {want!r}"
+
+
+def test_order_contract(tmp_path, monkeypatch):
+    """One optimizer step calls its parts in the canonical order for this project's options.
+
+    The step covers one window: accum_steps micro-batches, or all 12 of the test loader's when
+    accum_steps is larger (then the window is the epoch's short tail, which steps the same way;
+    the accumulation test checks where full windows end).
+    """
+    cfg = make_config(tmp_path, per_class=150)
+    c, loader, _ = build(cfg)
+    window = min(getattr(cfg, "accum_steps", 1), len(loader))
+    calls: list[str] = []
+    c.optimizer.zero_grad = record(calls, "zero_grad", c.optimizer.zero_grad)
+    c.model.register_forward_pre_hook(lambda module, args: calls.append("forward"))
+    c.criterion.register_forward_hook(lambda module, args, out: calls.append("loss"))
+    first_param = next(c.model.parameters())  # the input layer: its gradient arrives last
+    first_param.register_hook(lambda grad: calls.append("backward"))
+    clip = record(calls, "clip", torch.nn.utils.clip_grad_norm_)
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", clip)
+    c.optimizer.register_step_pre_hook(lambda optimizer, args, kwargs: calls.append("step"))
+    c.scheduler.step = record(calls, "scheduler", c.scheduler.step)
+
+    train.train_one_epoch(c, loader, cfg, train.Progress(), max_batches=window)
+
+    expected = ["zero_grad"] + ["forward", "loss", "backward"] * window
+    expected += ["clip"]
+    expected += ["step"]
+    expected += ["scheduler"]  # once per optimizer step
+    assert calls == expected
+
+
+def test_loss_takes_raw_logits(tmp_path):
+    """The loss receives the model's output itself: CrossEntropyLoss applies log-softmax."""
+    cfg = make_config(tmp_path)
+    c, loader, _ = build(cfg)
+    outputs, loss_inputs = [], []
+    c.model.register_forward_hook(lambda module, args, out: outputs.append(out))
+    c.criterion.register_forward_pre_hook(lambda module, args: loss_inputs.append(args[0]))
+    train.train_one_epoch(c, loader, cfg, train.Progress(), max_batches=1)
+    assert loss_inputs and loss_inputs[0] is outputs[0], "no softmax (or anything) in between"
+
+
+def count_steps(c: train.Components, scheduler: bool = True) -> dict:
+    """Count optimizer steps tried (windows) and taken, and scheduler steps, as the loop runs.
+
+    scheduler=False leaves the scheduler unwrapped (a wrapper would end up in its state_dict).
+    """
+    counts = {"windows": 0, "taken": 0, "scheduler": 0}
+    scheduler_step = c.scheduler.step
+
+    def count_scheduler(*args, **kwargs):
+        counts["scheduler"] += 1
+        return scheduler_step(*args, **kwargs)
+
+    def count_taken(optimizer, args, kwargs):
+        counts["taken"] += 1  # a post hook: runs only for steps really taken
+
+    if scheduler:
+        c.scheduler.step = count_scheduler
+    c.optimizer.register_step_post_hook(count_taken)
+
+    def count_window(optimizer, args, kwargs):
+        counts["windows"] += 1
+
+    c.optimizer.register_step_pre_hook(count_window)
+    return counts
+
+
+def test_scheduler_cadence(tmp_path):
+    """The scheduler steps once per optimizer step taken."""
+    cfg = make_config(tmp_path, per_class=150)
+    c, loader, _ = build(cfg)
+    counts = count_steps(c)
+    train.train_one_epoch(c, loader, cfg, train.Progress())
+    accum = getattr(cfg, "accum_steps", 1)
+    assert counts["windows"] == math.ceil(len(loader) / accum)
+    assert counts["taken"] == counts["windows"]
+    assert counts["scheduler"] == counts["taken"]
+
+
+def test_schedule_spans_the_run(tmp_path, monkeypatch):
+    """fit() sizes the schedule in optimizer steps (windows of accum_steps micro-batches): it ends exactly when training does."""
+    cfg = make_config(tmp_path, epochs=3)
+    built, used = [], []
+    real_build = train.build_components
+
+    def spy(*args, **kwargs):
+        c = real_build(*args, **kwargs)
+        built.append((c, count_steps(c, scheduler=False)))
+        c.optimizer.register_step_pre_hook(
+            lambda optimizer, args, kwargs: used.append(optimizer.param_groups[0]["lr"])
+        )
+        return c
+
+    monkeypatch.setattr(train, "build_components", spy)
+    assert train.fit(cfg)["epochs_run"] == cfg.epochs
+    ((c, counts),) = built
+    lr = c.optimizer.param_groups[0]["lr"]  # after the schedule's last step
+    assert lr < 1e-6 * cfg.lr, f"the cosine ends at zero, not at {lr / cfg.lr:.3g} x lr"
+
+
+def test_accumulation_equals_large_batch(tmp_path, monkeypatch):
+    """Each window's accumulated float64 gradient equals one large batch's, the short tail included."""
+    cfg = make_config(tmp_path, batch_size=8, accum_steps=4, **NO_NOISE, grad_clip=0.0)
+    c, train_loader, _ = build(cfg)
+    c.model.double()  # converts parameters in place: the optimizer still holds the same objects
+    # Exact float64 arithmetic: no autocast in this test.
+    monkeypatch.setattr(torch, "autocast", lambda *args, **kwargs: contextlib.nullcontext())
+    x, y = first_samples(train_loader.dataset, 70)  # data.py's samples: 9 batches, 8 x 8 + 6
+    x = x.double() if x.is_floating_point() else x  # token ids stay integers
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=8)
+
+    windows = iter([(0, 32), (32, 64), (64, 70)])  # 4 + 4 + 1 batches: the last window is short
+    checked = []
+
+    def compare_with_large_batch(optimizer, args, kwargs):
+        # Runs just before each real optimizer step, at exactly the parameters it will update.
+        start, stop = next(windows)
+        params = list(c.model.parameters())
+        loss = c.criterion(c.model(x[start:stop]), y[start:stop])
+        for param, want in zip(params, torch.autograd.grad(loss, params)):
+            torch.testing.assert_close(param.grad, want, rtol=1e-12, atol=1e-12)
+        checked.append(stop - start)
+
+    c.optimizer.register_step_pre_hook(compare_with_large_batch)
+    train.train_one_epoch(c, loader, cfg, train.Progress())
+    assert checked == [32, 32, 6]
+
+
+def test_accumulation_is_exact_per_target(tmp_path, monkeypatch):
+    """With several targets per sample (a language model's tokens), each window's gradient is
+    the mean over the window's targets, the short tail window (fewer targets) included.
+
+    A stand-in model and data with 5 targets per sample: a share of the window counted in
+    samples, not targets, scales every gradient by 5 and fails here, whatever the task.
+    """
+    per_sample = 5
+    info = train.DataInfo((per_sample, 2), 3, "val_acc", "max", targets_per_sample=per_sample)
+    monkeypatch.setattr(train, "build_model", lambda cfg, info: torch.nn.Linear(2, 3))
+    cfg = make_config(tmp_path, batch_size=8, accum_steps=4, **NO_NOISE, grad_clip=0.0)
+    c = train.build_components(cfg, info, 3, torch.device("cpu"))
+    c.model.double()
+    monkeypatch.setattr(torch, "autocast", lambda *args, **kwargs: contextlib.nullcontext())
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(70, per_sample, 2, generator=generator, dtype=torch.float64)
+    y = torch.randint(0, 3, (70, per_sample), generator=generator)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=8)
+    windows = iter([(0, 32), (32, 64), (64, 70)])  # the tail window: 6 samples, 30 targets
+    checked = []
+
+    def compare_with_large_batch(optimizer, args, kwargs):
+        start, stop = next(windows)
+        params = list(c.model.parameters())
+        loss = c.criterion(c.model(x[start:stop]), y[start:stop])  # mean over every target
+        for param, want in zip(params, torch.autograd.grad(loss, params)):
+            torch.testing.assert_close(param.grad, want, rtol=1e-12, atol=1e-12)
+        checked.append(y[start:stop].numel())
+
+    c.optimizer.register_step_pre_hook(compare_with_large_batch)
+    train.train_one_epoch(c, loader, cfg, train.Progress())
+    assert checked == [160, 160, 30]
+
+
+def run_with_crash(cfg: train.Config, monkeypatch, after_epochs: int, evaluate=None):
+    """Run fit(cfg), kill it after `after_epochs` epochs, resume from last.pt; returns (summary, last.pt)."""
+    real_epoch, done = train.train_one_epoch, []
+
+    def crash_after(*args, **kwargs):
+        if len(done) == after_epochs:
+            raise Crash()
+        done.append(1)
+        return real_epoch(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(train, "train_one_epoch", crash_after)
+        if evaluate is not None:
+            patch.setattr(train, "evaluate", evaluate)
+        with pytest.raises(Crash):
+            train.fit(cfg)
+    cfg.resume = str(Path(cfg.out) / "last.pt")
+    with monkeypatch.context() as patch:
+        if evaluate is not None:
+            patch.setattr(train, "evaluate", evaluate)
+        summary = train.fit(cfg)
+    return summary, torch.load(Path(cfg.out) / "last.pt", weights_only=True)
+
+
+def last_state(cfg: train.Config, monkeypatch, evaluate=None):
+    """Run fit(cfg) without interruption; returns (summary, last.pt)."""
+    with monkeypatch.context() as patch:
+        if evaluate is not None:
+            patch.setattr(train, "evaluate", evaluate)
+        summary = train.fit(cfg)
+    return summary, torch.load(Path(cfg.out) / "last.pt", weights_only=True)
+
+
+def without_paths(state: dict) -> dict:
+    """A last.pt minus its saved config (which names the run folder and the resume path)."""
+    return {key: value for key, value in state.items() if key != "config"}
+
+
+def test_resume_matches_uninterrupted(tmp_path, monkeypatch):
+    """Crash after 2 of 4 epochs, resume from last.pt: every saved state is bitwise equal.
+
+    Model, optimizer, scheduler, counters and RNG streams: a resume that drops any of them drifts.
+    """
+    _, want = last_state(make_config(tmp_path / "full"), monkeypatch)
+    _, got = run_with_crash(make_config(tmp_path / "part"), monkeypatch, after_epochs=2)
+    assert_same(without_paths(got), without_paths(want), "last.pt")
+
+
+def test_resume_keeps_the_monitor_state(tmp_path, monkeypatch):
+    """The best metric, its epoch and the epochs without improvement survive a resume.
+
+    The monitor improves once, then never: with patience 3 the run stops after epoch 4, resumed
+    or not (a resume that forgot the bad epochs would train on).
+    """
+    values = [(1.0, 0.9), (1.1, 0.8), (1.2, 0.7), (1.3, 0.6), (1.4, 0.5), (1.5, 0.4)]
+    settings = dict(epochs=6, early_stopping=3, plateau_patience=1)
+    full = make_config(tmp_path / "full", **settings)
+    want_summary, want = last_state(full, monkeypatch, scripted_evaluate(values))
+    part = make_config(tmp_path / "part", **settings)
+    got_summary, got = run_with_crash(part, monkeypatch, 2, scripted_evaluate(values))
+    assert want_summary["epochs_run"] == 4 and want_summary["best_epoch"] == 1
+    assert got_summary["epochs_run"] == 4 and got_summary["best_epoch"] == 1
+    assert_same(without_paths(got), without_paths(want), "last.pt")
+
+
+def test_checkpoints_hold_plain_module_keys(tmp_path):
+    """Checkpoints load with weights_only=True and hold the uncompiled module's keys."""
+    cfg = make_config(tmp_path, epochs=1)
+    train.fit(cfg)
+    c, _, _ = build(cfg)
+    for name in ["last.pt"]:
+        state = torch.load(Path(cfg.out) / name, weights_only=True)
+        assert set(state["model"]) == set(c.model.state_dict())
+        assert not any(key.startswith("_orig_mod.") for key in state["model"])
+        c.model.load_state_dict(state["model"])
+
+
+def test_predict_rebuilds_the_trained_model(tmp_path):
+    """predict.py rebuilds model.py's model from the checkpoint alone (config and DataInfo are
+    in it) and runs it in eval mode: the same logits as the trained weights give."""
+    import predict
+
+    cfg = make_config(tmp_path, epochs=1)
+    train.fit(cfg)
+    path = predict.find_checkpoint(cfg.out)
+    assert path.name == "last.pt"
+    model, info = predict.load_model(path, torch.device("cpu"))
+    assert not model.training
+    c, _, val_loader = build(cfg)
+    c.model.load_state_dict(torch.load(path, weights_only=True)["model"])
+    c.model.eval()
+    x, _ = next(iter(val_loader))
+    with torch.no_grad():
+        torch.testing.assert_close(predict.predict(model, x, 7), c.model(x).float())
+    assert info.metric == c.info.metric and info.num_classes == c.info.num_classes
+
+
+def test_checkpoints_survive_a_crash_mid_write(tmp_path, monkeypatch):
+    """A save killed halfway leaves the previous checkpoint whole: writes are atomic."""
+    cfg = make_config(tmp_path, epochs=1)
+    train.fit(cfg)
+    names = ["last.pt"]
+    real_save = torch.save
+    for tear_at in range(1, len(names) + 1):  # tear each save of one epoch in turn
+        saves = []
+
+        def torn_save(obj, f, *args, **kwargs):
+            saves.append(1)
+            if len(saves) < tear_at:
+                return real_save(obj, f, *args, **kwargs)
+            buffer = io.BytesIO()
+            real_save(obj, buffer)
+            half = buffer.getvalue()[: len(buffer.getvalue()) // 2]
+            if hasattr(f, "write"):
+                f.write(half)
+            else:
+                Path(f).write_bytes(half)
+            raise Crash()
+
+        with monkeypatch.context() as patch:
+            patch.setattr(torch, "save", torn_save)
+            with pytest.raises(Crash):
+                train.fit(cfg)
+        for name in names:
+            torch.load(Path(cfg.out) / name, weights_only=True)  # whole: old or new, never torn
+
+
+def test_early_stopping_counts_patience_exactly(tmp_path, monkeypatch):
+    """With patience p, training stops after exactly p epochs without improvement; 0 = never."""
+    values = [(1.0, 0.9), (1.1, 0.8), (1.2, 0.7), (1.3, 0.6)]  # improves once, then never
+    for patience, epochs_run in [(1, 2), (2, 3), (0, 4)]:
+        cfg = make_config(tmp_path / f"patience-{patience}", epochs=4, early_stopping=patience)
+        monkeypatch.setattr(train, "evaluate", scripted_evaluate(values))
+        assert train.fit(cfg)["epochs_run"] == epochs_run, f"patience {patience}"
+
+
+def test_validation_reads_the_validation_split(tmp_path, monkeypatch):
+    """fit() trains on data.py's training split and validates on its validation split."""
+    cfg = make_config(tmp_path, epochs=1)
+    built, seen = {}, {"train": set(), "val": set()}
+    real_build, real_train = train.build_loaders, train.train_one_epoch
+    real_evaluate = train.evaluate
+
+    def spy_build(*args, **kwargs):
+        loaders = real_build(*args, **kwargs)
+        built["train"], built["val"] = loaders[0].dataset, loaders[1].dataset
+        return loaders
+
+    def spy_train(c, loader, *args, **kwargs):
+        seen["train"].add(id(loader.dataset))
+        return real_train(c, loader, *args, **kwargs)
+
+    def spy_evaluate(c, loader, *args, **kwargs):
+        seen["val"].add(id(loader.dataset))
+        return real_evaluate(c, loader, *args, **kwargs)
+
+    monkeypatch.setattr(train, "build_loaders", spy_build)
+    monkeypatch.setattr(train, "train_one_epoch", spy_train)
+    monkeypatch.setattr(train, "evaluate", spy_evaluate)
+    train.fit(cfg)
+    assert built["train"] is not built["val"]
+    assert seen == {"train": {id(built["train"])}, "val": {id(built["val"])}}
+
+
+def test_validation_mode(tmp_path):
+    """Validation runs in eval mode without autograd and restores the mode it found."""
+    cfg = make_config(tmp_path)
+    c, loader, val_loader = build(cfg)
+    seen = []
+
+    def spy(module, args, output):
+        inference = torch.is_inference_mode_enabled()
+        seen.append((module.training, torch.is_grad_enabled(), output.requires_grad, inference))
+
+    c.model.register_forward_hook(spy)
+    c.model.train()
+    train.evaluate(c, val_loader)
+    expected = (False, False, False, False)  # eval, no autograd
+    assert seen and all(state == expected for state in seen)
+    assert c.model.training, "evaluate() must restore training mode"
+    c.model.eval()
+    train.evaluate(c, val_loader)
+    assert not c.model.training, "evaluate() must restore the mode it found, not force train()"
+
+    seen.clear()
+    train.train_one_epoch(c, loader, cfg, train.Progress(), max_batches=1)
+    assert seen[0][:2] == (True, True), "training must run in train mode with autograd on"
+
+
+def test_learns(tmp_path, monkeypatch):
+    """The loop learns: LEARN_STEPS optimizer steps lower the validation loss well below chance.
+
+    It trains on the task's built-in demo data (task_data), not on your data: it proves the
+    loop's wiring, and needs data whose learnable level is known. The budget is counted in
+    optimizer steps, so accumulation gets as many updates as no accumulation does; epochs follow
+    from it, the project's schedule is stretched over them and early stopping is off. (When
+    accum_steps spans the whole epoch, a window is the epoch either way, so it is fed as 2
+    micro-batches rather than many small ones.) It proves this project's wiring (precision,
+    accumulation, clipping, scheduler and cadence, optimizer, the model's dropout and
+    normalisation) learns, at the stable settings of TEST_SETTINGS and LEARN_SETTINGS, not that
+    Config's own lr or model size would.
+    """
+    cfg = make_config(tmp_path, per_class=150, **LEARN_SETTINGS)
+    accum = getattr(cfg, "accum_steps", 1)
+    loader = train.build_loaders(cfg, torch.device("cpu"))[0]
+    if accum >= len(loader):  # a window holds the whole epoch: the same step from 2 micro-batches
+        cfg.batch_size = math.ceil(len(loader.dataset) / 2)
+        loader = train.build_loaders(cfg, torch.device("cpu"))[0]
+    steps_per_epoch = math.ceil(len(loader) / accum)
+    cfg.epochs = math.ceil(LEARN_STEPS / steps_per_epoch)
+    monkeypatch.setattr(train, "save_atomic", lambda payload, path: None)  # tested on their own
+    summary = train.fit(cfg)
+    assert summary["epochs_run"] == cfg.epochs
+    assert_learned(summary)
+    assert (Path(cfg.out) / "metrics.csv").read_text().count("\n") == cfg.epochs + 1
+
+
+# --- flag validation (the ranges in Config's option() fields) --------------------------------
+def test_config_refuses_values_outside_its_ranges():
+    """Every ranged field refuses NaN and a value just past each bound, naming its flag; the
+    defaults themselves are inside (so `python train.py` with no flags always starts)."""
+    defaults = train.Config()
+    for f in train.fields(train.Config):
+        interval = f.metadata.get("within")
+        if not interval:
+            continue
+        low, high = (float(bound) for bound in interval[1:-1].split(","))
+        step = 1 if f.type == "int" else 1e-6
+        outside = [
+            low - step if interval[0] == "[" else low,
+            high + step if interval[-1] == "]" else high,
+        ]
+        if f.type == "float":
+            outside.append(math.nan)
+        flag = "--" + f.name.replace("_", "-")
+        assert train.within(getattr(defaults, f.name), interval), f"default of {flag}"
+        for value in outside:
+            value = int(value) if f.type == "int" and math.isfinite(value) else value
+            try:
+                train.Config(**{f.name: value})
+            except train.ConfigError as exc:
+                assert str(exc).startswith(f"argument {flag}: "), exc
+            else:
+                raise AssertionError(f"{flag} {value} was accepted outside {interval}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Batching, accumulation with batchnorm, schedules, strict JSON and resume with changed flags
+# ---------------------------------------------------------------------------------------------
+def test_a_last_batch_of_one_joins_the_batch_before(tmp_path):
+    """A tail of one sample is merged, never dropped: batchnorm trains on it without raising."""
+    n = len(train.build_loaders(make_config(tmp_path), torch.device("cpu"))[0].dataset)
+    cfg = make_config(tmp_path, batch_size=n - 1, batchnorm=True)  # n - 1 samples, then 1
+    c, loader, _ = build(cfg)
+    batches = [y.tolist() for _, y in loader]
+    assert [len(b) for b in batches] == train.batch_sizes(loader) == [n]
+    train.train_one_epoch(c, loader, cfg, train.Progress())  # BatchNorm raises on a batch of 1
+
+
+def test_batches_are_those_of_a_plain_shuffled_loader(tmp_path):
+    """Without a tail of one, the loader yields what DataLoader(shuffle=True) would, draw for draw."""
+    n = len(train.build_loaders(make_config(tmp_path), torch.device("cpu"))[0].dataset)
+    size = next(b for b in range(5, 32) if n % b > 1)  # a short last batch, but not of one
+    cfg = make_config(tmp_path, batch_size=size)
+    loader = train.build_loaders(cfg, torch.device("cpu"))[0]
+    plain = torch.utils.data.DataLoader(
+        loader.dataset,
+        batch_size=size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(cfg.seed),
+    )
+    for _ in range(2):  # two epochs: the reshuffle draws from the generator the same way
+        got, want = [x for x, _ in loader], [x for x, _ in plain]
+        assert len(got) == len(want)
+        assert all(torch.equal(a, b) for a, b in zip(got, want))
+
+
+def test_json_outputs_are_strict(tmp_path):
+    """No NaN or Infinity reaches a JSON file: a run that trained no epoch writes null."""
+    cfg = make_config(tmp_path)
+    cfg.epochs = 0  # the flags refuse 0; set past them, fit() itself must still write strict JSON
+    train.fit(cfg)
+    for name in ["summary.json", "config.json"]:
+        text = (Path(cfg.out) / name).read_text()
+        json.loads(text, parse_constant=lambda word: pytest.fail(f"{name} holds {word}"))
+    summary = json.loads((Path(cfg.out) / "summary.json").read_text())
+    assert summary["best_val_loss"] is None and summary["epochs_run"] == 0
+
+
+def test_warmup_has_a_step_below_the_peak(tmp_path):
+    """Even when total x warmup_fraction rounds to 1 step or less, the first step is warmed up."""
+    cfg = make_config(tmp_path, epochs=1)
+    for steps in [1, 2, 5, 29, 30, 100]:
+        c, _, _ = build(cfg)
+        scheduler = train.build_scheduler(c.optimizer, cfg, steps)
+        assert c.optimizer.param_groups[0]["lr"] < cfg.lr, f"no warmup over {steps} steps"
+        assert scheduler.get_last_lr()[0] > 0
+
+
+def resumed(cfg: train.Config, **changes) -> train.Config:
+    """`cfg` resuming from its own last.pt, with some flags changed."""
+    values = {**train.asdict(cfg), "resume": str(Path(cfg.out) / "last.pt"), **changes}
+    return train.Config(**values)
+
+
+def test_resume_refuses_flags_that_change_the_run(tmp_path):
+    """A resume with a new lr, batch size, model or seed is refused by name; no file changes."""
+    cfg = make_config(tmp_path, epochs=2)
+    train.fit(cfg)
+    before = {path.name: path.read_bytes() for path in Path(cfg.out).iterdir()}
+    changes = dict(lr=cfg.lr * 2, batch_size=cfg.batch_size + 1)
+    changes[SHAPE_FIELD] = getattr(cfg, SHAPE_FIELD) + 1  # another model shape
+    changes["seed"] = cfg.seed ^ 1  # another seed inside [0, 2**32 - 1], whatever the answer
+    changes["accum_steps"] = cfg.accum_steps - 1  # accumulating renders have accum_steps >= 2
+    for name, value in changes.items():
+        flag = "--" + name.replace("_", "-")
+        with pytest.raises(train.TrainingError, match=flag) as error:
+            train.fit(resumed(cfg, **{name: value}))
+        assert "\n" not in str(error.value)
+    assert {path.name: path.read_bytes() for path in Path(cfg.out).iterdir()} == before
+
+
+def test_resume_with_more_epochs(tmp_path):
+    """The warmup_cosine schedule is laid out over --epochs: a resume may not change it."""
+    cfg = make_config(tmp_path / "short", epochs=2)
+    train.fit(cfg)
+    with pytest.raises(train.TrainingError, match="--epochs 3"):
+        train.fit(resumed(cfg, epochs=3))
+    with pytest.raises(train.TrainingError, match="--epochs 1"):
+        train.fit(resumed(cfg, epochs=1))  # fewer epochs than it has trained: refused
+
+
+def test_resuming_a_finished_run_changes_nothing(tmp_path, monkeypatch):
+    """The run is over: fit() says so, trains nothing and leaves summary.json as it was."""
+    cfg = make_config(tmp_path, epochs=2)
+    train.fit(cfg)
+    summary = Path(cfg.out) / "summary.json"
+    before = summary.read_bytes()
+
+    def must_not_train(*args, **kwargs):
+        raise AssertionError("a finished run trained again")
+
+    monkeypatch.setattr(train, "train_one_epoch", must_not_train)
+    assert train.fit(resumed(cfg)) == json.loads(before)
+    assert summary.read_bytes() == before
+
+
+def test_an_early_stopped_run_stays_stopped(tmp_path, monkeypatch):
+    """Resuming a run that early stopping ended trains no further epoch."""
+    cfg = make_config(tmp_path, epochs=6, early_stopping=1)
+    worse = iter([(1.0, 0.9), (2.0, 0.1)])  # epoch 2 is worse by either metric: stop there
+    monkeypatch.setattr(train, "evaluate", lambda *args, **kwargs: next(worse))
+    assert train.fit(cfg)["epochs_run"] == 2
+    monkeypatch.setattr(train, "train_one_epoch", lambda *a, **k: pytest.fail("trained again"))
+    assert train.fit(resumed(cfg))["epochs_run"] == 2
+
+
+def test_bad_checkpoints_give_one_line_naming_the_file(tmp_path):
+    """Random bytes, a pickle, a list, a truncated file or a weights-only file: one clear line."""
+    cfg = make_config(tmp_path, epochs=1)
+    train.fit(cfg)
+    good = (Path(cfg.out) / "last.pt").read_bytes()
+    bad = {
+        "random.pt": bytes(range(256)) * 8,
+        "pickle.pt": pickle.dumps({"model": "weights"}),
+        "truncated.pt": good[: len(good) // 2],
+        "empty.pt": b"",
+    }
+    for name, data in bad.items():
+        (tmp_path / name).write_bytes(data)
+    torch.save([1, 2], tmp_path / "list.pt")
+    torch.save({"format": 1, "model": {}}, tmp_path / "weights.pt")
+    for name in [*bad, "list.pt", "weights.pt", "missing.pt"]:
+        path = str(tmp_path / name)
+        with pytest.raises(train.TrainingError) as error:
+            train.fit(train.Config(**{**train.asdict(cfg), "resume": path}))
+        assert path in str(error.value) and "\n" not in str(error.value), name
+
+
+def test_a_checkpoint_of_another_shape_is_refused(tmp_path):
+    """Weights that do not fit the model give one line naming the file, not torch's report."""
+    cfg = make_config(tmp_path, epochs=1)
+    train.fit(cfg)
+    path = Path(cfg.out) / "last.pt"
+    state = torch.load(path, weights_only=True)
+    state["model"] = {key: torch.zeros(3, *value.shape) for key, value in state["model"].items()}
+    torch.save(state, path)
+    (Path(cfg.out) / "summary.json").unlink()  # else the finished run is a no-op, loading nothing
+    with pytest.raises(train.TrainingError, match="does not fit this model") as error:
+        train.fit(resumed(cfg))
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The lm task: data.py's windows and tokenizers, a causal model, sample.py
+# ---------------------------------------------------------------------------------------------
+def test_windows_are_the_text_shifted_by_one_token(tmp_path):
+    """y is x shifted by one token; consecutive windows tile the training text, and validation
+    is the text after it (one contiguous cut: no window spans both splits)."""
+    cfg = make_config(tmp_path)
+    train_set, val_set, info = data.build_datasets(cfg)
+    assert info.targets_per_sample == cfg.block_size and info.metric == "val_ppl"
+    x, y = train_set[0]
+    assert x.dtype == y.dtype == torch.long and x.shape == y.shape == (cfg.block_size,)
+    for i in range(len(train_set) - 1):
+        x, y = train_set[i]
+        following, _ = train_set[i + 1]
+        assert torch.equal(y[:-1], x[1:]) and y[-1] == following[0]
+    corpus = Path(cfg.text_path).read_text(encoding="utf-8")
+
+    def text_of(dataset) -> str:
+        tokens = torch.cat([dataset[i][0] for i in range(len(dataset))])
+        return data.decode(tokens.tolist(), info.inference)
+
+    cut = len(corpus) - int(len(corpus) * cfg.val_fraction)
+    assert len(val_set) >= 1 and corpus[:cut].startswith(text_of(train_set))
+    assert corpus[cut:].startswith(text_of(val_set))
+
+
+def test_char_vocabulary_comes_from_the_training_split(tmp_path):
+    """Id 0 is UNKNOWN: characters the training text lacks map to it; the rest round-trip."""
+    cfg = make_config(tmp_path, tokenizer="char")
+    train_set, _, info = data.build_datasets(cfg)
+    itos = info.inference["itos"]
+    assert itos[0] == data.UNKNOWN and info.num_classes == len(itos) == len(set(itos))
+    seen = torch.cat([train_set[i][0] for i in range(len(train_set))]).unique().tolist()
+    assert 0 not in seen and set(seen) <= set(range(1, len(itos)))
+    known = "".join(itos[1:4])
+    assert data.decode(data.encode(known, info.inference).tolist(), info.inference) == known
+    assert data.encode("\x00" + known, info.inference)[0].item() == 0
+    assert data.unknown_chars("\x00" + known, info.inference) == ["\x00"]
+
+
+def test_byte_tokenizer_has_256_tokens_and_round_trips(tmp_path):
+    """--tokenizer byte: the vocabulary is the 256 byte values; any text encodes losslessly."""
+    cfg = make_config(tmp_path, tokenizer="byte")
+    _, _, info = data.build_datasets(cfg)
+    assert info.num_classes == 256 and "itos" not in info.inference
+    text = "naïve café ✓\n"
+    ids = data.encode(text, info.inference)
+    assert len(ids) == len(text.encode("utf-8")) and data.unknown_chars(text, info.inference) == []
+    assert data.decode(ids.tolist(), info.inference) == text
+
+
+def test_a_split_shorter_than_one_window_is_refused(tmp_path):
+    """Each split needs block_size + 1 tokens: a DataError naming --block-size, then one line."""
+    cfg = make_config(tmp_path, block_size=4096)
+    with pytest.raises(data.DataError, match="--block-size"):
+        data.build_datasets(cfg)
+    with pytest.raises(train.TrainingError, match="--block-size"):
+        train.build_loaders(cfg, torch.device("cpu"))
+
+
+def test_the_model_is_causal(tmp_path):
+    """Logits at position t depend on tokens 0..t only: changing later tokens leaves them."""
+    cfg = make_config(tmp_path, **NO_NOISE)
+    c, loader, _ = build(cfg)
+    c.model.eval()
+    x, _ = first_samples(loader.dataset, 2)
+    changed = x.clone()
+    changed[:, 10:] = (changed[:, 10:] + 1) % c.info.num_classes
+    with torch.no_grad():
+        before, after = c.model(x), c.model(changed)
+    assert before.shape == (2, cfg.block_size, c.info.num_classes)
+    torch.testing.assert_close(after[:, :10], before[:, :10], rtol=0, atol=1e-5)
+    assert not torch.allclose(after[:, 10:], before[:, 10:])
+
+
+def test_sample_generates_past_the_context_length(tmp_path):
+    """sample.py's generate() adds exactly the tokens asked for, feeding at most block_size."""
+    import sample
+
+    cfg = make_config(tmp_path, **NO_NOISE)
+    c, loader, _ = build(cfg)
+    c.model.eval()
+    lengths = []
+    real_forward = c.model.forward
+
+    def forward(ids):
+        lengths.append(ids.size(1))
+        return real_forward(ids)
+
+    c.model.forward = forward
+    prompt = loader.dataset[0][0][:3].unsqueeze(0)
+    generator = torch.Generator().manual_seed(0)
+    out = sample.generate(c.model, prompt, 40, cfg.block_size, 1.0, 5, generator, [0])
+    assert out.shape == (1, 43) and torch.equal(out[:, :3], prompt)
+    assert max(lengths) == cfg.block_size and len(lengths) == 40
+    assert 0 not in out[0, 3:].tolist()  # UNKNOWN is never generated
+    greedy = sample.generate(c.model, prompt, 5, cfg.block_size, temperature=0.0)
+    assert torch.equal(greedy, sample.generate(c.model, prompt, 5, cfg.block_size, temperature=0.0))
