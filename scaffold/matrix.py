@@ -36,6 +36,8 @@ SAMPLE_VALUES: dict[str, tuple[Any, ...]] = {
     "early_stopping": (3,),
     "csv_path": ("/abs/data/my-set.v2.csv",),
     "label_column": ("my label-2",),
+    "image_folder": ("/abs/data/pets.v2",),
+    "text_path": ("/abs/corpus/my-book.v2.txt",),
 }
 
 _NO_CADENCE = None  # scheduler_cadence does not apply when scheduler == none
@@ -688,7 +690,11 @@ def edge_cases() -> dict[str, dict[str, Any]]:
     for patience in (0, 1, 3):
         edges[f"early_stopping={patience}"] = {"early_stopping": patience}
     edges["plateau-val_acc"] = {"scheduler": "plateau", "monitor": "val_acc"}
-    edges["resume-sgd-step"] = {"checkpoint": "best_and_last", "optimizer": "sgd", "scheduler": "step"}
+    edges["resume-sgd-step"] = {
+        "checkpoint": "best_and_last",
+        "optimizer": "sgd",
+        "scheduler": "step",
+    }
     return edges
 
 

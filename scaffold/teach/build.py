@@ -34,14 +34,23 @@ def base_overrides(bug_id: str) -> dict[str, Any]:
     return dict(MUTATIONS[bug_id].base)
 
 
+# The user-owned files train.py imports: every variant folder ships them unchanged beside it.
+BESIDE = ("data.py", "model.py")
+
+
 @functools.cache
-def correct_train(overrides: tuple[tuple[str, Any], ...]) -> str:
-    """The correct rendered train.py for the defaults plus `overrides` (cached per answer set)."""
+def correct_render(overrides: tuple[tuple[str, Any], ...]) -> dict[str, str]:
+    """The correct rendered project for the defaults plus `overrides` (cached per answer set)."""
     from scaffold.options import resolve_answers
     from scaffold.render import render_in_memory
 
     answers = resolve_answers({"project_name": PROJECT_NAME, **dict(overrides)})
-    return render_in_memory(answers)["train.py"]
+    return render_in_memory(answers)
+
+
+def correct_train(overrides: tuple[tuple[str, Any], ...]) -> str:
+    """The correct rendered train.py for the defaults plus `overrides`."""
+    return correct_render(overrides)["train.py"]
 
 
 def correct_for(bug_id: str) -> str:
@@ -172,9 +181,11 @@ def variant_files(bug_id: str) -> dict[str, str]:
     if bug_id not in MUTATIONS:
         raise TeachError(unknown_id_message(bug_id))
     variant = variant_train(bug_id)
+    project = correct_render(tuple(sorted(base_overrides(bug_id).items())))
     return {
         "train.py": variant,
         "correct_train.py": correct_for(bug_id),
+        **{name: project[name] for name in BESIDE},
         "LESSON.md": lesson_markdown(bug_id, diff(bug_id, variant)),
         "tests/test_symptom.py": symptom_test(bug_id),
     }
