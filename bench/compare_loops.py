@@ -1,11 +1,16 @@
-"""Samples/s of the default generated loop vs a plain hand-written loop (and Lightning, if installed).
+"""Samples/s of a task's generated loop vs a plain hand-written loop (and Lightning, if installed).
 
-    OMP_NUM_THREADS=1 python bench/compare_loops.py [--epochs 3] [--reps 7]
+    OMP_NUM_THREADS=1 python bench/compare_loops.py [--task tabular] [--epochs 3] [--reps 7]
+    OMP_NUM_THREADS=1 python bench/compare_loops.py --task tabular image lm   # each, in one run
+    OMP_NUM_THREADS=1 python bench/compare_loops.py --task image --set samples_per_class=200
 
-The generated loop is imported from a default project rendered into a temp dir, and driven by its
-own `train_one_epoch` (progress off). The plain loop trains the same MLP on the same loader,
-optimizer (AdamW), loss and clipping. Repetitions are interleaved (generated, plain, lightning,
-generated, ...) with the same thread settings, and medians are reported.
+The generated loop is imported from a project rendered into a temp dir with `--set task=TASK`
+(every other answer at its default), and driven by its own `train_one_epoch` (progress off). The
+plain loop trains the same model (model.py) on the same data (data.py) and loader, with the same
+optimizer, loss and clipping. Repetitions are interleaved (generated, plain, lightning,
+generated, ...) with the same thread settings, and medians are reported. With several tasks each
+runs in its own process (their train.py, data.py and model.py share module names), one after
+the other.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import datetime as dt
 import importlib
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,12 +29,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def render_default(dest: Path):
+TASKS = ("tabular", "image", "lm")
+# Config fields set for each task's workload unless --set gives them (others keep their defaults).
+WORKLOAD = {"tabular": {"samples_per_class": 4000}, "image": {}, "lm": {}}
+
+
+def render_task(dest: Path, task: str):
     sys.path.insert(0, str(ROOT))
     from scaffold.options import resolve_answers
     from scaffold.render import render_in_memory
 
-    for rel, text in render_in_memory(resolve_answers({})).items():
+    for rel, text in render_in_memory(resolve_answers({"task": task})).items():
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         (dest / rel).write_text(text)
     sys.path.insert(0, str(dest))
@@ -37,21 +48,43 @@ def render_default(dest: Path):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", nargs="+", choices=TASKS, default=["tabular"])
     parser.add_argument("--epochs", type=int, default=3, help="epochs per timed repetition")
     parser.add_argument("--reps", type=int, default=7)
-    parser.add_argument("--samples-per-class", type=int, default=4000)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a Config field of the workload (e.g. samples_per_class=4000); repeatable",
+    )
     args = parser.parse_args(argv)
+    if len(args.task) > 1:
+        others = [arg for arg in (argv if argv is not None else sys.argv[1:])]
+        at = others.index("--task")
+        rest = others[:at] + [a for a in others[at + 1 :] if a not in TASKS]
+        codes = []
+        for task in args.task:
+            print(f"== task {task}", flush=True)
+            command = [sys.executable, __file__, "--task", task, *rest]
+            codes.append(subprocess.run(command).returncode)
+        return max(codes)
+    (task,) = args.task
 
     import torch
 
     tmp = Path(tempfile.mkdtemp())
-    train = render_default(tmp)
-    cfg = train.Config(
-        device="cpu",
-        progress=False,
-        samples_per_class=args.samples_per_class,
-        out=str(tmp / "runs"),
-    )
+    train = render_task(tmp, task)
+    kinds = {f.name: f.type for f in train.fields(train.Config)}
+    workload = dict(WORKLOAD[task])
+    for item in args.set:
+        name, _, value = item.partition("=")
+        if name not in kinds:
+            parser.error(f"--set {item}: the {task} project's Config has no field {name!r}")
+        workload[name] = {"int": int, "float": float, "bool": lambda v: v == "True"}.get(
+            kinds[name], str
+        )(value)
+    cfg = train.Config(device="cpu", progress=False, out=str(tmp / "runs"), **workload)
     device = torch.device("cpu")
 
     def setup():
@@ -102,6 +135,10 @@ def main(argv=None) -> int:
     )
     print(
         f"torch {torch.__version__}, threads {torch.get_num_threads()}, epochs/rep {args.epochs}, reps {args.reps}"
+    )
+    shown = ", ".join(f"{k}={v}" for k, v in workload.items()) or "Config defaults"
+    print(
+        f"task {task}: {shown}; {len(setup()[1].dataset)} training samples, batch {cfg.batch_size}"
     )
     for name, value in med.items():
         spread = f"{min(results[name]):.0f}-{max(results[name]):.0f}"
