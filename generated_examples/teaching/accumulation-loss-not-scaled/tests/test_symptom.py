@@ -26,7 +26,18 @@ import torch
 
 
 def load_loop(path: Path):
-    """Import a train.py file as a fresh module (train.py and correct_train.py side by side)."""
+    """Import a train.py file as a fresh module (train.py and correct_train.py side by side).
+
+    train.py imports data.py and model.py from its own folder: that folder goes first on
+    sys.path, and copies another folder's loop imported before are forgotten.
+    """
+    folder = str(Path(path).resolve().parent)
+    for module in ("data", "model"):
+        loaded = sys.modules.get(module)
+        if loaded is not None and str(Path(getattr(loaded, "__file__", "") or "").parent) != folder:
+            del sys.modules[module]
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
     name = f"loop_{Path(path).stem}_{uuid.uuid4().hex[:8]}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -54,9 +65,9 @@ def build(train, cfg):
     """Seed, then build loaders and components the way fit() does."""
     train.seed_everything(cfg.seed, cfg.deterministic)
     device = torch.device("cpu")
-    train_loader, val_loader, in_features, num_classes = train.build_loaders(cfg, device)
+    train_loader, val_loader, info = train.build_loaders(cfg, device)
     steps_per_epoch = math.ceil(len(train_loader) / getattr(cfg, "accum_steps", 1))
-    c = train.build_components(cfg, in_features, num_classes, steps_per_epoch, device)
+    c = train.build_components(cfg, info, steps_per_epoch, device)
     return c, train_loader, val_loader
 
 
