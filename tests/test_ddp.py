@@ -1,0 +1,146 @@
+"""distributed=ddp: a DDP render passes its own 2-process gloo tests, and each of those tests
+fails on the DDP mistake it names (a minimal edit of the rendered train.py).
+
+The mistakes come from issue 13: no set_epoch, no no_sync, a scheduler stepped once per rank,
+a barrier only rank 0 reaches (a hang, which the generated tests' timeout turns into a failure),
+padded duplicates counted in validation, an early stop decided per rank, ranks > 0 writing.
+Each generated DDP run starts processes that import torch: about a minute per mutation on a
+loaded 2-core box, so all but two mutations are `-m slow`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import child_env, write_project
+
+from scaffold import options
+
+PROJECT = {"distributed": "ddp", "accum_steps": 3, "annotations": "none"}
+
+PAD_DUPLICATES = (
+    "    return Subset(dataset, range(rank(), len(dataset), world_size()))\n",
+    # DistributedSampler's padding: repeat samples until the set divides by the world size
+    "    size = -(-len(dataset) // world_size()) * world_size()\n"
+    "    padded = (list(range(len(dataset))) * 2)[:size]\n"
+    "    return Subset(dataset, padded[rank() :: world_size()])\n",
+)
+SCHEDULER_PER_RANK = (
+    "        c.scheduler.step()\n",
+    "        for _ in range(world_size()):  # once per process\n            c.scheduler.step()\n",
+)
+NO_SET_EPOCH = ("        train_loader.batch_sampler.set_epoch(epoch)\n", "")
+NO_NO_SYNC = ("        with maybe_no_sync(c.net, sync=window_end):\n", "        with contextlib.nullcontext():\n")
+RANK0_BARRIER = (
+    "        train_loader.batch_sampler.set_epoch(epoch)\n",
+    "        train_loader.batch_sampler.set_epoch(epoch)\n"
+    "        if is_main() and epoch == 1:\n            dist.barrier()  # rank 1 never gets here\n",
+)
+STOP_PER_RANK = (
+    "        stop = from_rank0(cfg.early_stopping and progress.bad_epochs >= cfg.early_stopping)\n",
+    "        stop = bool(cfg.early_stopping and progress.bad_epochs >= cfg.early_stopping)\n",
+)
+EVERY_RANK_SAVES = (
+    "    if not is_main():\n        return\n    path.parent.mkdir(parents=True, exist_ok=True)\n",
+    "    path.parent.mkdir(parents=True, exist_ok=True)\n",
+)
+MEAN_OF_RANK_MEANS = ("    windows = [targets / world_size() for targets in windows]\n", "")
+
+# name: (generated test that must fail, [(old, new)], extra environment)
+MUTATIONS = {
+    "padded-duplicates-counted": ("test_ddp_validation_is_exact", [PAD_DUPLICATES], {}),
+    "scheduler-stepped-per-rank": ("test_ddp_schedule_steps_once_per_optimizer_step", [SCHEDULER_PER_RANK], {}),
+    "no-set-epoch": ("test_ddp_reshuffles_every_epoch_and_shards_every_batch", [NO_SET_EPOCH], {}),
+    "no-no-sync": ("test_ddp_no_sync_until_the_window_steps", [NO_NO_SYNC], {}),
+    "rank0-only-barrier": (
+        "test_ddp_two_processes_equal_one_large_batch",
+        [RANK0_BARRIER],
+        {"DDP_TEST_TIMEOUT": "90"},
+    ),
+    "early-stop-decided-per-rank": ("test_ddp_early_stopping_stops_every_rank", [STOP_PER_RANK], {}),
+    "every-rank-saves": ("test_ddp_only_rank_0_writes_and_prints", [EVERY_RANK_SAVES], {}),
+    "share-not-per-rank": ("test_ddp_two_processes_equal_one_large_batch", [MEAN_OF_RANK_MEANS], {}),
+}
+DEFAULT_SUITE = {"padded-duplicates-counted", "scheduler-stepped-per-rank"}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    dest = tmp_path_factory.mktemp("ddp") / "project"
+    return write_project(dest, options.resolve_answers(PROJECT))
+
+
+def run_tests(project: Path, select: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "tests", "-k", select],
+        cwd=project,
+        env=child_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def test_ddp_render_passes_its_own_ddp_tests(project):
+    """Every generated DDP test (2 gloo processes) passes on the correct render."""
+    done = run_tests(project, "ddp or epoch_seeded")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "9 passed" in done.stdout.strip().splitlines()[-1], done.stdout[-500:]
+
+
+def test_none_render_has_no_ddp_code():
+    """distributed=none: no process group, no DDP test in the render."""
+    from scaffold.render import render_in_memory
+
+    files = render_in_memory(options.resolve_answers({"accum_steps": 3}))
+    assert "torch.distributed" not in files["train.py"]
+    assert "start_distributed" not in files["train.py"]
+    assert "test_ddp_" not in files["tests/test_train.py"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=() if name in DEFAULT_SUITE else pytest.mark.slow)
+        for name in sorted(MUTATIONS)
+    ],
+)
+def test_generated_ddp_test_catches_the_mistake(project, name):
+    test, edits, env = MUTATIONS[name]
+    path = project / "train.py"
+    original = path.read_text()
+    broken = original
+    for old, new in edits:
+        assert broken.count(old) == 1, f"mutation anchor drifted: {old!r}"
+        broken = broken.replace(old, new)
+    try:
+        path.write_text(broken)
+        done = run_tests(project, test, **env)
+    finally:
+        path.write_text(original)
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    assert done.returncode == 1, f"{test} did not catch {name}:\n{done.stdout[-2000:]}"
+    assert "1 failed" in summary or "1 error" in summary, done.stdout[-2000:]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {},
+        {"accum_steps": 4, "precision": "fp16", "scheduler": "onecycle", "annotations": "brief"},
+        {"compile": "default", "checkpoint": "last", "scheduler": "plateau", "early_stopping": 3},
+        {"optimizer": "sgd", "data": "csv", "val_mode": "inference_mode", "checkpoint": "none"},
+    ],
+    ids=["default", "fp16-accum-onecycle", "compile-plateau", "sgd-csv"],
+)
+def test_scaffold_check_finds_nothing_in_a_ddp_render(given):
+    """The checker's rules read the DDP hooks (sharded loaders, all-reduced sums, rank-0 writes)
+    as a correct loop."""
+    from scaffold.check import check_source
+    from scaffold.render import render_in_memory
+
+    source = render_in_memory(options.resolve_answers({**given, "distributed": "ddp"}))["train.py"]
+    assert [f.id for f in check_source(source, "train.py")] == []
