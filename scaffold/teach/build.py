@@ -34,14 +34,29 @@ def base_overrides(bug_id: str) -> dict[str, Any]:
     return dict(MUTATIONS[bug_id].base)
 
 
+# Template-owned modules train.py imports; each variant folder holds them unchanged.
+SUPPORT_MODULES = ("tracking.py",)
+
+
 @functools.cache
-def correct_train(overrides: tuple[tuple[str, Any], ...]) -> str:
-    """The correct rendered train.py for the defaults plus `overrides` (cached per answer set)."""
+def correct_render(overrides: tuple[tuple[str, Any], ...]) -> dict[str, str]:
+    """The correct rendered project for the defaults plus `overrides` (cached per answer set)."""
     from scaffold.options import resolve_answers
     from scaffold.render import render_in_memory
 
     answers = resolve_answers({"project_name": PROJECT_NAME, **dict(overrides)})
-    return render_in_memory(answers)["train.py"]
+    return render_in_memory(answers)
+
+
+def correct_train(overrides: tuple[tuple[str, Any], ...]) -> str:
+    """The correct rendered train.py for the defaults plus `overrides`."""
+    return correct_render(overrides)["train.py"]
+
+
+def support_files(bug_id: str) -> dict[str, str]:
+    """The modules beside train.py that the variant imports (SUPPORT_MODULES), as rendered."""
+    files = correct_render(tuple(sorted(base_overrides(bug_id).items())))
+    return {name: files[name] for name in SUPPORT_MODULES}
 
 
 def correct_for(bug_id: str) -> str:
@@ -177,6 +192,7 @@ def variant_files(bug_id: str) -> dict[str, str]:
         "correct_train.py": correct_for(bug_id),
         "LESSON.md": lesson_markdown(bug_id, diff(bug_id, variant)),
         "tests/test_symptom.py": symptom_test(bug_id),
+        **support_files(bug_id),
     }
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from scaffold.catalogue import BUGS
-from scaffold.teach.build import MEASURED, correct_for, symptom_test, variant_train
+from scaffold.teach.build import MEASURED, correct_for, support_files, symptom_test, variant_train
 
 
 def _round(value: Any) -> Any:
@@ -39,6 +39,8 @@ def write_test_course(dest: Path, ids: list[str]) -> None:
         (folder / "train.py").write_text(variant_train(bug_id))
         (folder / "correct_train.py").write_text(correct_for(bug_id))
         (folder / "tests" / "test_symptom.py").write_text(symptom_test(bug_id))
+        for name, text in support_files(bug_id).items():
+            (folder / name).write_text(text)
 
 
 def run_symptom_tests(

@@ -15,6 +15,9 @@ import torch
 def load_loop(path: Path):
     """Import a train.py file as a fresh module (train.py and correct_train.py side by side)."""
     name = f"loop_{Path(path).stem}_{uuid.uuid4().hex[:8]}"
+    folder = str(Path(path).resolve().parent)
+    if folder not in sys.path:  # the modules train.py imports live beside it (tracking.py)
+        sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up while the file executes
