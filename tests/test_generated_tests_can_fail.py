@@ -31,7 +31,7 @@ PROJECTS = {
 # train.py fragments (annotations=none) and what replaces them.
 ACCUM_HORIZON = ("    steps_per_epoch = math.ceil(batches / cfg.accum_steps)\n", "    steps_per_epoch = batches\n")
 NON_ATOMIC = ('    tmp = path.with_name(f".{path.name}.tmp")\n', "    tmp = path  # written in place\n")
-BEST_KEYS = ('"model": c.model.state_dict(), "epoch"', '"model": c.net.state_dict(), "epoch"')
+BEST_KEYS = ('                    "model": c.model.state_dict(),\n', '                    "model": c.net.state_dict(),\n')
 LAST_KEYS = ('        "model": c.model.state_dict(),\n', '        "model": c.net.state_dict(),\n')
 FORGET_BAD_EPOCHS = (
     "        setattr(progress, key, value)\n",
@@ -55,7 +55,17 @@ MUTATIONS = {
     "constant-accumulation-divisor": (
         "fp16-onecycle",
         "test_accumulation_equals_large_batch",
-        [("share = loss * (y.size(0) / windows[i // cfg.accum_steps])", "share = loss / cfg.accum_steps")],
+        [("share = loss * (y.numel() / windows[i // cfg.accum_steps])", "share = loss / cfg.accum_steps")],
+    ),
+    "share-counted-in-samples": (  # per sample, not per target: wrong for several targets per sample
+        "fp16-onecycle",
+        "test_accumulation_is_exact_per_target",
+        [("share = loss * (y.numel() / windows[i // cfg.accum_steps])", "share = loss * (y.size(0) / windows[i // cfg.accum_steps])")],
+    ),
+    "window-counted-in-samples": (
+        "fp16-onecycle",
+        "test_accumulation_is_exact_per_target",
+        [("        sum(sizes[i : i + accum_steps]) * targets_per_sample\n", "        sum(sizes[i : i + accum_steps])\n")],
     ),
     "loader-rng-not-restored": (
         "fp16-onecycle",
@@ -67,7 +77,7 @@ MUTATIONS = {
     "scheduler-per-micro-batch": (
         "fp16-onecycle",
         "test_scheduler_cadence",
-        [("\n        seen += y.size(0)\n", "\n        seen += y.size(0)\n        c.scheduler.step()\n")],
+        [("\n        seen += y.numel()\n", "\n        seen += y.numel()\n        c.scheduler.step()\n")],
     ),
     # The gaps of issue 9: each went unnoticed by the generated tests before.
     "scaler-state-not-restored": (

@@ -110,7 +110,8 @@ def load_project(project: Path):
     """Import the project's train.py (and its tracking.py) as fresh modules."""
     if str(project) not in sys.path:
         sys.path.insert(0, str(project))
-    sys.modules.pop("tracking", None)
+    for module in ("data", "model", "tracking"):  # this project's copies, not another one's
+        sys.modules.pop(module, None)
     name = f"train_{uuid.uuid4().hex[:8]}"
     spec = importlib.util.spec_from_file_location(name, project / "train.py")
     module = importlib.util.module_from_spec(spec)
@@ -129,9 +130,9 @@ def test_host_syncs_happen_only_at_the_log_interval(project, tmp_path, monkeypat
     torch = train_mod.torch
     cfg = train_mod.Config(out=str(tmp_path / "r"), device="cpu", progress=False, samples_per_class=100)
     device = torch.device("cpu")
-    train_loader, _, in_features, classes = train_mod.build_loaders(cfg, device)
+    train_loader, _, info = train_mod.build_loaders(cfg, device)
     steps = len(train_loader)
-    c = train_mod.build_components(cfg, in_features, classes, steps, device)
+    c = train_mod.build_components(cfg, info, steps, device)
     tracker = train_mod.Tracker(every=every)
     reads = []
     for method in ("item", "tolist", "__float__", "__int__", "__bool__"):

@@ -154,9 +154,10 @@ CSV_GOOD = [
 def load_train(project: Path):
     """Import a project's train.py as a fresh module (one per test: no state is shared)."""
     name = f"train_{uuid.uuid4().hex[:8]}"
-    if str(project) not in sys.path:  # train.py imports the modules beside it (tracking.py)
+    if str(project) not in sys.path:  # train.py imports the modules beside it
         sys.path.insert(0, str(project))
-    sys.modules.pop("tracking", None)  # this project's copy, not another one's
+    for module in ("data", "model", "tracking"):  # this project's copies, not another one's
+        sys.modules.pop(module, None)
     spec = importlib.util.spec_from_file_location(name, project / "train.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up while the file executes

@@ -24,6 +24,9 @@ Emit = Callable[[str, int, int, str, object], None]
 
 _SOFTMAX = ("softmax", "Softmax")
 _CE = ("cross_entropy", "CrossEntropyLoss")
+# What a validation split is built with: `val_loader = DataLoader(train_ds)`, or a held-out
+# dataset made of training rows (`val_set = TensorDataset(x[train_idx], y[train_idx])`).
+_SPLIT_BUILDERS = frozenset({"DataLoader", "TensorDataset", "Subset"})
 _DETACHERS = ("item", "detach", "tolist", "numpy", "cpu")
 # Calls that return plain numbers, not tensors that could hold a graph.
 _NUMBERS = frozenset({"len", "sum", "int", "float", "size", "item", "numel", "max", "min", "round", "get_scale"})
@@ -567,7 +570,8 @@ class LocalRules:
                     value = node.value
                     src = value.args[0] if isinstance(value, ast.Call) and value.args else value
                     src_name = dotted(src) or self._train_part(src)
-                    if is_train_name(src_name) and (isinstance(value, ast.Name) or func_name(value) == "DataLoader"):
+                    built = isinstance(value, ast.Name) or func_name(value) in _SPLIT_BUILDERS
+                    if is_train_name(src_name) and built:
                         self.emit(
                             "validate-on-train-split",
                             *_loc(node),

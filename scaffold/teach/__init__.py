@@ -102,4 +102,7 @@ def teach(
             if plot_symptom(bug_id, dest / "symptom.png")
             else " (nothing measured to plot for this one)"
         )
-    return f"wrote {bug_id} to {dest}: train.py, correct_train.py, LESSON.md, tests/test_symptom.py{note}"
+    return (
+        f"wrote {bug_id} to {dest}: train.py, correct_train.py, data.py, model.py, LESSON.md, "
+        f"tests/test_symptom.py{note}"
+    )

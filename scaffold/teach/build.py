@@ -34,8 +34,9 @@ def base_overrides(bug_id: str) -> dict[str, Any]:
     return dict(MUTATIONS[bug_id].base)
 
 
-# Template-owned modules train.py imports; each variant folder holds them unchanged.
-SUPPORT_MODULES = ("tracking.py",)
+# The files train.py imports (user-owned data.py, model.py; template-owned tracking.py): every
+# variant folder ships them unchanged beside it.
+BESIDE = ("data.py", "model.py", "tracking.py")
 
 
 @functools.cache
@@ -51,12 +52,6 @@ def correct_render(overrides: tuple[tuple[str, Any], ...]) -> dict[str, str]:
 def correct_train(overrides: tuple[tuple[str, Any], ...]) -> str:
     """The correct rendered train.py for the defaults plus `overrides`."""
     return correct_render(overrides)["train.py"]
-
-
-def support_files(bug_id: str) -> dict[str, str]:
-    """The modules beside train.py that the variant imports (SUPPORT_MODULES), as rendered."""
-    files = correct_render(tuple(sorted(base_overrides(bug_id).items())))
-    return {name: files[name] for name in SUPPORT_MODULES}
 
 
 def correct_for(bug_id: str) -> str:
@@ -187,12 +182,13 @@ def variant_files(bug_id: str) -> dict[str, str]:
     if bug_id not in MUTATIONS:
         raise TeachError(unknown_id_message(bug_id))
     variant = variant_train(bug_id)
+    project = correct_render(tuple(sorted(base_overrides(bug_id).items())))
     return {
         "train.py": variant,
         "correct_train.py": correct_for(bug_id),
+        **{name: project[name] for name in BESIDE},
         "LESSON.md": lesson_markdown(bug_id, diff(bug_id, variant)),
         "tests/test_symptom.py": symptom_test(bug_id),
-        **support_files(bug_id),
     }
 
 

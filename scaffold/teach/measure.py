@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from scaffold.catalogue import BUGS
-from scaffold.teach.build import MEASURED, correct_for, support_files, symptom_test, variant_train
+from scaffold.teach.build import (
+    BESIDE,
+    MEASURED,
+    base_overrides,
+    correct_for,
+    correct_render,
+    symptom_test,
+    variant_train,
+)
 
 
 def _round(value: Any) -> Any:
@@ -38,9 +46,9 @@ def write_test_course(dest: Path, ids: list[str]) -> None:
         (folder / "tests").mkdir(parents=True)
         (folder / "train.py").write_text(variant_train(bug_id))
         (folder / "correct_train.py").write_text(correct_for(bug_id))
+        for name in BESIDE:  # train.py imports them from its own folder
+            (folder / name).write_text(correct_render(tuple(sorted(base_overrides(bug_id).items())))[name])
         (folder / "tests" / "test_symptom.py").write_text(symptom_test(bug_id))
-        for name, text in support_files(bug_id).items():
-            (folder / name).write_text(text)
 
 
 def run_symptom_tests(

@@ -238,8 +238,8 @@ def _validation_without_no_grad(s: Source) -> None:
 
 def _log_loss_tensor(s: Source) -> None:
     s.replace(
-        "loss_sum += loss.detach() * y.size(0)",
-        "loss_sum += loss * y.size(0)",
+        "loss_sum += loss.detach() * y.numel()",
+        "loss_sum += loss * y.numel()",
         "the live loss tensor (with its graph) is added, not a detached copy",
     )
 
@@ -279,7 +279,7 @@ def _accumulation_loss_not_scaled(s: Source) -> None:
 
 
 def _to_device_after_optimizer(s: Source) -> None:
-    index, match = s.find_re(r"model = (MLP\(.+\))\.to\(device\)")
+    index, match = s.find_re(r"model = (build_model\(.+\))\.to\(device\)")
     s.replace_line(index, f"model = {match.group(1)}", "the model is built without moving it")
     s.insert_after(
         "optimizer = build_optimizer(model, cfg, device)",
@@ -340,7 +340,7 @@ MUTATIONS: dict[str, Mutation] = {
         Mutation(
             "log-loss-tensor",
             _log_loss_tensor,
-            "Changes `loss_sum += loss.detach() * y.size(0)` to `loss_sum += loss * y.size(0)`.",
+            "Changes `loss_sum += loss.detach() * y.numel()` to `loss_sum += loss * y.numel()`.",
         ),
         Mutation(
             "softmax-before-cross-entropy",
@@ -361,14 +361,14 @@ MUTATIONS: dict[str, Mutation] = {
         Mutation(
             "accumulation-loss-not-scaled",
             _accumulation_loss_not_scaled,
-            "Changes `share = loss * (y.size(0) / window)` to `share = loss` (loop with accum_steps=4).",
+            "Changes `share = loss * (y.numel() / window)` to `share = loss` (loop with accum_steps=4).",
             {"accum_steps": 4},
         ),
         Mutation(
             "validate-on-train-split",
             lambda s: s.replace(
-                "val_loss, val_acc = evaluate(c, val_loader, max_batches)",
-                "val_loss, val_acc = evaluate(c, train_loader, max_batches)",
+                "val_loss, val_metric = evaluate(c, val_loader, max_batches)",
+                "val_loss, val_metric = evaluate(c, train_loader, max_batches)",
                 "validation reads the training loader",
             ),
             "Changes `evaluate(c, val_loader, ...)` to `evaluate(c, train_loader, ...)` in `fit()`.",

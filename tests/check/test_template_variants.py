@@ -134,16 +134,35 @@ ONECYCLE_MUTATIONS = [
 
 
 def _render(**answers: object) -> str:
+    return _render_files(**answers)["train.py"]
+
+
+def _render_files(**answers: object) -> dict[str, str]:
     try:
         from scaffold import options, render
     except ImportError as exc:  # pragma: no cover - the render library is the lead's
         pytest.skip(f"cannot render: {exc}")
-    return render.render_in_memory(options.resolve_answers(answers))["train.py"]
+    return render.render_in_memory(options.resolve_answers(answers))
+
+
+def _one_file(files: dict[str, str]) -> str:
+    """data.py, model.py and train.py as the one script they were before the split.
+
+    `scaffold check` reads one file at a time; the mutations that live in the model or the data
+    (a softmax in forward(), a validation split built from training rows) are rules about a
+    script that holds the loop too, so they are checked on the project joined into one file.
+    """
+    own = ("from __future__ import", "from data import", "from model import")
+    parts = [
+        "\n".join(line for line in files[name].splitlines() if not line.startswith(own))
+        for name in ("data.py", "model.py", "train.py")
+    ]
+    return "from __future__ import annotations\n" + "\n\n".join(parts)
 
 
 @pytest.fixture(scope="module")
 def fp16_source() -> str:
-    return _render(precision="fp16", accum_steps=3, annotations="none")
+    return _one_file(_render_files(precision="fp16", accum_steps=3, annotations="none"))
 
 
 @pytest.fixture(scope="module")
@@ -188,12 +207,12 @@ LEAD_MUTATIONS = [
             ),
         ],
     ),
-    (set(), [("share = loss * (y.size(0) / windows[i // cfg.accum_steps])", "share = loss / cfg.accum_steps")]),
+    (set(), [("share = loss * (y.numel() / windows[i // cfg.accum_steps])", "share = loss / cfg.accum_steps")]),
     ({"validation-in-train-mode"}, [("    c.model.eval()\n", "")]),
     (set(), [("        c.scaler.step(c.optimizer)\n", "")]),
     (
         {"scheduler-before-optimizer-step"},
-        [("\n        seen += y.size(0)\n", "\n        seen += y.size(0)\n        c.scheduler.step()\n")],
+        [("\n        seen += y.numel()\n", "\n        seen += y.numel()\n        c.scheduler.step()\n")],
     ),
 ]
 

@@ -33,6 +33,8 @@ def test_one_lesson(tmp_path):
     assert {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()} == {
         "train.py",
         "correct_train.py",
+        "data.py",
+        "model.py",
         "LESSON.md",
         "tests/test_symptom.py",
     }

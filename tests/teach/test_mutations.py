@@ -54,7 +54,7 @@ def test_mutation_fails_loudly_when_its_anchor_is_gone(bug_id):
     broken = (
         correct.replace("c.optimizer", "c.opt").replace("loss", "lss").replace("c.model", "c.mdl")
     )
-    broken = broken.replace("c.scheduler", "c.sch").replace("model = MLP", "net0 = MLP")
+    broken = broken.replace("c.scheduler", "c.sch").replace("model = build_model", "net0 = build_model")
     broken = broken.replace("val_loader", "vl").replace("c.scaler", "c.sc").replace("share", "part")
     broken = broken.replace("with torch.no_grad():", "with torch.enable_grad():").replace(
         "save_atomic", "save_file"
