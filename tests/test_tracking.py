@@ -52,6 +52,12 @@ def project(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def bare_project(tmp_path_factory) -> Path:
+    """A project that never trains: the refused runs below must leave it without runs/."""
+    return write_project(tmp_path_factory.mktemp("tracking") / "bare")
+
+
+@pytest.fixture(scope="module")
 def csv_run(project) -> Path:
     return train(project, "csv")
 
@@ -231,8 +237,8 @@ BLOCK = (
 @pytest.mark.parametrize(
     "backend, module", [("tensorboard", "tensorboard"), ("mlflow", "mlflow"), ("wandb", "wandb")]
 )
-def test_a_missing_tracker_package_is_one_line_and_writes_nothing(tmp_path, backend, module):
-    project = write_project(tmp_path / "p")
+def test_a_missing_tracker_package_is_one_line_and_writes_nothing(bare_project, backend, module):
+    project = bare_project
     code = BLOCK.format(module=module)
     done = run(project, "-c", code, "--tracking", backend, "--epochs", "1")
     assert done.returncode == 2, done.stderr
