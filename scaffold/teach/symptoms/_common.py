@@ -33,6 +33,13 @@ def load_loop(path: Path):
     return module
 
 
+def metrics_column(cfg, name: str) -> list[float]:
+    """One column of the run's metrics.csv, found by its header name."""
+    header, *rows = (Path(cfg.out) / "metrics.csv").read_text().splitlines()
+    at = header.split(",").index(name)
+    return [float(row.split(",")[at]) for row in rows]
+
+
 def make_config(train, tmp_path: Path, **overrides):
     """A small CPU config; fields the loop does not have are ignored."""
     values = dict(
