@@ -14,6 +14,7 @@ import importlib.util
 import json
 import math
 import sqlite3
+import struct
 import subprocess
 import sys
 import uuid
@@ -282,8 +283,10 @@ def assert_same_series(logged: dict[str, list[tuple[int, float]]], expected) -> 
         got = sorted(logged[tag])
         assert [s for s, _ in got] == [s for s, _ in points], tag
         for (_, value), (_, want) in zip(got, points):
-            # metrics.csv rounds to 6 decimals (lr to 6 digits); TensorBoard stores float32
-            assert value == pytest.approx(want, rel=1e-5, abs=2e-6), tag
+            # metrics.csv rounds to 6 decimals (lr to 6 digits, seconds to 3); TensorBoard
+            # stores float32
+            slack = 6e-4 if tag == "epoch/seconds" else 2e-6
+            assert value == pytest.approx(want, rel=1e-5, abs=slack), tag
 
 
 @pytest.mark.tracking
@@ -317,32 +320,54 @@ def test_mlflow_sqlite_rows_hold_the_logged_values(project):
     assert not (project / "mlruns").exists()  # nothing in the file store's default folder
 
 
+def wandb_records(path: Path):
+    """The protobuf records of an offline run's .wandb file.
+
+    The file is wandb's datastore: a 7-byte header (":W&B", 0xBEE1, version 0), then LevelDB-log
+    chunks (crc32, little-endian length, type: 1 full, 2 first, 3 middle, 4 last) in 32 KiB
+    blocks whose tails shorter than a chunk header are padding. Read here by hand: wandb no
+    longer ships a Python reader (its core is a Go binary).
+    """
+    from wandb.proto import wandb_internal_pb2
+
+    data = path.read_bytes()
+    assert data[:7] == b":W&B\xe1\xbe\x00", data[:7]
+    pos, block, chunk = 7, 32768, b""
+    while pos + 7 <= len(data):
+        if block - pos % block < 7:
+            pos += block - pos % block
+            continue
+        _crc, length, kind = struct.unpack("<IHB", data[pos : pos + 7])
+        chunk += data[pos + 7 : pos + 7 + length]
+        pos += 7 + length
+        if kind in (1, 4):
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(chunk)
+            yield record
+            chunk = b""
+
+
 @pytest.mark.tracking
 def test_wandb_offline_run_holds_the_logged_values(project):
     pytest.importorskip("wandb")
-    from wandb.proto import wandb_internal_pb2
-    from wandb.sdk.internal import datastore
-
     run_dir = train(project, "wb", "--tracking", "wandb")
     folders = list((run_dir / "wandb").glob("offline-run-*"))
     assert len(folders) == 1, folders
     (records,) = folders[0].glob("run-*.wandb")
-    store = datastore.DataStore()
-    store.open_for_scan(str(records))
     logged: dict[str, list[tuple[int, float]]] = {}
     config = {}
-    while (data := store.scan_data()) is not None:
-        record = wandb_internal_pb2.Record()
-        record.ParseFromString(data)
+    for record in wandb_records(records):
         kind = record.WhichOneof("record_type")
         if kind == "history":
-            items = {item.key or "/".join(item.nested_key): json.loads(item.value_json) for item in record.history.item}
-            step = int(items.pop("_step"))
+            items = {
+                item.key or "/".join(item.nested_key): json.loads(item.value_json)
+                for item in record.history.item
+            }
+            step = int(items["_step"])
             for key, value in items.items():
                 if not key.startswith("_"):
                     logged.setdefault(key, []).append((step, float(value)))
-        elif kind in ("config", "run"):
-            updates = record.config.update if kind == "config" else record.run.config.update
-            config.update({item.key: json.loads(item.value_json) for item in updates})
+        elif kind == "config":
+            config.update({item.key: json.loads(item.value_json) for item in record.config.update})
     assert_same_series(logged, step_series(run_dir))
-    assert config.get("log_every") == K
+    assert config["log_every"] == K and config["tracking"] == "wandb"
