@@ -56,8 +56,8 @@ def main(argv=None) -> int:
 
     def setup():
         train.seed_everything(cfg.seed, cfg.deterministic)
-        loader, _, in_f, n_cls = train.build_loaders(cfg, device)
-        c = train.build_components(cfg, in_f, n_cls, len(loader), device)
+        loader, _, info = train.build_loaders(cfg, device)
+        c = train.build_components(cfg, info, len(loader), device)
         return c, loader
 
     def generated():

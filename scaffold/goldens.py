@@ -74,6 +74,26 @@ GOLDENS: dict[str, dict[str, Any]] = {
         "compile": "reduce-overhead",
         "checkpoint": "best_and_last",
     },
+    # One or more per task beyond tabular: its built-in demo, and its loader of real data.
+    "image_shapes": {"task": "image"},
+    "image_folder_fp16_accum2": {
+        "task": "image",
+        "data": "folder",
+        "precision": "fp16",
+        "accum_steps": 2,
+        "monitor": "val_acc",
+        "scheduler_cadence": "step",
+    },
+    "lm_synthetic": {"task": "lm"},
+    "lm_text_file_bf16_accum4": {
+        "task": "lm",
+        "data": "text_file",
+        "precision": "bf16",
+        "accum_steps": 4,
+        "monitor": "val_ppl",
+        "scheduler": "warmup_cosine",
+        "checkpoint": "last",
+    },
 }
 
 

@@ -36,6 +36,8 @@ SAMPLE_VALUES: dict[str, tuple[Any, ...]] = {
     "early_stopping": (3,),
     "csv_path": ("/abs/data/my-set.v2.csv",),
     "label_column": ("my label-2",),
+    "image_folder": ("/abs/data/pets.v2",),
+    "text_path": ("/abs/corpus/my-book.v2.txt",),
 }
 
 _NO_CADENCE = None  # scheduler_cadence does not apply when scheduler == none
@@ -94,7 +96,9 @@ def headline_matrix(base: Mapping[str, Any] | None = None) -> list[dict[str, Any
     """Every combination of the headline answers, as complete validated answer sets.
 
     precision x accum_steps in HEADLINE_ACCUM x each valid scheduler/cadence pair x compile x
-    checkpoint; the other answers take their defaults (or `base`).
+    checkpoint; the other answers take their defaults (or `base`). The task rotates through the
+    combinations instead of multiplying them: each task meets every value of every headline loop
+    answer, and data.py and model.py do not depend on loop answers (tests/test_tasks_layout.py).
     """
     qs = questions()
     factors = {
@@ -105,6 +109,7 @@ def headline_matrix(base: Mapping[str, Any] | None = None) -> list[dict[str, Any
         "checkpoint": qs["checkpoint"].choices,
     }
     covered = {
+        "task",
         "precision",
         "accum_steps",
         "scheduler",
@@ -114,9 +119,11 @@ def headline_matrix(base: Mapping[str, Any] | None = None) -> list[dict[str, Any
     }
     assert covered >= set(headline_keys()), "a new headline question is missing from the matrix"
     out = []
-    for values in itertools.product(*factors.values()):
+    tasks = qs["task"].choices or ("tabular",)
+    for index, values in enumerate(itertools.product(*factors.values())):
         combo = dict(zip(factors, values, strict=True))
-        out.append(resolve_answers({**(base or {}), **_given(combo)}))
+        given = {"task": tasks[index % len(tasks)], **(base or {}), **_given(combo)}
+        out.append(resolve_answers(given))
     return out
 
 
@@ -134,13 +141,48 @@ def variant_name(answers: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------------------------
 # Pairwise cover of every answer
 # --------------------------------------------------------------------------------------------
-def pairwise_factors() -> dict[str, list[Any]]:
-    """Each answer's values to combine pairwise: choices, both booleans, or sample values.
+def task_choices() -> tuple[str, ...]:
+    """The tasks of copier.yml, default first."""
+    return tuple(questions()["task"].choices or ("tabular",))
+
+
+def _task_accepts(task: str, key: str, value: Any) -> bool:
+    """Whether `key=value` is a valid answer for `task` (data and monitor follow the task)."""
+    try:
+        resolve_answers({"task": task, key: value})
+    except AnswerError as exc:
+        return exc.key != key
+    return True
+
+
+def _applies_to_task(name: str, task: str) -> bool:
+    """Whether conditional question `name` can apply in a project of `task` (hidden: tabular)."""
+    return all(
+        value == task if key == "task" else _task_accepts(task, key, value)
+        for key, value in _enablers().get(name, {}).items()
+    )
+
+
+def pairwise_factors(task: str | None = None) -> dict[str, list[Any]]:
+    """Each answer's values to combine pairwise for one task: choices, both booleans, or sample
+    values (default: the default task).
 
     scheduler and scheduler_cadence form one factor (`scheduler_pair`) so only valid pairs occur.
+    The task is fixed, and the values it refuses (another task's data or metric) and questions
+    that never apply to it (the MLP's width for an image model) are left out: a cover per task.
     """
+    task = task or task_choices()[0]
     factors: dict[str, list[Any]] = {}
     for q in load_questions():
+        if q.name == "task":
+            factors["task"] = [task]
+            continue
+        if (
+            q.is_conditional
+            and q.name != "scheduler_cadence"
+            and not _applies_to_task(q.name, task)
+        ):
+            continue
         if q.name == "scheduler":
             factors["scheduler_pair"] = list(scheduler_pairs())
             continue
@@ -152,6 +194,8 @@ def pairwise_factors() -> dict[str, list[Any]]:
             values = [False, True]
         else:
             values = [None, *SAMPLE_VALUES.get(q.name, ())]  # None = the (dynamic) default
+        if q.choices is not None and not q.is_conditional:
+            values = [value for value in values if _task_accepts(task, q.name, value)]
         factors[q.name] = list(dict.fromkeys(values))
     return factors
 
@@ -223,12 +267,14 @@ def feasible_pairs(factors: Mapping[str, list[Any]] | None = None) -> set[tuple]
 
 
 def pairwise_rows(factors: Mapping[str, list[Any]] | None = None) -> list[dict[str, Any]]:
-    """A deterministic greedy all-pairs cover of `factors` (default: `pairwise_factors()`).
+    """A deterministic greedy all-pairs cover of `factors` (default: one cover per task, joined).
 
     A pair that involves a conditional question counts only in rows where that question applies
     (csv_path only with data=csv). Each row is checked with resolve_answers.
     """
-    factors = dict(factors or pairwise_factors())
+    if factors is None:
+        return [row for task in task_choices() for row in pairwise_rows(pairwise_factors(task))]
+    factors = dict(factors)
     keys = list(factors)
     enable = _enablers()
     uncovered = feasible_pairs(factors)
@@ -688,7 +734,11 @@ def edge_cases() -> dict[str, dict[str, Any]]:
     for patience in (0, 1, 3):
         edges[f"early_stopping={patience}"] = {"early_stopping": patience}
     edges["plateau-val_acc"] = {"scheduler": "plateau", "monitor": "val_acc"}
-    edges["resume-sgd-step"] = {"checkpoint": "best_and_last", "optimizer": "sgd", "scheduler": "step"}
+    edges["resume-sgd-step"] = {
+        "checkpoint": "best_and_last",
+        "optimizer": "sgd",
+        "scheduler": "step",
+    }
     return edges
 
 

@@ -465,6 +465,11 @@ def check_missing_files(
     )
 
 
+# The answers data.py and model.py are rendered from. Those files are the user's (copier.yml's
+# _skip_if_exists): a new value would leave them out of step with train.py, so it is refused.
+USER_CODE_ANSWERS = ("task", "data")
+
+
 def resolve_update_answers(
     questions: tuple[Question, ...],
     last: Mapping[str, Any],
@@ -482,6 +487,14 @@ def resolve_update_answers(
     Raises:
         AnswerError: naming the --set key at fault.
     """
+    for key in USER_CODE_ANSWERS:
+        if key in given and key in last and given[key] != last[key]:
+            raise AnswerError(
+                key,
+                f"data.py and model.py are your code, written for {key}={last[key]}, and an update "
+                f"never rewrites them; for {key}={given[key]} start a new project (scaffold new "
+                f"DEST --set {key}={given[key]}) and bring your code over",
+            )
     known = {q.name for q in questions}
     merged = {k: v for k, v in last.items() if k in known and not k.startswith("_")}
     merged.update(given)

@@ -37,11 +37,12 @@ import os
 import sys
 import time
 
+import model
 import train
 
 STEP_S = float(os.environ.get("CRASHY_STEP_S", "0"))
 SAVE_S = float(os.environ.get("CRASHY_SAVE_S", "0"))
-real_save, real_forward = train.torch.save, train.MLP.forward
+real_save, real_forward = train.torch.save, model.MLP.forward
 
 
 def slow_forward(self, x):
@@ -59,7 +60,7 @@ def torn_save(obj, f, *args, **kwargs):
     f.write(data[len(data) // 2 :])
 
 
-train.MLP.forward = slow_forward
+model.MLP.forward = slow_forward
 train.torch.save = torn_save
 sys.exit(train.main())
 '''

@@ -25,6 +25,7 @@ DESIGN_KEYS = {
     "batch_size",
     "seed",
     "deterministic",
+    "task",
     "data",
     "hidden",
     "dropout",
@@ -40,9 +41,10 @@ def test_every_design_key_is_a_question():
     assert DESIGN_KEYS <= names
 
 
-def test_headline_questions_are_the_five_topics_in_order():
+def test_headline_questions_are_the_task_then_the_five_topics_in_order():
     headline = [q.name for q in options.load_questions() if q.headline]
     assert headline == [
+        "task",
         "precision",
         "accum_steps",
         "scheduler",

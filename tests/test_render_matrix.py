@@ -74,10 +74,11 @@ def test_headline_matrix_is_the_whole_product():
             resolve_answers({"scheduler": scheduler, "scheduler_cadence": cadence})
 
 
-def test_pairwise_cover_shows_every_pair_of_values():
-    factors = matrix.pairwise_factors()
-    rows = matrix.pairwise_rows()
-    assert rows == matrix.pairwise_rows(), "the cover must be deterministic"
+@pytest.mark.parametrize("task", matrix.task_choices())
+def test_pairwise_cover_shows_every_pair_of_values(task):
+    factors = matrix.pairwise_factors(task)
+    rows = matrix.pairwise_rows(factors)
+    assert rows == matrix.pairwise_rows(factors), "the cover must be deterministic"
     shown: set = set()
     for row in rows:
         shown |= matrix._all_pairs(row, list(factors))
@@ -87,6 +88,17 @@ def test_pairwise_cover_shows_every_pair_of_values():
         for value in values:
             assert any(row.get(key) == value for row in rows), (key, value)
     assert len(rows) < 100  # a real cover, not the product
+    assert rows and all(row in matrix.pairwise_rows() for row in rows)  # part of the joined cover
+
+
+def test_pairwise_covers_show_every_value_of_every_question():
+    shown: dict = {}
+    for row in matrix.pairwise_answers():
+        for key, value in row.items():
+            shown.setdefault(key, set()).add(value)
+    for q in load_questions():
+        for value in q.choices or ():
+            assert value in shown.get(q.name, set()), (q.name, value)
 
 
 def test_every_render_compiles(analysed, answer_sets):

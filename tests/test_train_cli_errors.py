@@ -152,18 +152,26 @@ CSV_GOOD = [
 ]
 
 
-def load_train(project: Path):
-    """Import a project's train.py as a fresh module (one per test: no state is shared)."""
-    name = f"train_{uuid.uuid4().hex[:8]}"
-    if str(project) not in sys.path:  # train.py imports the modules beside it
+def load_module(project: Path, file: str):
+    """Import one of a project's files as a fresh module (one per test: no state is shared)."""
+    # train.py imports data.py, model.py and tracking.py: those of THIS project, not of one loaded before.
+    for own in ("data", "model", "tracking"):
+        loaded = sys.modules.get(own)
+        if loaded is not None and Path(loaded.__file__).parent != project:
+            del sys.modules[own]
+    if str(project) not in sys.path:
         sys.path.insert(0, str(project))
-    for module in ("data", "model", "tracking"):  # this project's copies, not another one's
-        sys.modules.pop(module, None)
-    spec = importlib.util.spec_from_file_location(name, project / "train.py")
+    name = f"{Path(file).stem}_{uuid.uuid4().hex[:8]}"
+    spec = importlib.util.spec_from_file_location(name, project / file)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up while the file executes
     spec.loader.exec_module(module)
     return module
+
+
+def load_train(project: Path):
+    """Import a project's train.py as a fresh module."""
+    return load_module(project, "train.py")
 
 
 @pytest.fixture(scope="module")
@@ -333,10 +341,10 @@ def test_bad_csv_is_one_line_exit_1(tabular, monkeypatch, tmp_path, mistake, dat
 
 @pytest.mark.parametrize("name,data", CSV_GOOD, ids=[c[0] for c in CSV_GOOD])
 def test_csv_dialects_load(tabular, tmp_path, name, data):
-    train = load_train(tabular)
+    data_py = load_module(tabular, "data.py")
     path = tmp_path / "data.csv"
     path.write_bytes(data)
-    x, y = train.load_csv(str(path), "label")
+    x, y, _, _ = data_py.load_csv(str(path), "label")
     assert x.shape == (3, 2) and y.tolist() == [0, 1, 0]
 
 
@@ -346,7 +354,8 @@ def test_csv_dialects_load(tabular, tmp_path, name, data):
 def test_run_folders(spiral, monkeypatch, tmp_path):
     project = tmp_path / "p"
     project.mkdir()
-    (project / "train.py").write_text((spiral / "train.py").read_text())
+    for name in ("train.py", "data.py", "model.py"):
+        (project / name).write_text((spiral / name).read_text())
     train = load_train(project)
     small = [*SPIRAL, "--epochs", "2", "--no-progress"]
     for expected in ["version_0", "version_1"]:
@@ -391,7 +400,8 @@ def test_run_folders(spiral, monkeypatch, tmp_path):
 def test_summary_records_the_git_commit(spiral, monkeypatch, tmp_path):
     project = tmp_path / "g"
     project.mkdir()
-    (project / "train.py").write_text((spiral / "train.py").read_text())
+    for name in ("train.py", "data.py", "model.py"):
+        (project / name).write_text((spiral / name).read_text())
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(project)]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "train.py"], check=True)
@@ -595,10 +605,10 @@ CELLS = st.one_of(
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "latin-1"]),
 )
 def test_fuzz_csv(tabular, tmp_path_factory, rows, delimiter, encoding):
-    """Any CSV: finite features and integer labels, or one TrainingError naming the file."""
+    """Any CSV: finite features and integer labels, or one DataError naming the file."""
     import csv
 
-    train = load_train_cached(tabular)
+    data_py = load_data_cached(tabular)
     path = tmp_path_factory.mktemp("fuzz") / "f.csv"
     text = io.StringIO()
     csv.writer(text, delimiter=delimiter).writerows([["a", "b", "label"], *rows])
@@ -607,12 +617,12 @@ def test_fuzz_csv(tabular, tmp_path_factory, rows, delimiter, encoding):
     except UnicodeEncodeError:
         return
     try:
-        x, y = train.load_csv(str(path), "label")
-    except train.TrainingError as exc:
+        x, y, _, _ = data_py.load_csv(str(path), "label")
+    except data_py.DataError as exc:
         message = str(exc)
         assert "\n" not in message.strip() and str(path) in message, message
         return
-    assert train.torch.isfinite(x).all() and x.shape == (len(y), 2) and y.min() >= 0
+    assert data_py.torch.isfinite(x).all() and x.shape == (len(y), 2) and y.min() >= 0
 
 
 _LOADED: dict[Path, object] = {}
@@ -622,3 +632,10 @@ def load_train_cached(project: Path):
     if project not in _LOADED:
         _LOADED[project] = load_train(project)
     return _LOADED[project]
+
+
+def load_data_cached(project: Path):
+    key = project / "data.py"
+    if key not in _LOADED:
+        _LOADED[key] = load_module(project, "data.py")
+    return _LOADED[key]
