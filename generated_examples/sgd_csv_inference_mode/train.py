@@ -16,8 +16,6 @@ compile=off, checkpoint=none.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import math
 import os
@@ -35,15 +33,22 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import BatchSampler, DataLoader, RandomSampler, Sampler, TensorDataset
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, Sampler
 from tqdm import tqdm
+
+# Your code, beside this file (see their docstrings for the contract the loop relies on).
+from data import DataError, DataInfo, build_datasets
+from model import build_model
+from tracking import BACKENDS, Tracker, eta_text, missing_dependency, open_tracker
 
 # ---------------------------------------------------------------------------------------------
 # Fixed at generation time (change them with `scaffold update --set KEY=VALUE`)
 # ---------------------------------------------------------------------------------------------
+TASK = "tabular"  # data.py and model.py were generated for this task; the loop reads DataInfo
 PRECISION = "fp32"
 MONITOR = "val_loss"  # the metric that defines "best"
-MONITOR_MODE = "min"  # val_loss: lower is better
+MONITOR_MODE = "min"  # lower is better
+METRIC_MODES = {"val_acc": "max", "val_ppl": "min"}  # the task metrics DataInfo.metric may name
 RUNS = Path("runs")  # each run writes to its own folder here: runs/NAME or runs/version_N
 RUN_NAME = r"(?!\.\.?$)[A-Za-z0-9._-]{0,100}"  # one folder name: no "/", not "." or ".."
 
@@ -80,13 +85,13 @@ class Config:
         pattern=r".+",
     )
     val_fraction: float = option(0.2, "share of the data held out for validation", "(0, 1)")
-    num_workers: int = option(
-        0, "DataLoader worker processes (0 = load in the main process)", "[0, 256]"
-    )
     # model
     hidden: int = option(128, "width of the two hidden layers", "[1, 65536]")
     dropout: float = option(0.1, "dropout probability after each hidden layer", "[0, 1)")
     batchnorm: bool = option(False, "BatchNorm after each hidden linear layer")
+    num_workers: int = option(
+        0, "DataLoader worker processes (0 = load in the main process)", "[0, 256]"
+    )
     # optimisation
     epochs: int = option(40, "full passes over the training data", "[1, 100000]")
     batch_size: int = option(64, "samples per forward pass (micro-batch)", "[1, 65536]")
@@ -113,7 +118,16 @@ class Config:
     dry_run: bool = option(
         False, "one epoch of a few batches in runs/dry_run, no checkpoints: checks the wiring"
     )
-    progress: bool = option(True, "show a progress bar (only when stdout is a terminal)")
+    progress: bool = option(True, "show progress bars and an ETA (only when stdout is a terminal)")
+    # tracking (tracking.py): metrics.csv and steps.csv are always written
+    tracking: str = option(
+        "csv",
+        "experiment tracker beside metrics.csv and steps.csv (both always written)",
+        choices=list(BACKENDS),
+    )
+    log_every: int = option(
+        10, "log train loss, lr and grad norm every N optimizer steps (steps.csv)", "[1, 1000000]"
+    )
 
     def __post_init__(self) -> None:
         validate_config(self)  # every Config, from flags or from code, is checked once, here
@@ -199,6 +213,8 @@ def parse_config(argv: list[str] | None = None) -> Config:
     try:
         cfg = Config(**vars(parser.parse_args(argv)))
         check_device_available(cfg.device)
+        if missing := missing_dependency(cfg.tracking):  # before anything is written
+            raise ConfigError(f"argument --tracking: {missing}")
     except ConfigError as exc:
         parser.error(str(exc))
     return cfg
@@ -252,180 +268,66 @@ def pick_device(name: str) -> torch.device:
 # ---------------------------------------------------------------------------------------------
 # Data
 # ---------------------------------------------------------------------------------------------
-DELIMITERS = ",;\t|"  # the separators load_csv recognises in the header row
-
-
-def load_csv(path: str, label_column: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Read a CSV of numeric feature columns and one label column.
-
-    The file may start with a UTF-8 byte-order mark and may be separated by , ; tab or |
-    (found from the header row). Labels may be any strings; they are numbered in sorted order.
-    Every value is checked here, before training starts, so a bad cell is reported with its
-    row (the header is row 1) and column instead of surfacing as a NaN loss an epoch later.
+def check_info(info: DataInfo, train_size: int, val_size: int) -> None:
+    """Refuse what data.py returned if the loop cannot train on it, in one line, before training.
 
     Raises:
-        TrainingError: naming the file, and the row and column where there is one.
+        TrainingError: for an empty split or a DataInfo whose metric the loop does not know.
     """
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise TrainingError(f"cannot read --csv-path {path}: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")  # -sig: a spreadsheet's byte-order mark is not a name
-    except UnicodeDecodeError as exc:
-        raise TrainingError(not_utf8(path, raw, exc.start, label_column)) from None
-    delimiter = find_delimiter(text.partition("\n")[0], label_column)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
-    header = [name.strip() for name in next(reader, [])]
-    if not any(header):
-        raise TrainingError(f"{path} is empty: expected a header row naming the columns")
-    if label_column not in header:
-        shown = ", ".join(repr(name) for name in header[:8])
+    if not isinstance(info, DataInfo):
         raise TrainingError(
-            f"{path} row 1: no column named {label_column!r} (--label-column); "
-            f"the header split on {delimiter!r} gives {shown}"
+            f"data.py: build_datasets must return a DataInfo, got {type(info).__name__}"
         )
-    for name in header:
-        if header.count(name) > 1:
-            raise TrainingError(f"{path} row 1, column {name!r}: the name appears twice")
-    label_at = header.index(label_column)
-    feature_at = [i for i in range(len(header)) if i != label_at]
-    if not feature_at:
+    if METRIC_MODES.get(info.metric) != info.metric_mode:
+        known = ", ".join(f"{name} ({mode})" for name, mode in METRIC_MODES.items())
         raise TrainingError(
-            f"{path} row 1: only the label column {label_column!r}, no feature columns"
+            f"data.py: DataInfo metric {info.metric!r} with mode {info.metric_mode!r}; "
+            f"the loop knows {known}"
         )
-    features, labels, rows = [], [], []
-    for cells in reader:
-        row = reader.line_num
-        if not any(cell.strip() for cell in cells):
-            continue  # blank lines (a trailing newline, a spreadsheet's empty rows) hold nothing
-        if len(cells) != len(header):
-            raise TrainingError(
-                f"{path} row {row}: {len(cells)} cells, but the header has {len(header)} columns"
-            )
-        label = cells[label_at].strip()
-        if not label:
-            raise TrainingError(f"{path} row {row}, column {label_column!r}: empty label")
-        features.append([parse_cell(cells[i], path, row, header[i]) for i in feature_at])
-        labels.append(label)
-        rows.append(row)
-    if not labels:
-        raise TrainingError(f"{path}: a header row but no data rows")
-    x = torch.tensor(features, dtype=torch.float32)
-    overflow = (~torch.isfinite(x)).nonzero()
-    if len(overflow):  # finite as float64 text, but beyond float32's range
-        r, c = overflow[0].tolist()
-        name = header[feature_at[c]]
-        raise TrainingError(f"{path} row {rows[r]}, column {name!r}: the value overflows float32")
-    if len(labels) < 3:
+    if MONITOR not in ("val_loss", info.metric):
         raise TrainingError(
-            f"{path}: {len(labels)} data row(s); at least 3 are needed (2 to train on, 1 to validate)"
+            f"this train.py monitors {MONITOR}, but data.py reports {info.metric}; change the "
+            f"monitor with `scaffold update --set monitor=...`"
         )
-    classes = sorted(set(labels))
-    if len(classes) < 2:
+    if info.targets_per_sample < 1:
         raise TrainingError(
-            f"{path} column {label_column!r}: every row has the label {classes[0]!r}; "
-            "a classifier needs at least 2 classes"
+            f"data.py: DataInfo targets_per_sample must be >= 1, got {info.targets_per_sample}"
         )
-    class_index = {label: i for i, label in enumerate(classes)}
-    y = torch.tensor([class_index[label] for label in labels], dtype=torch.long)
-    return x, y
-
-
-def find_delimiter(header_line: str, label_column: str) -> str:
-    """The separator of the header row: the most frequent one whose split names the label."""
-    ranked = sorted(DELIMITERS, key=header_line.count, reverse=True)
-    for delimiter in ranked:
-        cells = next(csv.reader([header_line], delimiter=delimiter, skipinitialspace=True), [])
-        if label_column in (cell.strip() for cell in cells):
-            return delimiter
-    return ranked[0]  # no split names the label: load_csv reports what this one found
-
-
-def not_utf8(path: str, raw: bytes, offset: int, label_column: str) -> str:
-    """The one-line message for a byte that is not UTF-8, with its row and column."""
-    row = raw[:offset].count(b"\n") + 1
-    start = raw.rfind(b"\n", 0, offset) + 1
-    text = raw.decode("utf-8-sig", errors="replace")
-    delimiter = find_delimiter(text.partition("\n")[0], label_column)
-    header = next(csv.reader([text.partition("\n")[0]], delimiter=delimiter), [])
-    column = raw[start:offset].decode("utf-8", errors="replace").count(delimiter)
-    name = header[column].strip() if column < len(header) else f"#{column + 1}"
-    return (
-        f"{path} row {row}, column {name!r}: byte 0x{raw[offset]:02x} is not UTF-8 text "
-        "(latin-1 or cp1252?); re-save the file as UTF-8"
-    )
-
-
-def parse_cell(cell: str, path: str, row: int, column: str) -> float:
-    """One feature value as a finite float, or a TrainingError naming where it is."""
-    where = f"{path} row {row}, column {column!r}"
-    text = cell.strip()
-    if not text:
-        raise TrainingError(f"{where}: empty cell")
-    try:
-        value = float(text)
-    except ValueError:
-        hint = " (a decimal comma? write 1.5)" if re.fullmatch(r"-?\d+,\d+", text) else ""
-        raise TrainingError(f"{where}: {text[:40]!r} is not a number{hint}") from None
-    if not math.isfinite(value):
-        raise TrainingError(f"{where}: {text!r} is not a finite number")
-    return value
-
-
-def validation_size(rows: int, cfg: Config) -> int:
-    """Rows held out for validation; refuses a split that leaves too little on either side.
-
-    Raises:
-        TrainingError: when training would get fewer than 2 rows (a std of 1 row is NaN).
-    """
-    n_val = max(1, int(rows * cfg.val_fraction))
-    if rows - n_val < 2:
-        source = f"{cfg.csv_path} has {rows} data row(s)"
+    if train_size < 1 or val_size < 1:
         raise TrainingError(
-            f"{source}: --val-fraction {cfg.val_fraction} leaves {rows - n_val} to train on; "
-            "at least 2 are needed for training and 1 for validation"
+            f"data.py gave {train_size} training and {val_size} validation samples; both need at least 1"
         )
-    return n_val
 
 
-def build_loaders(cfg: Config, device: torch.device) -> tuple[DataLoader, DataLoader, int, int]:
-    """Split the data once, then build the loaders.
+def build_loaders(cfg: Config, device: torch.device) -> tuple[DataLoader, DataLoader, DataInfo]:
+    """Batch data.py's datasets: the one place the loop decides how samples are grouped.
 
     Returns:
-        (train_loader, val_loader, number of input features, number of classes).
+        (train_loader, val_loader, info), info being data.py's DataInfo.
     """
-    x, y = load_csv(cfg.csv_path, cfg.label_column)
-    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(cfg.seed))
-    n_val = validation_size(len(x), cfg)
-    val_idx, train_idx = order[:n_val], order[n_val:]
-    # Statistics come from the training split only, so nothing about validation leaks in.
-    mean, std = x[train_idx].mean(dim=0), x[train_idx].std(dim=0).clamp_min(1e-8)
-    x = (x - mean) / std
-    if cfg.batchnorm and min(cfg.batch_size, len(train_idx)) < 2:
-        # BatchNorm in training mode raises on a batch of one sample: refuse it up front.
-        raise TrainingError(
-            f"--batchnorm needs --batch-size >= 2 and at least 2 training samples "
-            f"(got {cfg.batch_size} and {len(train_idx)}): BatchNorm cannot normalise one sample"
-        )
+    try:
+        train_set, val_set, info = build_datasets(cfg)
+    except DataError as exc:
+        raise TrainingError(str(exc)) from None
+    check_info(info, len(train_set), len(val_set))
     pin = device.type == "cuda"  # pinned host memory lets .to(non_blocking=True) overlap copies
     # The shuffle generator is saved in checkpoints, so a resumed run sees the same batches.
     shuffle_generator = torch.Generator().manual_seed(cfg.seed)
     train_loader = DataLoader(
-        TensorDataset(x[train_idx], y[train_idx]),
-        batch_sampler=ShuffledBatches(len(train_idx), cfg.batch_size, shuffle_generator),
+        train_set,
+        batch_sampler=ShuffledBatches(len(train_set), cfg.batch_size, shuffle_generator),
         generator=shuffle_generator,  # the loader draws its worker seed from it, as before
         num_workers=cfg.num_workers,
         pin_memory=pin,
     )
     val_loader = DataLoader(
-        TensorDataset(x[val_idx], y[val_idx]),
+        val_set,
         batch_size=max(cfg.batch_size, 256),  # no gradients to hold: bigger batches are free
         shuffle=False,
         num_workers=cfg.num_workers,
         pin_memory=pin,
     )
-    return train_loader, val_loader, x.shape[1], int(y.max()) + 1
+    return train_loader, val_loader, info
 
 
 class ShuffledBatches(Sampler):
@@ -470,39 +372,13 @@ def batch_sizes(loader: DataLoader) -> list[int]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Model
-# ---------------------------------------------------------------------------------------------
-class MLP(nn.Module):
-    """Two hidden layers; returns raw logits (CrossEntropyLoss applies log-softmax itself)."""
-
-    def __init__(
-        self, in_features: int, hidden: int, num_classes: int, dropout: float, batchnorm: bool
-    ):
-        super().__init__()
-        layers: list[nn.Module] = []
-        width = in_features
-        for _ in range(2):
-            layers.append(nn.Linear(width, hidden))
-            if batchnorm:
-                layers.append(nn.BatchNorm1d(hidden))
-            layers.append(nn.ReLU())
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-            width = hidden
-        layers.append(nn.Linear(width, num_classes))
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
-
-
-# ---------------------------------------------------------------------------------------------
 # Components: loss, optimizer, schedule
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class Components:
     """Everything one optimizer step touches, built once by build_components()."""
 
+    info: DataInfo  # what data.py says about the data: the metric, targets per sample
     model: nn.Module  # the plain module: checkpoints hold its state_dict
     net: nn.Module  # what the loop calls: model itself
     criterion: nn.Module
@@ -521,7 +397,7 @@ class Progress:
     best_epoch: int = 0
     bad_epochs: int = 0  # epochs since the monitor last improved
     best_val_loss: float = math.inf
-    best_val_acc: float = 0.0
+    best_val_metric: float = math.nan  # best val_acc or val_ppl so far (DataInfo.metric)
 
 
 def build_optimizer(model: nn.Module, cfg: Config, device: torch.device) -> torch.optim.Optimizer:
@@ -546,16 +422,25 @@ def build_scheduler(
     return torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, gamma=cfg.step_gamma)
 
 
+class TargetCrossEntropy(nn.CrossEntropyLoss):
+    """Cross-entropy averaged over every target: (batch, classes) logits with (batch,) labels, or
+    (batch, block, vocabulary) with (batch, block) tokens, flattened to one row per target."""
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return super().forward(logits.flatten(0, -2), target.flatten())
+
+
 def build_components(
-    cfg: Config, in_features: int, num_classes: int, steps_per_epoch: int, device: torch.device
+    cfg: Config, info: DataInfo, steps_per_epoch: int, device: torch.device
 ) -> Components:
     """Model on its device first, then the optimizer over its parameters, then the rest."""
-    model = MLP(in_features, cfg.hidden, num_classes, cfg.dropout, cfg.batchnorm).to(device)
+    model = build_model(cfg, info).to(device)
     optimizer = build_optimizer(model, cfg, device)
     return Components(
+        info=info,
         model=model,
         net=model,
-        criterion=nn.CrossEntropyLoss(),
+        criterion=TargetCrossEntropy(),
         optimizer=optimizer,
         scheduler=build_scheduler(optimizer, cfg, steps_per_epoch),
         device=device,
@@ -566,9 +451,18 @@ def build_components(
 # The train step
 # ---------------------------------------------------------------------------------------------
 def train_one_epoch(
-    c: Components, loader: DataLoader, cfg: Config, progress: Progress, max_batches: int = 0
+    c: Components,
+    loader: DataLoader,
+    cfg: Config,
+    progress: Progress,
+    max_batches: int = 0,
+    tracker: Tracker | None = None,
 ) -> float:
-    """One pass over the training data. Returns the mean training loss over the samples seen."""
+    """One pass over the training data. Returns the mean training loss over the targets seen.
+
+    `tracker` receives the step stream (steps.csv); without one nothing is logged per step.
+    """
+    tracker = tracker or Tracker()
     num_batches = min(len(loader), max_batches) if max_batches else len(loader)
     loss_sum = torch.zeros((), device=c.device)
     seen = 0
@@ -582,11 +476,14 @@ def train_one_epoch(
         logits = c.net(x)
         loss = c.criterion(logits, y)
         loss.backward()
-        loss_sum += loss.detach() * y.size(0)
-        seen += y.size(0)
+        loss_sum += loss.detach() * y.numel()
+        seen += y.numel()
+        tracker.add_loss(loss.detach(), y.numel())  # summed on the device: no sync
         c.optimizer.step()
         c.scheduler.step()
         progress.step += 1
+        if tracker.due(progress.step):  # every --log-every steps: the step stream's only sync
+            tracker.log_step(progress.step, progress.epoch + 1, c.optimizer, c.model)
     return (loss_sum / max(seen, 1)).item()
 
 
@@ -594,7 +491,8 @@ def train_one_epoch(
 # Validation
 # ---------------------------------------------------------------------------------------------
 def evaluate(c: Components, loader: DataLoader, max_batches: int = 0) -> tuple[float, float]:
-    """Mean loss and accuracy over `loader`; leaves the model in the mode it found it in."""
+    """Mean loss per target and the task metric over `loader` (val_acc: the share of targets
+    predicted right; val_ppl: exp of the mean loss); leaves the model in the mode it found it in."""
     was_training = c.model.training
     c.model.eval()
     with torch.inference_mode():
@@ -606,11 +504,13 @@ def evaluate(c: Components, loader: DataLoader, max_batches: int = 0) -> tuple[f
                 break
             x, y = x.to(c.device, non_blocking=True), y.to(c.device, non_blocking=True)
             logits = c.net(x)
-            loss_sum += c.criterion(logits.float(), y) * y.size(0)
-            correct += (logits.argmax(dim=1) == y).sum()
-            seen += y.size(0)
+            loss_sum += c.criterion(logits.float(), y) * y.numel()
+            correct += (logits.argmax(dim=-1) == y).sum()
+            seen += y.numel()
         val_loss, val_acc = (loss_sum / seen).item(), (correct / seen).item()
     c.model.train(was_training)
+    if c.info.metric == "val_ppl":
+        return val_loss, math.exp(min(val_loss, 700.0))  # perplexity; exp(> 709) overflows
     return val_loss, val_acc
 
 
@@ -785,6 +685,24 @@ def improved(metric: float, best: float) -> bool:
     return metric < best if MONITOR_MODE == "min" else metric > best
 
 
+def best_of(best: float, value: float, mode: str) -> float:
+    """The better of two values of a metric whose `mode` is "min" or "max" (NaN: not yet)."""
+    if math.isnan(best):
+        return value
+    return min(best, value) if mode == "min" else max(best, value)
+
+
+def metric_text(name: str, value: float) -> str:
+    """A task metric for the epoch line: accuracy as a percentage, perplexity as a number."""
+    return f"{value:.2%}" if name == "val_acc" else f"{value:.3f}"
+
+
+def about(c: Components, cfg: Config) -> dict:
+    """What inference needs beside the weights (predict.py reads it from best.pt): the task, the
+    config the model was built from, and data.py's DataInfo (normalisation, labels, vocabulary)."""
+    return {"task": TASK, "config": asdict(cfg), "info": asdict(c.info)}
+
+
 def json_safe(data: dict) -> dict:
     """A copy of a flat dict whose non-finite floats are None: JSON has no NaN or Infinity."""
     return {
@@ -807,57 +725,65 @@ def fit(cfg: Config) -> dict:
     write_json(out / "config.json", asdict(cfg))
     max_batches = 3 if cfg.dry_run else 0
     epochs = 1 if cfg.dry_run else cfg.epochs
-    train_loader, val_loader, in_features, num_classes = build_loaders(cfg, device)
+    train_loader, val_loader, info = build_loaders(cfg, device)
     batches = min(len(train_loader), max_batches) if max_batches else len(train_loader)
     steps_per_epoch = batches
-    c = build_components(cfg, in_features, num_classes, steps_per_epoch, device)
+    c = build_components(cfg, info, steps_per_epoch, device)
     progress = Progress()
     metrics_path = out / "metrics.csv"
-    header = "epoch,train_loss,val_loss,val_acc,lr,seconds\n"
+    header = f"epoch,step,train_loss,val_loss,{info.metric},lr,seconds\n"
     metrics_path.write_text(header)
-    val_loss = val_acc = math.nan  # null in summary.json if this process trains no epoch
+    tracker = open_tracker(cfg.tracking, cfg.log_every, out, asdict(cfg), progress.step)
+    val_loss = val_metric = math.nan  # null in summary.json if this process trains no epoch
     samples = 0
     samples_per_epoch = sum(batch_sizes(train_loader)[:batches])
-    start = time.perf_counter()
+    start, first_epoch = time.perf_counter(), progress.epoch
     for epoch in range(progress.epoch, epochs):
         epoch_start = time.perf_counter()
-        train_loss = train_one_epoch(c, train_loader, cfg, progress, max_batches)
+        train_loss = train_one_epoch(c, train_loader, cfg, progress, max_batches, tracker)
         lr = c.optimizer.param_groups[0]["lr"]  # the lr this epoch ended with
         samples += samples_per_epoch
-        val_loss, val_acc = evaluate(c, val_loader, max_batches)
+        val_loss, val_metric = evaluate(c, val_loader, max_batches)
         progress.epoch = epoch + 1
         if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
             raise TrainingError(
                 f"loss became {train_loss} (train) / {val_loss} (val) in epoch {epoch + 1}; "
                 "lower --lr, or check the data for NaN"
             )
-        metric = val_loss if MONITOR == "val_loss" else val_acc
+        metric = val_loss if MONITOR == "val_loss" else val_metric
         progress.best_val_loss = min(progress.best_val_loss, val_loss)
-        progress.best_val_acc = max(progress.best_val_acc, val_acc)
+        progress.best_val_metric = best_of(progress.best_val_metric, val_metric, info.metric_mode)
         if improved(metric, progress.best_metric):
             progress.best_metric, progress.best_epoch, progress.bad_epochs = metric, epoch + 1, 0
         else:
             progress.bad_epochs += 1
         seconds = time.perf_counter() - epoch_start
         with metrics_path.open("a") as handle:
-            row = [epoch + 1, f"{train_loss:.6f}", f"{val_loss:.6f}", f"{val_acc:.6f}", f"{lr:.6g}"]
+            losses = [f"{value:.6f}" for value in (train_loss, val_loss, val_metric)]
+            row = [epoch + 1, progress.step, *losses, f"{lr:.6g}"]
             handle.write(",".join(map(str, row)) + f",{seconds:.3f}\n")
+        row = {"train_loss": train_loss, "val_loss": val_loss, info.metric: val_metric, "lr": lr}
+        tracker.log_epoch({"epoch": epoch + 1, **row, "seconds": seconds}, progress.step)
+        done, left = epoch + 1 - first_epoch, epochs - epoch - 1
+        eta = eta_text(time.perf_counter() - start, done, left) if cfg.progress else ""
         print(
             f"epoch {epoch + 1:3d}/{epochs}  train_loss {train_loss:.4f}  val_loss {val_loss:.4f}  "
-            f"val_acc {val_acc:.2%}  lr {lr:.2e}  {seconds:.2f}s",
+            f"{info.metric} {metric_text(info.metric, val_metric)}  lr {lr:.2e}  {seconds:.2f}s{eta}",
             flush=True,
         )
         if cfg.early_stopping and progress.bad_epochs >= cfg.early_stopping:
             print(f"early stopping: no {MONITOR} improvement for {cfg.early_stopping} epochs")
             break
     wall = time.perf_counter() - start
+    tracker.close()
     summary = {
         "best_val_loss": progress.best_val_loss,
-        "best_val_acc": progress.best_val_acc,
+        f"best_{info.metric}": progress.best_val_metric,
         "final_val_loss": val_loss,
-        "final_val_acc": val_acc,
+        f"final_{info.metric}": val_metric,
         "best_epoch": progress.best_epoch,
         "monitor": MONITOR,
+        "task": TASK,
         "epochs_run": progress.epoch,
         "optimizer_steps": progress.step,
         "samples_per_s": samples / wall if wall > 0 else 0.0,

@@ -21,14 +21,35 @@ from pathlib import Path
 import pytest
 import torch
 
+import data
 import train
+
+# The task's small model for the tests; the answers' code paths (dropout, batchnorm) stay on.
+TASK_SETTINGS = dict(hidden=32, dropout=0.0)
+NO_NOISE = dict(dropout=0.0, batchnorm=False)  # a train-mode forward that is exact per sample
+SHAPE_FIELD = "hidden"  # a Config field that changes the model's shape (resume must refuse it)
+LEARN_SETTINGS = dict(hidden=64)  # test_learns: a wider model, on 150 samples per class
+
+
+def task_data(tmp_path: Path, per_class: int) -> dict:
+    """Config fields for 3 x `per_class` samples of the built-in demo data (20% validate).
+
+    The synthetic spiral, `per_class` points per arm.
+    """
+    return dict(samples_per_class=per_class)
+
+
+def assert_learned(summary: dict) -> None:
+    """test_learns' bar: three classes, so chance is ln 3 in loss and 1/3 in accuracy."""
+    assert summary["best_val_loss"] < 0.5 * math.log(3)
+    assert summary["best_val_acc"] >= 0.8
+
 
 # Stable settings for the tests (see the module docstring); the answers' code paths stay on.
 TEST_SETTINGS = dict(
-    hidden=32,
+    TASK_SETTINGS,
     lr=0.01,
     weight_decay=0.0,
-    dropout=0.0,
     grad_clip=1.0,
     early_stopping=0,  # tests that stop early say so
 )
@@ -40,10 +61,11 @@ class Crash(Exception):
 
 
 def make_config(tmp_path: Path, per_class: int = 50, **overrides) -> train.Config:
-    """A small, fast, CPU-only config; fields this project does not have are ignored.
+    """A small, fast, CPU-only config on the task's demo data; fields this project does not have
+    are ignored.
 
-    `per_class` samples of each of the three classes: 50 give 4 training batches of 32 (the last
-    one short), 150 give 12.
+    `per_class` sizes the data as 3 x per_class samples, 20% held out: 50 give 4 training
+    batches of 32 (the last one short), 150 give 12.
     """
     values = dict(
         TEST_SETTINGS,
@@ -52,7 +74,7 @@ def make_config(tmp_path: Path, per_class: int = 50, **overrides) -> train.Confi
         batch_size=32,
         device="cpu",
         progress=False,
-        samples_per_class=per_class,
+        **task_data(tmp_path, per_class),
         compile_mode="off",  # tests that compile use COMPILE and the eager_compile fixture
     )
     values.update(overrides)
@@ -64,10 +86,16 @@ def build(cfg: train.Config):
     """Seed, then build loaders and components as fit() does (fit's own horizon is tested apart)."""
     train.seed_everything(cfg.seed, cfg.deterministic)
     device = torch.device("cpu")
-    train_loader, val_loader, in_features, num_classes = train.build_loaders(cfg, device)
+    train_loader, val_loader, info = train.build_loaders(cfg, device)
     steps_per_epoch = math.ceil(len(train_loader) / getattr(cfg, "accum_steps", 1))
-    c = train.build_components(cfg, in_features, num_classes, steps_per_epoch, device)
+    c = train.build_components(cfg, info, steps_per_epoch, device)
     return c, train_loader, val_loader
+
+
+def first_samples(dataset, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first `n` samples of a dataset (data.py's own), stacked into one batch (x, y)."""
+    xs, ys = zip(*(dataset[i] for i in range(n)))
+    return torch.stack(xs), torch.stack(ys)
 
 
 def record(calls: list[str], name: str, fn):
@@ -81,7 +109,7 @@ def record(calls: list[str], name: str, fn):
 
 
 def scripted_evaluate(values):
-    """A stand-in for train.evaluate that returns the next scripted (val_loss, val_acc)."""
+    """A stand-in for train.evaluate that returns the next scripted (val_loss, task metric)."""
     script = iter(values)
 
     def evaluate(c, loader, *args, **kwargs):
@@ -238,13 +266,11 @@ def test_schedule_spans_the_run(tmp_path, monkeypatch):
 
 def test_accumulation_equals_large_batch(tmp_path, monkeypatch):
     """Each window's accumulated float64 gradient equals one large batch's, the short tail included."""
-    no_noise = dict(dropout=0.0, batchnorm=False, grad_clip=0.0)
-    cfg = make_config(tmp_path, batch_size=8, accum_steps=4, **no_noise)
-    c, _, _ = build(cfg)
+    cfg = make_config(tmp_path, batch_size=8, accum_steps=4, **NO_NOISE, grad_clip=0.0)
+    c, train_loader, _ = build(cfg)
     c.model.double()  # converts parameters in place: the optimizer still holds the same objects
-    generator = torch.Generator().manual_seed(0)
-    x = torch.randn(70, 2, generator=generator, dtype=torch.float64)  # 9 batches: 8 x 8 + 6
-    y = torch.randint(0, 3, (70,), generator=generator)
+    x, y = first_samples(train_loader.dataset, 70)  # data.py's samples: 9 batches, 8 x 8 + 6
+    x = x.double() if x.is_floating_point() else x  # token ids stay integers
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=8)
 
     windows = iter([(0, 32), (32, 64), (64, 70)])  # 4 + 4 + 1 batches: the last window is short
@@ -262,6 +288,39 @@ def test_accumulation_equals_large_batch(tmp_path, monkeypatch):
     c.optimizer.register_step_pre_hook(compare_with_large_batch)
     train.train_one_epoch(c, loader, cfg, train.Progress())
     assert checked == [32, 32, 6]
+
+
+def test_accumulation_is_exact_per_target(tmp_path, monkeypatch):
+    """With several targets per sample (a language model's tokens), each window's gradient is
+    the mean over the window's targets, the short tail window (fewer targets) included.
+
+    A stand-in model and data with 5 targets per sample: a share of the window counted in
+    samples, not targets, scales every gradient by 5 and fails here, whatever the task.
+    """
+    per_sample = 5
+    info = train.DataInfo((per_sample, 2), 3, "val_acc", "max", targets_per_sample=per_sample)
+    monkeypatch.setattr(train, "build_model", lambda cfg, info: torch.nn.Linear(2, 3))
+    cfg = make_config(tmp_path, batch_size=8, accum_steps=4, **NO_NOISE, grad_clip=0.0)
+    c = train.build_components(cfg, info, 3, torch.device("cpu"))
+    c.model.double()
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(70, per_sample, 2, generator=generator, dtype=torch.float64)
+    y = torch.randint(0, 3, (70, per_sample), generator=generator)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=8)
+    windows = iter([(0, 32), (32, 64), (64, 70)])  # the tail window: 6 samples, 30 targets
+    checked = []
+
+    def compare_with_large_batch(optimizer, args, kwargs):
+        start, stop = next(windows)
+        params = list(c.model.parameters())
+        loss = c.criterion(c.model(x[start:stop]), y[start:stop])  # mean over every target
+        for param, want in zip(params, torch.autograd.grad(loss, params)):
+            torch.testing.assert_close(param.grad, want, rtol=1e-12, atol=1e-12)
+        checked.append(y[start:stop].numel())
+
+    c.optimizer.register_step_pre_hook(compare_with_large_batch)
+    train.train_one_epoch(c, loader, cfg, train.Progress())
+    assert checked == [160, 160, 30]
 
 
 def run_with_crash(cfg: train.Config, monkeypatch, after_epochs: int, evaluate=None):
@@ -344,6 +403,26 @@ def test_checkpoints_hold_plain_module_keys(tmp_path, eager_compile):
         c.model.load_state_dict(state["model"])
 
 
+def test_predict_rebuilds_the_trained_model(tmp_path):
+    """predict.py rebuilds model.py's model from the checkpoint alone (config and DataInfo are
+    in it) and runs it in eval mode: the same logits as the trained weights give."""
+    import predict
+
+    cfg = make_config(tmp_path, epochs=1)
+    train.fit(cfg)
+    path = predict.find_checkpoint(cfg.out)
+    assert path.name == "best.pt"
+    model, info = predict.load_model(path, torch.device("cpu"))
+    assert not model.training
+    c, _, val_loader = build(cfg)
+    c.model.load_state_dict(torch.load(path, weights_only=True)["model"])
+    c.model.eval()
+    x, _ = next(iter(val_loader))
+    with torch.no_grad():
+        torch.testing.assert_close(predict.predict(model, x, 7), c.model(x).float())
+    assert info.metric == c.info.metric and info.num_classes == c.info.num_classes
+
+
 def test_checkpoints_survive_a_crash_mid_write(tmp_path, monkeypatch):
     """A save killed halfway leaves the previous checkpoint whole: writes are atomic."""
     cfg = make_config(tmp_path, epochs=1)
@@ -401,26 +480,32 @@ def test_early_stopping_counts_patience_exactly(tmp_path, monkeypatch):
         assert train.fit(cfg)["epochs_run"] == epochs_run, f"patience {patience}"
 
 
-def test_validation_is_held_out(tmp_path, monkeypatch):
-    """fit() validates on rows it never trains on."""
+def test_validation_reads_the_validation_split(tmp_path, monkeypatch):
+    """fit() trains on data.py's training split and validates on its validation split."""
     cfg = make_config(tmp_path, epochs=1)
-    datasets = {}
-    real_train, real_evaluate = train.train_one_epoch, train.evaluate
+    built, seen = {}, {"train": set(), "val": set()}
+    real_build, real_train = train.build_loaders, train.train_one_epoch
+    real_evaluate = train.evaluate
+
+    def spy_build(*args, **kwargs):
+        loaders = real_build(*args, **kwargs)
+        built["train"], built["val"] = loaders[0].dataset, loaders[1].dataset
+        return loaders
 
     def spy_train(c, loader, *args, **kwargs):
-        datasets["train"] = loader.dataset
+        seen["train"].add(id(loader.dataset))
         return real_train(c, loader, *args, **kwargs)
 
     def spy_evaluate(c, loader, *args, **kwargs):
-        datasets["val"] = loader.dataset
+        seen["val"].add(id(loader.dataset))
         return real_evaluate(c, loader, *args, **kwargs)
 
+    monkeypatch.setattr(train, "build_loaders", spy_build)
     monkeypatch.setattr(train, "train_one_epoch", spy_train)
     monkeypatch.setattr(train, "evaluate", spy_evaluate)
     train.fit(cfg)
-    train_rows = {tuple(row.tolist()) for row in datasets["train"].tensors[0]}
-    val_rows = {tuple(row.tolist()) for row in datasets["val"].tensors[0]}
-    assert val_rows and not (train_rows & val_rows)
+    assert built["train"] is not built["val"]
+    assert seen == {"train": {id(built["train"])}, "val": {id(built["val"])}}
 
 
 def test_validation_mode(tmp_path):
@@ -451,26 +536,28 @@ def test_validation_mode(tmp_path):
 def test_learns(tmp_path, monkeypatch):
     """The loop learns: LEARN_STEPS optimizer steps lower the validation loss well below chance.
 
-    The budget is counted in optimizer steps, so accumulation gets as many updates as no
-    accumulation does; epochs follow from it, the project's schedule is stretched over them and
-    early stopping is off. (With accum_steps >= 12 a window is the whole 360-sample epoch
-    either way, so it is fed as 2 micro-batches of 180 rather than 12 of 32.) It proves this
-    project's wiring (precision, accumulation, clipping, scheduler and cadence, optimizer,
-    dropout, batchnorm) learns, at the stable settings of TEST_SETTINGS with a 64-wide model,
-    not that Config's own lr or width would.
+    It trains on the task's built-in demo data (task_data), not on your data: it proves the
+    loop's wiring, and needs data whose learnable level is known. The budget is counted in
+    optimizer steps, so accumulation gets as many updates as no accumulation does; epochs follow
+    from it, the project's schedule is stretched over them and early stopping is off. (When
+    accum_steps spans the whole epoch, a window is the epoch either way, so it is fed as 2
+    micro-batches rather than many small ones.) It proves this project's wiring (precision,
+    accumulation, clipping, scheduler and cadence, optimizer, the model's dropout and
+    normalisation) learns, at the stable settings of TEST_SETTINGS and LEARN_SETTINGS, not that
+    Config's own lr or model size would.
     """
-    cfg = make_config(tmp_path, per_class=150, hidden=64)
+    cfg = make_config(tmp_path, per_class=150, **LEARN_SETTINGS)
     accum = getattr(cfg, "accum_steps", 1)
-    if accum >= 12:  # one window holds the whole epoch: the same step from 2 micro-batches
-        cfg.batch_size = 180
     loader = train.build_loaders(cfg, torch.device("cpu"))[0]
+    if accum >= len(loader):  # a window holds the whole epoch: the same step from 2 micro-batches
+        cfg.batch_size = math.ceil(len(loader.dataset) / 2)
+        loader = train.build_loaders(cfg, torch.device("cpu"))[0]
     steps_per_epoch = math.ceil(len(loader) / accum)
     cfg.epochs = math.ceil(LEARN_STEPS / steps_per_epoch)
     monkeypatch.setattr(train, "save_atomic", lambda payload, path: None)  # tested on their own
     summary = train.fit(cfg)
     assert summary["epochs_run"] == cfg.epochs
-    assert summary["best_val_loss"] < 0.5 * math.log(3)  # chance: ln 3 for three classes
-    assert summary["best_val_acc"] >= 0.8
+    assert_learned(summary)
     assert (Path(cfg.out) / "metrics.csv").read_text().count("\n") == cfg.epochs + 1
 
 
@@ -534,13 +621,6 @@ def test_batches_are_those_of_a_plain_shuffled_loader(tmp_path):
         assert all(torch.equal(a, b) for a, b in zip(got, want))
 
 
-def test_batchnorm_refuses_a_batch_size_of_one(tmp_path):
-    """BatchNorm cannot normalise one sample: a clear TrainingError, not torch's ValueError."""
-    cfg = make_config(tmp_path, batch_size=1, batchnorm=True)
-    with pytest.raises(train.TrainingError, match="--batch-size"):
-        train.build_loaders(cfg, torch.device("cpu"))
-
-
 def test_json_outputs_are_strict(tmp_path):
     """No NaN or Infinity reaches a JSON file: a run that trained no epoch writes null."""
     cfg = make_config(tmp_path)
@@ -551,51 +631,6 @@ def test_json_outputs_are_strict(tmp_path):
         json.loads(text, parse_constant=lambda word: pytest.fail(f"{name} holds {word}"))
     summary = json.loads((Path(cfg.out) / "summary.json").read_text())
     assert summary["best_val_loss"] is None and summary["epochs_run"] == 0
-
-
-def test_accumulation_with_batchnorm_is_per_micro_batch(tmp_path, monkeypatch):
-    """With batchnorm, accumulation is ghost batch norm: NOT the large batch, and the test says so.
-
-    Each micro-batch is normalised by its own statistics, so a window's float64 gradient equals
-    the sample-weighted sum of the micro-batches' own gradients (the short tail included) and
-    differs from one large batch's; the running statistics update once per micro-batch.
-    """
-    cfg = make_config(
-        tmp_path, batch_size=8, accum_steps=4, dropout=0.0, batchnorm=True, grad_clip=0.0
-    )
-    c, _, _ = build(cfg)
-    c.model.double()
-    generator = torch.Generator().manual_seed(0)
-    x = torch.randn(70, 2, generator=generator, dtype=torch.float64)  # 9 batches: 8 x 8 + 6
-    y = torch.randint(0, 3, (70,), generator=generator)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=8)
-    windows = iter([(0, 32), (32, 64), (64, 70)])
-    gaps = []
-
-    def compare_with_micro_batches(optimizer, args, kwargs):
-        start, stop = next(windows)
-        twin = copy.deepcopy(c.model)  # the same parameters, its own batchnorm buffers
-        params = list(twin.parameters())
-        want = [torch.zeros_like(param) for param in params]
-        for lo in range(start, stop, 8):
-            hi = min(lo + 8, stop)
-            share = c.criterion(twin(x[lo:hi]), y[lo:hi]) * (hi - lo) / (stop - start)
-            for total, grad in zip(want, torch.autograd.grad(share, params)):
-                total += grad
-        large = torch.autograd.grad(c.criterion(twin(x[start:stop]), y[start:stop]), params)
-        for param, expected in zip(c.model.parameters(), want):
-            torch.testing.assert_close(param.grad, expected, rtol=1e-12, atol=1e-12)
-        got = torch.cat([param.grad.flatten() for param in c.model.parameters()])
-        large = torch.cat([grad.flatten() for grad in large])
-        gaps.append(float((got - large).norm() / large.norm()))  # relative gap to the large batch
-
-    c.optimizer.register_step_pre_hook(compare_with_micro_batches)
-    train.train_one_epoch(c, loader, cfg, train.Progress())
-    assert len(gaps) == 3
-    assert min(gaps[:2]) > 1e-3, "4 micro-batches of 8 should differ from one batch of 32"
-    assert gaps[2] < 1e-12, "the tail window is one micro-batch: there it IS the large batch"
-    norms = [m for m in c.model.modules() if isinstance(m, torch.nn.BatchNorm1d)]
-    assert norms and all(m.num_batches_tracked.item() == 9 for m in norms)
 
 
 def test_warmup_has_a_step_below_the_peak(tmp_path):
@@ -619,7 +654,8 @@ def test_resume_refuses_flags_that_change_the_run(tmp_path):
     cfg = make_config(tmp_path, epochs=2)
     train.fit(cfg)
     before = {path.name: path.read_bytes() for path in Path(cfg.out).iterdir()}
-    changes = dict(lr=cfg.lr * 2, batch_size=cfg.batch_size + 1, hidden=cfg.hidden + 1)
+    changes = dict(lr=cfg.lr * 2, batch_size=cfg.batch_size + 1)
+    changes[SHAPE_FIELD] = getattr(cfg, SHAPE_FIELD) + 1  # another model shape
     changes["seed"] = cfg.seed ^ 1  # another seed inside [0, 2**32 - 1], whatever the answer
     changes["accum_steps"] = cfg.accum_steps - 1  # accumulating renders have accum_steps >= 2
     for name, value in changes.items():
@@ -699,3 +735,107 @@ def test_a_checkpoint_of_another_shape_is_refused(tmp_path):
     with pytest.raises(train.TrainingError, match="does not fit this model") as error:
         train.fit(resumed(cfg))
     assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The tabular task: data.py's split and checks, batchnorm under accumulation
+# ---------------------------------------------------------------------------------------------
+def test_predict_reads_csv_rows_and_prints_labels(tmp_path, capsys):
+    """predict.py: CSV rows in (raw feature values, any column order), one label per row out,
+    the labels the trained model gives; a missing column is one line, exit 1."""
+    import predict
+
+    cfg = make_config(tmp_path, epochs=2)
+    train.fit(cfg)
+    c, _, val_loader = build(cfg)
+    model, info = predict.load_model(predict.find_checkpoint(cfg.out), torch.device("cpu"))
+    x, _ = next(iter(val_loader))
+    raw = x[:5] * info.inference["std"] + info.inference["mean"]  # back to the file's units
+    names = info.inference["features"]
+    rows = tmp_path / "new.csv"
+    header = ["id", *reversed(names)]
+    lines = [",".join(header)] + [
+        ",".join([str(i), *(repr(v) for v in reversed(row))]) for i, row in enumerate(raw.tolist())
+    ]
+    rows.write_text("\n".join(lines) + "\n")
+    capsys.readouterr()  # what fit() printed
+    assert predict.main([cfg.out, str(rows)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    with torch.no_grad():
+        want = model(x[:5]).argmax(dim=-1).tolist()
+    assert [line.split("\t")[0] for line in printed] == [info.inference["labels"][i] for i in want]
+    rows.write_text("id,other\n1,2\n")
+    assert predict.main([cfg.out, str(rows)]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and f"no column named {names[0]!r}" in error
+
+
+def test_validation_rows_are_held_out(tmp_path):
+    """data.py validates on rows it never trains on (the split is drawn once, seeded)."""
+    train_set, val_set, _ = data.build_datasets(make_config(tmp_path))
+    train_rows = {tuple(row.tolist()) for row in train_set.tensors[0]}
+    val_rows = {tuple(row.tolist()) for row in val_set.tensors[0]}
+    assert val_rows and not (train_rows & val_rows)
+
+
+def test_standardised_with_training_statistics(tmp_path):
+    """The training split has mean 0 and std 1 per feature; the statistics travel in DataInfo."""
+    train_set, _, info = data.build_datasets(make_config(tmp_path))
+    x = train_set.tensors[0]
+    torch.testing.assert_close(x.mean(dim=0), torch.zeros(x.shape[1]), atol=1e-5, rtol=0)
+    torch.testing.assert_close(x.std(dim=0), torch.ones(x.shape[1]), atol=1e-5, rtol=0)
+    assert set(info.inference) >= {"mean", "std", "labels", "features"}
+
+
+def test_batchnorm_refuses_a_batch_size_of_one(tmp_path):
+    """BatchNorm cannot normalise one sample: a clear TrainingError, not torch's ValueError."""
+    cfg = make_config(tmp_path, batch_size=1, batchnorm=True)
+    with pytest.raises(train.TrainingError, match="--batch-size"):
+        train.build_loaders(cfg, torch.device("cpu"))
+    with pytest.raises(data.DataError, match="--batch-size"):
+        data.build_datasets(cfg)
+
+
+def test_accumulation_with_batchnorm_is_per_micro_batch(tmp_path, monkeypatch):
+    """With batchnorm, accumulation is ghost batch norm: NOT the large batch, and the test says so.
+
+    Each micro-batch is normalised by its own statistics, so a window's float64 gradient equals
+    the sample-weighted sum of the micro-batches' own gradients (the short tail included) and
+    differs from one large batch's; the running statistics update once per micro-batch.
+    """
+    cfg = make_config(
+        tmp_path, batch_size=8, accum_steps=4, dropout=0.0, batchnorm=True, grad_clip=0.0
+    )
+    c, _, _ = build(cfg)
+    c.model.double()
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(70, 2, generator=generator, dtype=torch.float64)  # 9 batches: 8 x 8 + 6
+    y = torch.randint(0, 3, (70,), generator=generator)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=8)
+    windows = iter([(0, 32), (32, 64), (64, 70)])
+    gaps = []
+
+    def compare_with_micro_batches(optimizer, args, kwargs):
+        start, stop = next(windows)
+        twin = copy.deepcopy(c.model)  # the same parameters, its own batchnorm buffers
+        params = list(twin.parameters())
+        want = [torch.zeros_like(param) for param in params]
+        for lo in range(start, stop, 8):
+            hi = min(lo + 8, stop)
+            share = c.criterion(twin(x[lo:hi]), y[lo:hi]) * (hi - lo) / (stop - start)
+            for total, grad in zip(want, torch.autograd.grad(share, params)):
+                total += grad
+        large = torch.autograd.grad(c.criterion(twin(x[start:stop]), y[start:stop]), params)
+        for param, expected in zip(c.model.parameters(), want):
+            torch.testing.assert_close(param.grad, expected, rtol=1e-12, atol=1e-12)
+        got = torch.cat([param.grad.flatten() for param in c.model.parameters()])
+        large = torch.cat([grad.flatten() for grad in large])
+        gaps.append(float((got - large).norm() / large.norm()))  # relative gap to the large batch
+
+    c.optimizer.register_step_pre_hook(compare_with_micro_batches)
+    train.train_one_epoch(c, loader, cfg, train.Progress())
+    assert len(gaps) == 3
+    assert min(gaps[:2]) > 1e-3, "4 micro-batches of 8 should differ from one batch of 32"
+    assert gaps[2] < 1e-12, "the tail window is one micro-batch: there it IS the large batch"
+    norms = [m for m in c.model.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert norms and all(m.num_batches_tracked.item() == 9 for m in norms)

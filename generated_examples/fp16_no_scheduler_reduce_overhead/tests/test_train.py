@@ -20,14 +20,35 @@ from pathlib import Path
 import pytest
 import torch
 
+import data
 import train
+
+# The task's small model for the tests; the answers' code paths (dropout, batchnorm) stay on.
+TASK_SETTINGS = dict(hidden=32, dropout=0.1)
+NO_NOISE = dict(dropout=0.0, batchnorm=False)  # a train-mode forward that is exact per sample
+SHAPE_FIELD = "hidden"  # a Config field that changes the model's shape (resume must refuse it)
+LEARN_SETTINGS = dict(hidden=64)  # test_learns: a wider model, on 150 samples per class
+
+
+def task_data(tmp_path: Path, per_class: int) -> dict:
+    """Config fields for 3 x `per_class` samples of the built-in demo data (20% validate).
+
+    The synthetic spiral, `per_class` points per arm.
+    """
+    return dict(samples_per_class=per_class)
+
+
+def assert_learned(summary: dict) -> None:
+    """test_learns' bar: three classes, so chance is ln 3 in loss and 1/3 in accuracy."""
+    assert summary["best_val_loss"] < 0.5 * math.log(3)
+    assert summary["best_val_acc"] >= 0.8
+
 
 # Stable settings for the tests (see the module docstring); the answers' code paths stay on.
 TEST_SETTINGS = dict(
-    hidden=32,
+    TASK_SETTINGS,
     lr=0.01,
     weight_decay=0.01,
-    dropout=0.1,
     grad_clip=1.0,
     early_stopping=0,  # tests that stop early say so
 )
@@ -39,10 +60,11 @@ class Crash(Exception):
 
 
 def make_config(tmp_path: Path, per_class: int = 50, **overrides) -> train.Config:
-    """A small, fast, CPU-only config; fields this project does not have are ignored.
+    """A small, fast, CPU-only config on the task's demo data; fields this project does not have
+    are ignored.
 
-    `per_class` samples of each of the three classes: 50 give 4 training batches of 32 (the last
-    one short), 150 give 12.
+    `per_class` sizes the data as 3 x per_class samples, 20% held out: 50 give 4 training
+    batches of 32 (the last one short), 150 give 12.
     """
     values = dict(
         TEST_SETTINGS,
@@ -51,7 +73,7 @@ def make_config(tmp_path: Path, per_class: int = 50, **overrides) -> train.Confi
         batch_size=32,
         device="cpu",
         progress=False,
-        samples_per_class=per_class,
+        **task_data(tmp_path, per_class),
         compile_mode="off",  # tests that compile use COMPILE and the eager_compile fixture
     )
     values.update(overrides)
@@ -63,10 +85,16 @@ def build(cfg: train.Config):
     """Seed, then build loaders and components as fit() does (fit's own horizon is tested apart)."""
     train.seed_everything(cfg.seed, cfg.deterministic)
     device = torch.device("cpu")
-    train_loader, val_loader, in_features, num_classes = train.build_loaders(cfg, device)
+    train_loader, val_loader, info = train.build_loaders(cfg, device)
     steps_per_epoch = math.ceil(len(train_loader) / getattr(cfg, "accum_steps", 1))
-    c = train.build_components(cfg, in_features, num_classes, steps_per_epoch, device)
+    c = train.build_components(cfg, info, steps_per_epoch, device)
     return c, train_loader, val_loader
+
+
+def first_samples(dataset, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first `n` samples of a dataset (data.py's own), stacked into one batch (x, y)."""
+    xs, ys = zip(*(dataset[i] for i in range(n)))
+    return torch.stack(xs), torch.stack(ys)
 
 
 def record(calls: list[str], name: str, fn):
@@ -80,7 +108,7 @@ def record(calls: list[str], name: str, fn):
 
 
 def scripted_evaluate(values):
-    """A stand-in for train.evaluate that returns the next scripted (val_loss, val_acc)."""
+    """A stand-in for train.evaluate that returns the next scripted (val_loss, task metric)."""
     script = iter(values)
 
     def evaluate(c, loader, *args, **kwargs):
@@ -275,6 +303,26 @@ def test_checkpoints_hold_plain_module_keys(tmp_path, eager_compile):
         c.model.load_state_dict(state["model"])
 
 
+def test_predict_rebuilds_the_trained_model(tmp_path):
+    """predict.py rebuilds model.py's model from the checkpoint alone (config and DataInfo are
+    in it) and runs it in eval mode: the same logits as the trained weights give."""
+    import predict
+
+    cfg = make_config(tmp_path, epochs=1)
+    train.fit(cfg)
+    path = predict.find_checkpoint(cfg.out)
+    assert path.name == "best.pt"
+    model, info = predict.load_model(path, torch.device("cpu"))
+    assert not model.training
+    c, _, val_loader = build(cfg)
+    c.model.load_state_dict(torch.load(path, weights_only=True)["model"])
+    c.model.eval()
+    x, _ = next(iter(val_loader))
+    with torch.no_grad():
+        torch.testing.assert_close(predict.predict(model, x, 7), c.model(x).float())
+    assert info.metric == c.info.metric and info.num_classes == c.info.num_classes
+
+
 def test_checkpoints_survive_a_crash_mid_write(tmp_path, monkeypatch):
     """A save killed halfway leaves the previous checkpoint whole: writes are atomic."""
     cfg = make_config(tmp_path, epochs=1)
@@ -332,26 +380,32 @@ def test_early_stopping_counts_patience_exactly(tmp_path, monkeypatch):
         assert train.fit(cfg)["epochs_run"] == epochs_run, f"patience {patience}"
 
 
-def test_validation_is_held_out(tmp_path, monkeypatch):
-    """fit() validates on rows it never trains on."""
+def test_validation_reads_the_validation_split(tmp_path, monkeypatch):
+    """fit() trains on data.py's training split and validates on its validation split."""
     cfg = make_config(tmp_path, epochs=1)
-    datasets = {}
-    real_train, real_evaluate = train.train_one_epoch, train.evaluate
+    built, seen = {}, {"train": set(), "val": set()}
+    real_build, real_train = train.build_loaders, train.train_one_epoch
+    real_evaluate = train.evaluate
+
+    def spy_build(*args, **kwargs):
+        loaders = real_build(*args, **kwargs)
+        built["train"], built["val"] = loaders[0].dataset, loaders[1].dataset
+        return loaders
 
     def spy_train(c, loader, *args, **kwargs):
-        datasets["train"] = loader.dataset
+        seen["train"].add(id(loader.dataset))
         return real_train(c, loader, *args, **kwargs)
 
     def spy_evaluate(c, loader, *args, **kwargs):
-        datasets["val"] = loader.dataset
+        seen["val"].add(id(loader.dataset))
         return real_evaluate(c, loader, *args, **kwargs)
 
+    monkeypatch.setattr(train, "build_loaders", spy_build)
     monkeypatch.setattr(train, "train_one_epoch", spy_train)
     monkeypatch.setattr(train, "evaluate", spy_evaluate)
     train.fit(cfg)
-    train_rows = {tuple(row.tolist()) for row in datasets["train"].tensors[0]}
-    val_rows = {tuple(row.tolist()) for row in datasets["val"].tensors[0]}
-    assert val_rows and not (train_rows & val_rows)
+    assert built["train"] is not built["val"]
+    assert seen == {"train": {id(built["train"])}, "val": {id(built["val"])}}
 
 
 def test_validation_mode(tmp_path):
@@ -382,26 +436,28 @@ def test_validation_mode(tmp_path):
 def test_learns(tmp_path, monkeypatch):
     """The loop learns: LEARN_STEPS optimizer steps lower the validation loss well below chance.
 
-    The budget is counted in optimizer steps, so accumulation gets as many updates as no
-    accumulation does; epochs follow from it, the project's schedule is stretched over them and
-    early stopping is off. (With accum_steps >= 12 a window is the whole 360-sample epoch
-    either way, so it is fed as 2 micro-batches of 180 rather than 12 of 32.) It proves this
-    project's wiring (precision, accumulation, clipping, scheduler and cadence, optimizer,
-    dropout, batchnorm) learns, at the stable settings of TEST_SETTINGS with a 64-wide model,
-    not that Config's own lr or width would.
+    It trains on the task's built-in demo data (task_data), not on your data: it proves the
+    loop's wiring, and needs data whose learnable level is known. The budget is counted in
+    optimizer steps, so accumulation gets as many updates as no accumulation does; epochs follow
+    from it, the project's schedule is stretched over them and early stopping is off. (When
+    accum_steps spans the whole epoch, a window is the epoch either way, so it is fed as 2
+    micro-batches rather than many small ones.) It proves this project's wiring (precision,
+    accumulation, clipping, scheduler and cadence, optimizer, the model's dropout and
+    normalisation) learns, at the stable settings of TEST_SETTINGS and LEARN_SETTINGS, not that
+    Config's own lr or model size would.
     """
-    cfg = make_config(tmp_path, per_class=150, hidden=64)
+    cfg = make_config(tmp_path, per_class=150, **LEARN_SETTINGS)
     accum = getattr(cfg, "accum_steps", 1)
-    if accum >= 12:  # one window holds the whole epoch: the same step from 2 micro-batches
-        cfg.batch_size = 180
     loader = train.build_loaders(cfg, torch.device("cpu"))[0]
+    if accum >= len(loader):  # a window holds the whole epoch: the same step from 2 micro-batches
+        cfg.batch_size = math.ceil(len(loader.dataset) / 2)
+        loader = train.build_loaders(cfg, torch.device("cpu"))[0]
     steps_per_epoch = math.ceil(len(loader) / accum)
     cfg.epochs = math.ceil(LEARN_STEPS / steps_per_epoch)
     monkeypatch.setattr(train, "save_atomic", lambda payload, path: None)  # tested on their own
     summary = train.fit(cfg)
     assert summary["epochs_run"] == cfg.epochs
-    assert summary["best_val_loss"] < 0.5 * math.log(3)  # chance: ln 3 for three classes
-    assert summary["best_val_acc"] >= 0.8
+    assert_learned(summary)
     assert (Path(cfg.out) / "metrics.csv").read_text().count("\n") == cfg.epochs + 1
 
 
@@ -465,13 +521,6 @@ def test_batches_are_those_of_a_plain_shuffled_loader(tmp_path):
         assert all(torch.equal(a, b) for a, b in zip(got, want))
 
 
-def test_batchnorm_refuses_a_batch_size_of_one(tmp_path):
-    """BatchNorm cannot normalise one sample: a clear TrainingError, not torch's ValueError."""
-    cfg = make_config(tmp_path, batch_size=1, batchnorm=True)
-    with pytest.raises(train.TrainingError, match="--batch-size"):
-        train.build_loaders(cfg, torch.device("cpu"))
-
-
 def test_json_outputs_are_strict(tmp_path):
     """No NaN or Infinity reaches a JSON file: a run that trained no epoch writes null."""
     cfg = make_config(tmp_path)
@@ -508,7 +557,8 @@ def test_resume_refuses_flags_that_change_the_run(tmp_path):
     cfg = make_config(tmp_path, epochs=2)
     train.fit(cfg)
     before = {path.name: path.read_bytes() for path in Path(cfg.out).iterdir()}
-    changes = dict(lr=cfg.lr * 2, batch_size=cfg.batch_size + 1, hidden=cfg.hidden + 1)
+    changes = dict(lr=cfg.lr * 2, batch_size=cfg.batch_size + 1)
+    changes[SHAPE_FIELD] = getattr(cfg, SHAPE_FIELD) + 1  # another model shape
     changes["seed"] = cfg.seed ^ 1  # another seed inside [0, 2**32 - 1], whatever the answer
     for name, value in changes.items():
         flag = "--" + name.replace("_", "-")
@@ -593,3 +643,62 @@ def test_a_checkpoint_of_another_shape_is_refused(tmp_path):
     with pytest.raises(train.TrainingError, match="does not fit this model") as error:
         train.fit(resumed(cfg))
     assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The tabular task: data.py's split and checks, batchnorm under accumulation
+# ---------------------------------------------------------------------------------------------
+def test_predict_reads_csv_rows_and_prints_labels(tmp_path, capsys):
+    """predict.py: CSV rows in (raw feature values, any column order), one label per row out,
+    the labels the trained model gives; a missing column is one line, exit 1."""
+    import predict
+
+    cfg = make_config(tmp_path, epochs=2)
+    train.fit(cfg)
+    c, _, val_loader = build(cfg)
+    model, info = predict.load_model(predict.find_checkpoint(cfg.out), torch.device("cpu"))
+    x, _ = next(iter(val_loader))
+    raw = x[:5] * info.inference["std"] + info.inference["mean"]  # back to the file's units
+    names = info.inference["features"]
+    rows = tmp_path / "new.csv"
+    header = ["id", *reversed(names)]
+    lines = [",".join(header)] + [
+        ",".join([str(i), *(repr(v) for v in reversed(row))]) for i, row in enumerate(raw.tolist())
+    ]
+    rows.write_text("\n".join(lines) + "\n")
+    capsys.readouterr()  # what fit() printed
+    assert predict.main([cfg.out, str(rows)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    with torch.no_grad():
+        want = model(x[:5]).argmax(dim=-1).tolist()
+    assert [line.split("\t")[0] for line in printed] == [info.inference["labels"][i] for i in want]
+    rows.write_text("id,other\n1,2\n")
+    assert predict.main([cfg.out, str(rows)]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and f"no column named {names[0]!r}" in error
+
+
+def test_validation_rows_are_held_out(tmp_path):
+    """data.py validates on rows it never trains on (the split is drawn once, seeded)."""
+    train_set, val_set, _ = data.build_datasets(make_config(tmp_path))
+    train_rows = {tuple(row.tolist()) for row in train_set.tensors[0]}
+    val_rows = {tuple(row.tolist()) for row in val_set.tensors[0]}
+    assert val_rows and not (train_rows & val_rows)
+
+
+def test_standardised_with_training_statistics(tmp_path):
+    """The training split has mean 0 and std 1 per feature; the statistics travel in DataInfo."""
+    train_set, _, info = data.build_datasets(make_config(tmp_path))
+    x = train_set.tensors[0]
+    torch.testing.assert_close(x.mean(dim=0), torch.zeros(x.shape[1]), atol=1e-5, rtol=0)
+    torch.testing.assert_close(x.std(dim=0), torch.ones(x.shape[1]), atol=1e-5, rtol=0)
+    assert set(info.inference) >= {"mean", "std", "labels", "features"}
+
+
+def test_batchnorm_refuses_a_batch_size_of_one(tmp_path):
+    """BatchNorm cannot normalise one sample: a clear TrainingError, not torch's ValueError."""
+    cfg = make_config(tmp_path, batch_size=1, batchnorm=True)
+    with pytest.raises(train.TrainingError, match="--batch-size"):
+        train.build_loaders(cfg, torch.device("cpu"))
+    with pytest.raises(data.DataError, match="--batch-size"):
+        data.build_datasets(cfg)

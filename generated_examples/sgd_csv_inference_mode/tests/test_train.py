@@ -11,7 +11,6 @@ weight decay, the scheduler and its cadence).
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from pathlib import Path
@@ -19,42 +18,34 @@ from pathlib import Path
 import pytest
 import torch
 
+import data
 import train
 
-# Stable settings for the tests (see the module docstring); the answers' code paths stay on.
-TEST_SETTINGS = dict(
-    hidden=32,
-    lr=0.1,
-    momentum=0.9,
-    weight_decay=0.0,
-    dropout=0.1,
-    early_stopping=0,  # tests that stop early say so
-)
-LEARN_STEPS = 120  # test_learns trains this many optimizer steps, whatever accum_steps is
+# The task's small model for the tests; the answers' code paths (dropout, batchnorm) stay on.
+TASK_SETTINGS = dict(hidden=32, dropout=0.1)
+NO_NOISE = dict(dropout=0.0, batchnorm=False)  # a train-mode forward that is exact per sample
+SHAPE_FIELD = "hidden"  # a Config field that changes the model's shape (resume must refuse it)
+LEARN_SETTINGS = dict(hidden=64)  # test_learns: a wider model, on 150 samples per class
 
 
-def make_config(tmp_path: Path, per_class: int = 50, **overrides) -> train.Config:
-    """A small, fast, CPU-only config; fields this project does not have are ignored.
+def task_data(tmp_path: Path, per_class: int) -> dict:
+    """Config fields for 3 x `per_class` samples of the built-in demo data (20% validate).
 
-    `per_class` samples of each of the three classes: 50 give 4 training batches of 32 (the last
-    one short), 150 give 12.
+    A CSV project's tests do not read your file: they write three separable blobs in its layout.
     """
-    values = dict(
-        TEST_SETTINGS,
-        out=str(tmp_path / "runs"),
-        epochs=4,
-        batch_size=32,
-        device="cpu",
-        progress=False,
-        csv_path=write_blobs_csv(tmp_path / f"data-{per_class}.csv", per_class),
-    )
-    values.update(overrides)
-    names = {f.name for f in train.fields(train.Config)}
-    return train.Config(**{k: v for k, v in values.items() if k in names})
+    return dict(csv_path=write_blobs_csv(tmp_path / f"data-{per_class}.csv", per_class))
+
+
+def assert_learned(summary: dict) -> None:
+    """test_learns' bar: three classes, so chance is ln 3 in loss and 1/3 in accuracy."""
+    assert summary["best_val_loss"] < 0.5 * math.log(3)
+    assert summary["best_val_acc"] >= 0.8
 
 
 def write_blobs_csv(path: Path, per_class: int = 150) -> str:
     """Three separable Gaussian blobs with string labels, in the layout load_csv expects."""
+    import csv
+
     generator = torch.Generator().manual_seed(1)
     label = train.Config().label_column
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,14 +60,52 @@ def write_blobs_csv(path: Path, per_class: int = 150) -> str:
     return str(path)
 
 
+# Stable settings for the tests (see the module docstring); the answers' code paths stay on.
+TEST_SETTINGS = dict(
+    TASK_SETTINGS,
+    lr=0.1,
+    momentum=0.9,
+    weight_decay=0.0,
+    early_stopping=0,  # tests that stop early say so
+)
+LEARN_STEPS = 120  # test_learns trains this many optimizer steps, whatever accum_steps is
+
+
+def make_config(tmp_path: Path, per_class: int = 50, **overrides) -> train.Config:
+    """A small, fast, CPU-only config on the task's demo data; fields this project does not have
+    are ignored.
+
+    `per_class` sizes the data as 3 x per_class samples, 20% held out: 50 give 4 training
+    batches of 32 (the last one short), 150 give 12.
+    """
+    values = dict(
+        TEST_SETTINGS,
+        out=str(tmp_path / "runs"),
+        epochs=4,
+        batch_size=32,
+        device="cpu",
+        progress=False,
+        **task_data(tmp_path, per_class),
+    )
+    values.update(overrides)
+    names = {f.name for f in train.fields(train.Config)}
+    return train.Config(**{k: v for k, v in values.items() if k in names})
+
+
 def build(cfg: train.Config):
     """Seed, then build loaders and components as fit() does (fit's own horizon is tested apart)."""
     train.seed_everything(cfg.seed, cfg.deterministic)
     device = torch.device("cpu")
-    train_loader, val_loader, in_features, num_classes = train.build_loaders(cfg, device)
+    train_loader, val_loader, info = train.build_loaders(cfg, device)
     steps_per_epoch = math.ceil(len(train_loader) / getattr(cfg, "accum_steps", 1))
-    c = train.build_components(cfg, in_features, num_classes, steps_per_epoch, device)
+    c = train.build_components(cfg, info, steps_per_epoch, device)
     return c, train_loader, val_loader
+
+
+def first_samples(dataset, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first `n` samples of a dataset (data.py's own), stacked into one batch (x, y)."""
+    xs, ys = zip(*(dataset[i] for i in range(n)))
+    return torch.stack(xs), torch.stack(ys)
 
 
 def record(calls: list[str], name: str, fn):
@@ -90,7 +119,7 @@ def record(calls: list[str], name: str, fn):
 
 
 def scripted_evaluate(values):
-    """A stand-in for train.evaluate that returns the next scripted (val_loss, val_acc)."""
+    """A stand-in for train.evaluate that returns the next scripted (val_loss, task metric)."""
     script = iter(values)
 
     def evaluate(c, loader, *args, **kwargs):
@@ -223,26 +252,32 @@ def test_early_stopping_counts_patience_exactly(tmp_path, monkeypatch):
         assert train.fit(cfg)["epochs_run"] == epochs_run, f"patience {patience}"
 
 
-def test_validation_is_held_out(tmp_path, monkeypatch):
-    """fit() validates on rows it never trains on."""
+def test_validation_reads_the_validation_split(tmp_path, monkeypatch):
+    """fit() trains on data.py's training split and validates on its validation split."""
     cfg = make_config(tmp_path, epochs=1)
-    datasets = {}
-    real_train, real_evaluate = train.train_one_epoch, train.evaluate
+    built, seen = {}, {"train": set(), "val": set()}
+    real_build, real_train = train.build_loaders, train.train_one_epoch
+    real_evaluate = train.evaluate
+
+    def spy_build(*args, **kwargs):
+        loaders = real_build(*args, **kwargs)
+        built["train"], built["val"] = loaders[0].dataset, loaders[1].dataset
+        return loaders
 
     def spy_train(c, loader, *args, **kwargs):
-        datasets["train"] = loader.dataset
+        seen["train"].add(id(loader.dataset))
         return real_train(c, loader, *args, **kwargs)
 
     def spy_evaluate(c, loader, *args, **kwargs):
-        datasets["val"] = loader.dataset
+        seen["val"].add(id(loader.dataset))
         return real_evaluate(c, loader, *args, **kwargs)
 
+    monkeypatch.setattr(train, "build_loaders", spy_build)
     monkeypatch.setattr(train, "train_one_epoch", spy_train)
     monkeypatch.setattr(train, "evaluate", spy_evaluate)
     train.fit(cfg)
-    train_rows = {tuple(row.tolist()) for row in datasets["train"].tensors[0]}
-    val_rows = {tuple(row.tolist()) for row in datasets["val"].tensors[0]}
-    assert val_rows and not (train_rows & val_rows)
+    assert built["train"] is not built["val"]
+    assert seen == {"train": {id(built["train"])}, "val": {id(built["val"])}}
 
 
 def test_validation_mode(tmp_path):
@@ -273,25 +308,27 @@ def test_validation_mode(tmp_path):
 def test_learns(tmp_path):
     """The loop learns: LEARN_STEPS optimizer steps lower the validation loss well below chance.
 
-    The budget is counted in optimizer steps, so accumulation gets as many updates as no
-    accumulation does; epochs follow from it, the project's schedule is stretched over them and
-    early stopping is off. (With accum_steps >= 12 a window is the whole 360-sample epoch
-    either way, so it is fed as 2 micro-batches of 180 rather than 12 of 32.) It proves this
-    project's wiring (precision, accumulation, clipping, scheduler and cadence, optimizer,
-    dropout, batchnorm) learns, at the stable settings of TEST_SETTINGS with a 64-wide model,
-    not that Config's own lr or width would.
+    It trains on the task's built-in demo data (task_data), not on your data: it proves the
+    loop's wiring, and needs data whose learnable level is known. The budget is counted in
+    optimizer steps, so accumulation gets as many updates as no accumulation does; epochs follow
+    from it, the project's schedule is stretched over them and early stopping is off. (When
+    accum_steps spans the whole epoch, a window is the epoch either way, so it is fed as 2
+    micro-batches rather than many small ones.) It proves this project's wiring (precision,
+    accumulation, clipping, scheduler and cadence, optimizer, the model's dropout and
+    normalisation) learns, at the stable settings of TEST_SETTINGS and LEARN_SETTINGS, not that
+    Config's own lr or model size would.
     """
-    cfg = make_config(tmp_path, per_class=150, hidden=64)
+    cfg = make_config(tmp_path, per_class=150, **LEARN_SETTINGS)
     accum = getattr(cfg, "accum_steps", 1)
-    if accum >= 12:  # one window holds the whole epoch: the same step from 2 micro-batches
-        cfg.batch_size = 180
     loader = train.build_loaders(cfg, torch.device("cpu"))[0]
+    if accum >= len(loader):  # a window holds the whole epoch: the same step from 2 micro-batches
+        cfg.batch_size = math.ceil(len(loader.dataset) / 2)
+        loader = train.build_loaders(cfg, torch.device("cpu"))[0]
     steps_per_epoch = math.ceil(len(loader) / accum)
     cfg.epochs = math.ceil(LEARN_STEPS / steps_per_epoch)
     summary = train.fit(cfg)
     assert summary["epochs_run"] == cfg.epochs
-    assert summary["best_val_loss"] < 0.5 * math.log(3)  # chance: ln 3 for three classes
-    assert summary["best_val_acc"] >= 0.8
+    assert_learned(summary)
     assert (Path(cfg.out) / "metrics.csv").read_text().count("\n") == cfg.epochs + 1
 
 
@@ -355,13 +392,6 @@ def test_batches_are_those_of_a_plain_shuffled_loader(tmp_path):
         assert all(torch.equal(a, b) for a, b in zip(got, want))
 
 
-def test_batchnorm_refuses_a_batch_size_of_one(tmp_path):
-    """BatchNorm cannot normalise one sample: a clear TrainingError, not torch's ValueError."""
-    cfg = make_config(tmp_path, batch_size=1, batchnorm=True)
-    with pytest.raises(train.TrainingError, match="--batch-size"):
-        train.build_loaders(cfg, torch.device("cpu"))
-
-
 def test_json_outputs_are_strict(tmp_path):
     """No NaN or Infinity reaches a JSON file: a run that trained no epoch writes null."""
     cfg = make_config(tmp_path)
@@ -372,3 +402,32 @@ def test_json_outputs_are_strict(tmp_path):
         json.loads(text, parse_constant=lambda word: pytest.fail(f"{name} holds {word}"))
     summary = json.loads((Path(cfg.out) / "summary.json").read_text())
     assert summary["best_val_loss"] is None and summary["epochs_run"] == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The tabular task: data.py's split and checks, batchnorm under accumulation
+# ---------------------------------------------------------------------------------------------
+def test_validation_rows_are_held_out(tmp_path):
+    """data.py validates on rows it never trains on (the split is drawn once, seeded)."""
+    train_set, val_set, _ = data.build_datasets(make_config(tmp_path))
+    train_rows = {tuple(row.tolist()) for row in train_set.tensors[0]}
+    val_rows = {tuple(row.tolist()) for row in val_set.tensors[0]}
+    assert val_rows and not (train_rows & val_rows)
+
+
+def test_standardised_with_training_statistics(tmp_path):
+    """The training split has mean 0 and std 1 per feature; the statistics travel in DataInfo."""
+    train_set, _, info = data.build_datasets(make_config(tmp_path))
+    x = train_set.tensors[0]
+    torch.testing.assert_close(x.mean(dim=0), torch.zeros(x.shape[1]), atol=1e-5, rtol=0)
+    torch.testing.assert_close(x.std(dim=0), torch.ones(x.shape[1]), atol=1e-5, rtol=0)
+    assert set(info.inference) >= {"mean", "std", "labels", "features"}
+
+
+def test_batchnorm_refuses_a_batch_size_of_one(tmp_path):
+    """BatchNorm cannot normalise one sample: a clear TrainingError, not torch's ValueError."""
+    cfg = make_config(tmp_path, batch_size=1, batchnorm=True)
+    with pytest.raises(train.TrainingError, match="--batch-size"):
+        train.build_loaders(cfg, torch.device("cpu"))
+    with pytest.raises(data.DataError, match="--batch-size"):
+        data.build_datasets(cfg)

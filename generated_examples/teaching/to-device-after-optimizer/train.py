@@ -35,15 +35,22 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import BatchSampler, DataLoader, RandomSampler, Sampler, TensorDataset
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, Sampler
 from tqdm import tqdm
+
+# Your code, beside this file (see their docstrings for the contract the loop relies on).
+from data import DataError, DataInfo, build_datasets
+from model import build_model
+from tracking import BACKENDS, Tracker, eta_text, missing_dependency, open_tracker
 
 # ---------------------------------------------------------------------------------------------
 # Fixed at generation time (change them with `scaffold update --set KEY=VALUE`)
 # ---------------------------------------------------------------------------------------------
+TASK = "tabular"  # data.py and model.py were generated for this task; the loop reads DataInfo
 PRECISION = "fp32"
 MONITOR = "val_loss"  # the metric that defines "best"
-MONITOR_MODE = "min"  # val_loss: lower is better
+MONITOR_MODE = "min"  # lower is better
+METRIC_MODES = {"val_acc": "max", "val_ppl": "min"}  # the task metrics DataInfo.metric may name
 RUNS = Path("runs")  # each run writes to its own folder here: runs/NAME or runs/version_N
 RUN_NAME = r"(?!\.\.?$)[A-Za-z0-9._-]{0,100}"  # one folder name: no "/", not "." or ".."
 
@@ -72,13 +79,13 @@ class Config:
     samples_per_class: int = option(1000, "spiral points generated per class", "[1, 1000000]")
     noise: float = option(0.2, "angular noise of the spiral (higher is harder)", "[0, 10]")
     val_fraction: float = option(0.2, "share of the data held out for validation", "(0, 1)")
-    num_workers: int = option(
-        0, "DataLoader worker processes (0 = load in the main process)", "[0, 256]"
-    )
     # model
     hidden: int = option(128, "width of the two hidden layers", "[1, 65536]")
     dropout: float = option(0.1, "dropout probability after each hidden layer", "[0, 1)")
     batchnorm: bool = option(False, "BatchNorm after each hidden linear layer")
+    num_workers: int = option(
+        0, "DataLoader worker processes (0 = load in the main process)", "[0, 256]"
+    )
     # optimisation
     epochs: int = option(40, "full passes over the training data", "[1, 100000]")
     batch_size: int = option(64, "samples per forward pass (micro-batch)", "[1, 65536]")
@@ -105,7 +112,16 @@ class Config:
     dry_run: bool = option(
         False, "one epoch of a few batches in runs/dry_run, no checkpoints: checks the wiring"
     )
-    progress: bool = option(True, "show a progress bar (only when stdout is a terminal)")
+    progress: bool = option(True, "show progress bars and an ETA (only when stdout is a terminal)")
+    # tracking (tracking.py): metrics.csv and steps.csv are always written
+    tracking: str = option(
+        "csv",
+        "experiment tracker beside metrics.csv and steps.csv (both always written)",
+        choices=list(BACKENDS),
+    )
+    log_every: int = option(
+        10, "log train loss, lr and grad norm every N optimizer steps (steps.csv)", "[1, 1000000]"
+    )
 
     def __post_init__(self) -> None:
         validate_config(self)  # every Config, from flags or from code, is checked once, here
@@ -191,6 +207,8 @@ def parse_config(argv: list[str] | None = None) -> Config:
     try:
         cfg = Config(**vars(parser.parse_args(argv)))
         check_device_available(cfg.device)
+        if missing := missing_dependency(cfg.tracking):  # before anything is written
+            raise ConfigError(f"argument --tracking: {missing}")
     except ConfigError as exc:
         parser.error(str(exc))
     return cfg
@@ -244,75 +262,66 @@ def pick_device(name: str) -> torch.device:
 # ---------------------------------------------------------------------------------------------
 # Data
 # ---------------------------------------------------------------------------------------------
-def make_spiral(
-    samples_per_class: int, noise: float, seed: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Three interleaved spiral arms in 2-D: linearly inseparable, learnable by a small MLP."""
-    # A private generator: drawing the data never shifts the model's RNG stream.
-    generator = torch.Generator().manual_seed(seed)
-    xs, ys = [], []
-    for label in range(3):
-        radius = torch.linspace(0.05, 1.0, samples_per_class)
-        angle = torch.linspace(label * 4.0, (label + 1) * 4.0, samples_per_class)
-        angle = angle + noise * torch.randn(samples_per_class, generator=generator)
-        xs.append(torch.stack([radius * torch.sin(angle), radius * torch.cos(angle)], dim=1))
-        ys.append(torch.full((samples_per_class,), label, dtype=torch.long))
-    return torch.cat(xs), torch.cat(ys)
-
-
-def validation_size(rows: int, cfg: Config) -> int:
-    """Rows held out for validation; refuses a split that leaves too little on either side.
+def check_info(info: DataInfo, train_size: int, val_size: int) -> None:
+    """Refuse what data.py returned if the loop cannot train on it, in one line, before training.
 
     Raises:
-        TrainingError: when training would get fewer than 2 rows (a std of 1 row is NaN).
+        TrainingError: for an empty split or a DataInfo whose metric the loop does not know.
     """
-    n_val = max(1, int(rows * cfg.val_fraction))
-    if rows - n_val < 2:
-        source = f"--samples-per-class {cfg.samples_per_class} gives {rows} rows"
+    if not isinstance(info, DataInfo):
         raise TrainingError(
-            f"{source}: --val-fraction {cfg.val_fraction} leaves {rows - n_val} to train on; "
-            "at least 2 are needed for training and 1 for validation"
+            f"data.py: build_datasets must return a DataInfo, got {type(info).__name__}"
         )
-    return n_val
+    if METRIC_MODES.get(info.metric) != info.metric_mode:
+        known = ", ".join(f"{name} ({mode})" for name, mode in METRIC_MODES.items())
+        raise TrainingError(
+            f"data.py: DataInfo metric {info.metric!r} with mode {info.metric_mode!r}; "
+            f"the loop knows {known}"
+        )
+    if MONITOR not in ("val_loss", info.metric):
+        raise TrainingError(
+            f"this train.py monitors {MONITOR}, but data.py reports {info.metric}; change the "
+            f"monitor with `scaffold update --set monitor=...`"
+        )
+    if info.targets_per_sample < 1:
+        raise TrainingError(
+            f"data.py: DataInfo targets_per_sample must be >= 1, got {info.targets_per_sample}"
+        )
+    if train_size < 1 or val_size < 1:
+        raise TrainingError(
+            f"data.py gave {train_size} training and {val_size} validation samples; both need at least 1"
+        )
 
 
-def build_loaders(cfg: Config, device: torch.device) -> tuple[DataLoader, DataLoader, int, int]:
-    """Split the data once, then build the loaders.
+def build_loaders(cfg: Config, device: torch.device) -> tuple[DataLoader, DataLoader, DataInfo]:
+    """Batch data.py's datasets: the one place the loop decides how samples are grouped.
 
     Returns:
-        (train_loader, val_loader, number of input features, number of classes).
+        (train_loader, val_loader, info), info being data.py's DataInfo.
     """
-    x, y = make_spiral(cfg.samples_per_class, cfg.noise, cfg.seed)
-    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(cfg.seed))
-    n_val = validation_size(len(x), cfg)
-    val_idx, train_idx = order[:n_val], order[n_val:]
-    # Statistics come from the training split only, so nothing about validation leaks in.
-    mean, std = x[train_idx].mean(dim=0), x[train_idx].std(dim=0).clamp_min(1e-8)
-    x = (x - mean) / std
-    if cfg.batchnorm and min(cfg.batch_size, len(train_idx)) < 2:
-        # BatchNorm in training mode raises on a batch of one sample: refuse it up front.
-        raise TrainingError(
-            f"--batchnorm needs --batch-size >= 2 and at least 2 training samples "
-            f"(got {cfg.batch_size} and {len(train_idx)}): BatchNorm cannot normalise one sample"
-        )
+    try:
+        train_set, val_set, info = build_datasets(cfg)
+    except DataError as exc:
+        raise TrainingError(str(exc)) from None
+    check_info(info, len(train_set), len(val_set))
     pin = device.type == "cuda"  # pinned host memory lets .to(non_blocking=True) overlap copies
     # The shuffle generator is saved in checkpoints, so a resumed run sees the same batches.
     shuffle_generator = torch.Generator().manual_seed(cfg.seed)
     train_loader = DataLoader(
-        TensorDataset(x[train_idx], y[train_idx]),
-        batch_sampler=ShuffledBatches(len(train_idx), cfg.batch_size, shuffle_generator),
+        train_set,
+        batch_sampler=ShuffledBatches(len(train_set), cfg.batch_size, shuffle_generator),
         generator=shuffle_generator,  # the loader draws its worker seed from it, as before
         num_workers=cfg.num_workers,
         pin_memory=pin,
     )
     val_loader = DataLoader(
-        TensorDataset(x[val_idx], y[val_idx]),
+        val_set,
         batch_size=max(cfg.batch_size, 256),  # no gradients to hold: bigger batches are free
         shuffle=False,
         num_workers=cfg.num_workers,
         pin_memory=pin,
     )
-    return train_loader, val_loader, x.shape[1], int(y.max()) + 1
+    return train_loader, val_loader, info
 
 
 class ShuffledBatches(Sampler):
@@ -357,39 +366,13 @@ def batch_sizes(loader: DataLoader) -> list[int]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Model
-# ---------------------------------------------------------------------------------------------
-class MLP(nn.Module):
-    """Two hidden layers; returns raw logits (CrossEntropyLoss applies log-softmax itself)."""
-
-    def __init__(
-        self, in_features: int, hidden: int, num_classes: int, dropout: float, batchnorm: bool
-    ):
-        super().__init__()
-        layers: list[nn.Module] = []
-        width = in_features
-        for _ in range(2):
-            layers.append(nn.Linear(width, hidden))
-            if batchnorm:
-                layers.append(nn.BatchNorm1d(hidden))
-            layers.append(nn.ReLU())
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-            width = hidden
-        layers.append(nn.Linear(width, num_classes))
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
-
-
-# ---------------------------------------------------------------------------------------------
 # Components: loss, optimizer, schedule
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class Components:
     """Everything one optimizer step touches, built once by build_components()."""
 
+    info: DataInfo  # what data.py says about the data: the metric, targets per sample
     model: nn.Module  # the plain module: checkpoints hold its state_dict
     net: nn.Module  # what the loop calls: model itself
     criterion: nn.Module
@@ -408,7 +391,7 @@ class Progress:
     best_epoch: int = 0
     bad_epochs: int = 0  # epochs since the monitor last improved
     best_val_loss: float = math.inf
-    best_val_acc: float = 0.0
+    best_val_metric: float = math.nan  # best val_acc or val_ppl so far (DataInfo.metric)
 
 
 def build_optimizer(model: nn.Module, cfg: Config, device: torch.device) -> torch.optim.Optimizer:
@@ -427,19 +410,28 @@ def build_scheduler(
     return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
 
 
+class TargetCrossEntropy(nn.CrossEntropyLoss):
+    """Cross-entropy averaged over every target: (batch, classes) logits with (batch,) labels, or
+    (batch, block, vocabulary) with (batch, block) tokens, flattened to one row per target."""
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return super().forward(logits.flatten(0, -2), target.flatten())
+
+
 def build_components(
-    cfg: Config, in_features: int, num_classes: int, steps_per_epoch: int, device: torch.device
+    cfg: Config, info: DataInfo, steps_per_epoch: int, device: torch.device
 ) -> Components:
     """Model on its device first, then the optimizer over its parameters, then the rest."""
     # BUG(to-device-after-optimizer): the model is built without moving it
-    model = MLP(in_features, cfg.hidden, num_classes, cfg.dropout, cfg.batchnorm)
+    model = build_model(cfg, info)
     optimizer = build_optimizer(model, cfg, device)
     # BUG(to-device-after-optimizer): moved to the device only after the optimizer holds its parameters
     model.to(device)
     return Components(
+        info=info,
         model=model,
         net=model,
-        criterion=nn.CrossEntropyLoss(),
+        criterion=TargetCrossEntropy(),
         optimizer=optimizer,
         scheduler=build_scheduler(optimizer, cfg, steps_per_epoch),
         device=device,
@@ -450,9 +442,18 @@ def build_components(
 # The train step
 # ---------------------------------------------------------------------------------------------
 def train_one_epoch(
-    c: Components, loader: DataLoader, cfg: Config, progress: Progress, max_batches: int = 0
+    c: Components,
+    loader: DataLoader,
+    cfg: Config,
+    progress: Progress,
+    max_batches: int = 0,
+    tracker: Tracker | None = None,
 ) -> float:
-    """One pass over the training data. Returns the mean training loss over the samples seen."""
+    """One pass over the training data. Returns the mean training loss over the targets seen.
+
+    `tracker` receives the step stream (steps.csv); without one nothing is logged per step.
+    """
+    tracker = tracker or Tracker()
     num_batches = min(len(loader), max_batches) if max_batches else len(loader)
     loss_sum = torch.zeros((), device=c.device)
     seen = 0
@@ -495,19 +496,23 @@ def train_one_epoch(
         # every step; .item() is called once per epoch.
         #     If moved: adding the live loss tensor keeps every step's graph alive
         #     until the epoch ends, so memory grows with the number of steps.
-        loss_sum += loss.detach() * y.size(0)
-        seen += y.size(0)
+        loss_sum += loss.detach() * y.numel()
+        seen += y.numel()
+        tracker.add_loss(loss.detach(), y.numel())  # summed on the device: no sync
+        grad_norm = None  # clipping measures it; otherwise the tracker does, when it logs
         if cfg.grad_clip > 0:
             # [8] Rescales all gradients together so their global norm is at most
             # cfg.grad_clip, which tames rare huge updates.
             #     If moved: before backward() it clips nothing new; after step() the
             #     update has already used the unclipped gradients.
-            torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)
+            grad_norm = torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)
         # [9] Applies the update from the gradients.
         #     If moved: it must come after backward (and clipping) and before the
         #     scheduler; before backward it applies the previous step's gradients.
         c.optimizer.step()
         progress.step += 1
+        if tracker.due(progress.step):  # every --log-every steps: the step stream's only sync
+            tracker.log_step(progress.step, progress.epoch + 1, c.optimizer, c.model, grad_norm)
     return (loss_sum / max(seen, 1)).item()
 
 
@@ -515,7 +520,8 @@ def train_one_epoch(
 # Validation
 # ---------------------------------------------------------------------------------------------
 def evaluate(c: Components, loader: DataLoader, max_batches: int = 0) -> tuple[float, float]:
-    """Mean loss and accuracy over `loader`; leaves the model in the mode it found it in."""
+    """Mean loss per target and the task metric over `loader` (val_acc: the share of targets
+    predicted right; val_ppl: exp of the mean loss); leaves the model in the mode it found it in."""
     was_training = c.model.training
     # [10] eval() turns dropout off and makes batchnorm use its running statistics, so
     # validation is deterministic.
@@ -535,9 +541,9 @@ def evaluate(c: Components, loader: DataLoader, max_batches: int = 0) -> tuple[f
                 break
             x, y = x.to(c.device, non_blocking=True), y.to(c.device, non_blocking=True)
             logits = c.net(x)
-            loss_sum += c.criterion(logits.float(), y) * y.size(0)
-            correct += (logits.argmax(dim=1) == y).sum()
-            seen += y.size(0)
+            loss_sum += c.criterion(logits.float(), y) * y.numel()
+            correct += (logits.argmax(dim=-1) == y).sum()
+            seen += y.numel()
         # [12] The sums stay on the device during the loop; .item() copies the results
         # once at the end.
         #     If moved: an .item() per batch forces a device sync per batch and slows
@@ -547,6 +553,8 @@ def evaluate(c: Components, loader: DataLoader, max_batches: int = 0) -> tuple[f
     #     If moved: forget it and the next epoch trains with dropout off and frozen
     #     batchnorm.
     c.model.train(was_training)
+    if c.info.metric == "val_ppl":
+        return val_loss, math.exp(min(val_loss, 700.0))  # perplexity; exp(> 709) overflows
     return val_loss, val_acc
 
 
@@ -618,7 +626,7 @@ def training_state(
         "scheduler": c.scheduler.state_dict(),
         "progress": asdict(progress),
         "rng": rng,
-        "config": asdict(cfg),
+        **about(c, cfg),
     }
 
 
@@ -631,6 +639,8 @@ FREE_ON_RESUME = {
     "deterministic",
     "num_workers",
     "progress",
+    "tracking",  # where the numbers are also logged, and how often
+    "log_every",
     "compile_mode",  # compiling changes the speed, not the arithmetic
 }
 # Whether the schedule is laid out over cfg.epochs (then --epochs cannot change on resume).
@@ -844,6 +854,24 @@ def improved(metric: float, best: float) -> bool:
     return metric < best if MONITOR_MODE == "min" else metric > best
 
 
+def best_of(best: float, value: float, mode: str) -> float:
+    """The better of two values of a metric whose `mode` is "min" or "max" (NaN: not yet)."""
+    if math.isnan(best):
+        return value
+    return min(best, value) if mode == "min" else max(best, value)
+
+
+def metric_text(name: str, value: float) -> str:
+    """A task metric for the epoch line: accuracy as a percentage, perplexity as a number."""
+    return f"{value:.2%}" if name == "val_acc" else f"{value:.3f}"
+
+
+def about(c: Components, cfg: Config) -> dict:
+    """What inference needs beside the weights (predict.py reads it from best.pt): the task, the
+    config the model was built from, and data.py's DataInfo (normalisation, labels, vocabulary)."""
+    return {"task": TASK, "config": asdict(cfg), "info": asdict(c.info)}
+
+
 def json_safe(data: dict) -> dict:
     """A copy of a flat dict whose non-finite floats are None: JSON has no NaN or Infinity."""
     return {
@@ -900,10 +928,10 @@ def fit(cfg: Config) -> dict:
     write_json(out / "config.json", asdict(cfg))
     max_batches = 3 if cfg.dry_run else 0
     epochs = 1 if cfg.dry_run else cfg.epochs
-    train_loader, val_loader, in_features, num_classes = build_loaders(cfg, device)
+    train_loader, val_loader, info = build_loaders(cfg, device)
     batches = min(len(train_loader), max_batches) if max_batches else len(train_loader)
     steps_per_epoch = batches
-    c = build_components(cfg, in_features, num_classes, steps_per_epoch, device)
+    c = build_components(cfg, info, steps_per_epoch, device)
     progress = Progress()
     if state is not None:
         restore_training_state(state, c, progress, train_loader.generator, cfg.resume)
@@ -911,23 +939,24 @@ def fit(cfg: Config) -> dict:
         if run_over(progress, cfg):
             epochs = progress.epoch  # over, only its summary is missing: train no more epochs
     metrics_path = out / "metrics.csv"
-    header = "epoch,train_loss,val_loss,val_acc,lr,seconds\n"
+    header = f"epoch,step,train_loss,val_loss,{info.metric},lr,seconds\n"
     if progress.epoch == 0 or not metrics_path.exists():
         metrics_path.write_text(header)
     else:  # keep the rows the checkpoint covers; a crash may have left one more
         rows = metrics_path.read_text().splitlines(keepends=True)[1:]
         kept = [row for row in rows if int(row.split(",")[0]) <= progress.epoch]
         metrics_path.write_text(header + "".join(kept))
-    val_loss = val_acc = math.nan  # null in summary.json if this process trains no epoch
+    tracker = open_tracker(cfg.tracking, cfg.log_every, out, asdict(cfg), progress.step)
+    val_loss = val_metric = math.nan  # null in summary.json if this process trains no epoch
     samples = 0
     samples_per_epoch = sum(batch_sizes(train_loader)[:batches])
-    start = time.perf_counter()
+    start, first_epoch = time.perf_counter(), progress.epoch
     for epoch in range(progress.epoch, epochs):
         epoch_start = time.perf_counter()
-        train_loss = train_one_epoch(c, train_loader, cfg, progress, max_batches)
+        train_loss = train_one_epoch(c, train_loader, cfg, progress, max_batches, tracker)
         lr = c.optimizer.param_groups[0]["lr"]  # the lr this epoch ended with
         samples += samples_per_epoch
-        val_loss, val_acc = evaluate(c, val_loader, max_batches)
+        val_loss, val_metric = evaluate(c, val_loader, max_batches)
         progress.epoch = epoch + 1
         # [14] A NaN or inf epoch loss means the weights are already damaged; stopping
         # with a message beats training on garbage.
@@ -938,9 +967,9 @@ def fit(cfg: Config) -> dict:
                 f"loss became {train_loss} (train) / {val_loss} (val) in epoch {epoch + 1}; "
                 "lower --lr or --grad-clip, or check the data for NaN"
             )
-        metric = val_loss if MONITOR == "val_loss" else val_acc
+        metric = val_loss if MONITOR == "val_loss" else val_metric
         progress.best_val_loss = min(progress.best_val_loss, val_loss)
-        progress.best_val_acc = max(progress.best_val_acc, val_acc)
+        progress.best_val_metric = best_of(progress.best_val_metric, val_metric, info.metric_mode)
         # [15] Advances the schedule by one epoch, after all optimizer steps of the
         # epoch.
         #     If moved: inside the batch loop it decays len(loader) times per epoch
@@ -953,14 +982,22 @@ def fit(cfg: Config) -> dict:
                 # (temp file, then rename).
                 #     If moved: saving unconditionally at the end keeps the last
                 #     epoch, not the best one.
-                weights = {"format": 1, "model": c.model.state_dict(), "epoch": epoch + 1}
+                weights = {
+                    "format": 1,
+                    "model": c.model.state_dict(),
+                    "epoch": epoch + 1,
+                    **about(c, cfg),
+                }
                 save_atomic({**weights, MONITOR: metric}, out / "best.pt")
         else:
             progress.bad_epochs += 1
         seconds = time.perf_counter() - epoch_start
         with metrics_path.open("a") as handle:  # before last.pt: a resume trims rows it redoes
-            row = [epoch + 1, f"{train_loss:.6f}", f"{val_loss:.6f}", f"{val_acc:.6f}", f"{lr:.6g}"]
+            losses = [f"{value:.6f}" for value in (train_loss, val_loss, val_metric)]
+            row = [epoch + 1, progress.step, *losses, f"{lr:.6g}"]
             handle.write(",".join(map(str, row)) + f",{seconds:.3f}\n")
+        row = {"train_loss": train_loss, "val_loss": val_loss, info.metric: val_metric, "lr": lr}
+        tracker.log_epoch({"epoch": epoch + 1, **row, "seconds": seconds}, progress.step)
         if not cfg.dry_run:
             # [17] Model, optimizer, scheduler, counters, RNG states and the config,
             # written atomically so a crash never leaves a torn file; --resume refuses
@@ -968,9 +1005,11 @@ def fit(cfg: Config) -> dict:
             #     If moved: saving only the weights loses the optimizer moments and
             #     the schedule, so a resumed run diverges from the uninterrupted one.
             save_atomic(training_state(c, cfg, progress, train_loader.generator), out / "last.pt")
+        done, left = epoch + 1 - first_epoch, epochs - epoch - 1
+        eta = eta_text(time.perf_counter() - start, done, left) if cfg.progress else ""
         print(
             f"epoch {epoch + 1:3d}/{epochs}  train_loss {train_loss:.4f}  val_loss {val_loss:.4f}  "
-            f"val_acc {val_acc:.2%}  lr {lr:.2e}  {seconds:.2f}s",
+            f"{info.metric} {metric_text(info.metric, val_metric)}  lr {lr:.2e}  {seconds:.2f}s{eta}",
             flush=True,
         )
         # [18] Stops after cfg.early_stopping epochs without improvement of val_loss
@@ -981,13 +1020,15 @@ def fit(cfg: Config) -> dict:
             print(f"early stopping: no {MONITOR} improvement for {cfg.early_stopping} epochs")
             break
     wall = time.perf_counter() - start
+    tracker.close()
     summary = {
         "best_val_loss": progress.best_val_loss,
-        "best_val_acc": progress.best_val_acc,
+        f"best_{info.metric}": progress.best_val_metric,
         "final_val_loss": val_loss,
-        "final_val_acc": val_acc,
+        f"final_{info.metric}": val_metric,
         "best_epoch": progress.best_epoch,
         "monitor": MONITOR,
+        "task": TASK,
         "epochs_run": progress.epoch,
         "optimizer_steps": progress.step,
         "samples_per_s": samples / wall if wall > 0 else 0.0,

@@ -26,13 +26,31 @@ import torch
 
 
 def load_loop(path: Path):
-    """Import a train.py file as a fresh module (train.py and correct_train.py side by side)."""
+    """Import a train.py file as a fresh module (train.py and correct_train.py side by side).
+
+    train.py imports data.py, model.py and tracking.py from its own folder: that folder goes first on
+    sys.path, and copies another folder's loop imported before are forgotten.
+    """
+    folder = str(Path(path).resolve().parent)
+    for module in ("data", "model", "tracking"):
+        loaded = sys.modules.get(module)
+        if loaded is not None and str(Path(getattr(loaded, "__file__", "") or "").parent) != folder:
+            del sys.modules[module]
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
     name = f"loop_{Path(path).stem}_{uuid.uuid4().hex[:8]}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up while the file executes
     spec.loader.exec_module(module)
     return module
+
+
+def metrics_column(cfg, name: str) -> list[float]:
+    """One column of the run's metrics.csv, found by its header name."""
+    header, *rows = (Path(cfg.out) / "metrics.csv").read_text().splitlines()
+    at = header.split(",").index(name)
+    return [float(row.split(",")[at]) for row in rows]
 
 
 def make_config(train, tmp_path: Path, **overrides):
@@ -54,9 +72,9 @@ def build(train, cfg):
     """Seed, then build loaders and components the way fit() does."""
     train.seed_everything(cfg.seed, cfg.deterministic)
     device = torch.device("cpu")
-    train_loader, val_loader, in_features, num_classes = train.build_loaders(cfg, device)
+    train_loader, val_loader, info = train.build_loaders(cfg, device)
     steps_per_epoch = math.ceil(len(train_loader) / getattr(cfg, "accum_steps", 1))
-    c = train.build_components(cfg, in_features, num_classes, steps_per_epoch, device)
+    c = train.build_components(cfg, info, steps_per_epoch, device)
     return c, train_loader, val_loader
 
 
