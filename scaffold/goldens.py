@@ -42,6 +42,7 @@ GOLDENS: dict[str, dict[str, Any]] = {
         "annotations": "brief",
     },
     "bf16_compile_plateau": {
+        "tracking": "tensorboard",
         "precision": "bf16",
         "compile": "default",
         "scheduler": "plateau",
@@ -61,6 +62,7 @@ GOLDENS: dict[str, dict[str, Any]] = {
         "grad_clip": 0.0,
     },
     "adam_warmup_cosine_max_autotune": {
+        "tracking": "mlflow",
         "optimizer": "adam",
         "scheduler": "warmup_cosine",
         "scheduler_cadence": "epoch",
@@ -69,6 +71,7 @@ GOLDENS: dict[str, dict[str, Any]] = {
         "dropout": 0.0,
     },
     "fp16_no_scheduler_reduce_overhead": {
+        "tracking": "wandb",
         "precision": "fp16",
         "scheduler": "none",
         "compile": "reduce-overhead",

@@ -43,7 +43,7 @@ FORGET_BAD_EPOCHS = (
     "        setattr(progress, key, value)\n",
     '        if key != "bad_epochs":\n            setattr(progress, key, value)\n',
 )
-CLIP = "            torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)\n"
+CLIP = "            grad_norm = torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)\n"
 
 # name: (project, generated test that must fail, [(old, new), ...])
 MUTATIONS = {

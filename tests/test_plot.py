@@ -40,9 +40,10 @@ def test_one_run_gives_three_panels_in_its_folder(project):
     pytest.importorskip("matplotlib")
     done = run(project, "plot.py", "runs/a")
     assert done.returncode == 0, done.stderr
-    assert "3 panels, 1 run" in done.stdout
-    # 3 panels side by side at 4.6 x 3.4 inches, 100 dpi: the width counts the panels.
-    assert png_size(project / "runs" / "a" / "curves.png") == (1380, 340)
+    # loss, val_acc, lr per epoch, then steps.csv's train loss and gradient norm per step:
+    # 5 panels, 3 to a row at 4.6 x 3.4 inches, 100 dpi: width and height count the panels.
+    assert "5 panels, 1 run" in done.stdout
+    assert png_size(project / "runs" / "a" / "curves.png") == (1380, 680)
 
 
 def test_several_runs_are_overlaid_in_one_figure(project, tmp_path):
@@ -50,8 +51,8 @@ def test_several_runs_are_overlaid_in_one_figure(project, tmp_path):
     out = tmp_path / "both.png"
     done = run(project, "plot.py", "runs", "-o", str(out))
     assert done.returncode == 0, done.stderr
-    assert "3 panels, 2 runs" in done.stdout
-    assert png_size(out) == (1380, 340)
+    assert "5 panels, 2 runs" in done.stdout
+    assert png_size(out) == (1380, 680)
 
 
 def test_panels_group_train_and_val_and_put_lr_last(project):
@@ -60,8 +61,10 @@ def test_panels_group_train_and_val_and_put_lr_last(project):
     groups = plot.panels(runs)
     assert groups == [("loss", ["train_loss", "val_loss"]), ("acc", ["val_acc"]), ("lr", ["lr"])]
     assert runs[0].columns["epoch"] == [1.0, 2.0, 3.0]
-    # summary.json's optimizer_steps give the top axis in optimizer steps.
-    assert runs[0].steps_per_epoch == pytest.approx(38.0)
+    # metrics.csv's step column gives the top axis in optimizer steps; steps.csv the step panels
+    # (every --log-every 10 optimizer steps, the first included).
+    assert runs[0].columns["step"] == [38.0, 76.0, 114.0]
+    assert runs[0].steps["step"] == [float(s) for s in range(1, 115, 10)]
 
 
 def test_a_step_column_and_extra_metrics_get_their_own_panels(tmp_path):

@@ -37,6 +37,7 @@ SPIRAL = ["--samples-per-class", "40"]
 # (mistake as the docs table names it, flags, the one line's fragment); all exit 2.
 FLAG_CASES = [
     ("--batch-size 0", ["--batch-size", "0"], "argument --batch-size: 0 is outside [1, 65536]"),
+    ("--log-every 0", ["--log-every", "0"], "argument --log-every: 0 is outside [1, 1000000]"),
     ("--batch-size -5", ["--batch-size", "-5"], "argument --batch-size: -5 is outside [1, 65536]"),
     ("--lr nan", ["--lr", "nan"], "argument --lr: nan is outside (0, 10]"),
     ("--lr -1", ["--lr", "-1"], "argument --lr: -1.0 is outside (0, 10]"),
@@ -153,8 +154,8 @@ CSV_GOOD = [
 
 def load_module(project: Path, file: str):
     """Import one of a project's files as a fresh module (one per test: no state is shared)."""
-    # train.py imports data.py and model.py: those of THIS project, not of one loaded before.
-    for own in ("data", "model"):
+    # train.py imports data.py, model.py and tracking.py: those of THIS project, not of one loaded before.
+    for own in ("data", "model", "tracking"):
         loaded = sys.modules.get(own)
         if loaded is not None and Path(loaded.__file__).parent != project:
             del sys.modules[own]

@@ -185,7 +185,7 @@ class Mutation:
 ZERO_GRAD = "c.optimizer.zero_grad(set_to_none=True)"
 BACKWARD = "loss.backward()"
 OPT_STEP = "c.optimizer.step()"
-CLIP = "torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)"
+CLIP = "grad_norm = torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)"
 SCHED_STEP = "c.scheduler.step()"
 
 

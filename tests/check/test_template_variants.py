@@ -29,7 +29,7 @@ FP16_MUTATIONS = [
     (
         "clip-before-backward",
         [
-            ("torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)", "pass"),
+            ("grad_norm = torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)", "pass"),
             (
                 "            c.scaler.scale(share).backward()",
                 (
@@ -42,7 +42,7 @@ FP16_MUTATIONS = [
     (
         "clip-after-step",
         [
-            ("torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)", "pass"),
+            ("grad_norm = torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)", "pass"),
             (
                 "        c.scaler.update()",
                 "        c.scaler.update()\n        torch.nn.utils.clip_grad_norm_(c.model.parameters(), 1.0)",
@@ -200,7 +200,7 @@ LEAD_MUTATIONS = [
     (
         {"clip-after-step"},
         [
-            ("            torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)\n", ""),
+            ("            grad_norm = torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)\n", ""),
             (
                 "        c.scaler.update()\n",
                 "        c.scaler.update()\n        torch.nn.utils.clip_grad_norm_(c.model.parameters(), 1.0)\n",

@@ -35,6 +35,7 @@ def test_one_lesson(tmp_path):
         "correct_train.py",
         "data.py",
         "model.py",
+        "tracking.py",
         "LESSON.md",
         "tests/test_symptom.py",
     }

@@ -14,7 +14,7 @@ def measure(train, tmp_path):
     best = torch.load(Path(cfg.out) / "best.pt", weights_only=True)
     c.model.load_state_dict(best["model"])
     best_pt_val_loss, best_pt_val_acc = train.evaluate(c, val_loader)
-    rows = (Path(cfg.out) / "metrics.csv").read_text().splitlines()[1:]
+    val_losses = metrics_column(cfg, "val_loss")
     return {
         "epochs_run": summary["epochs_run"],
         "best_epoch": summary["best_epoch"],
@@ -24,8 +24,8 @@ def measure(train, tmp_path):
         "best_pt_val_loss": best_pt_val_loss,
         "best_pt_val_acc": best_pt_val_acc,
         "curve": {
-            "x": list(range(1, len(rows) + 1)),
-            "y": [float(r.split(",")[2]) for r in rows],
+            "x": list(range(1, len(val_losses) + 1)),
+            "y": val_losses,
             "xlabel": "epoch",
             "ylabel": "validation loss",
         },

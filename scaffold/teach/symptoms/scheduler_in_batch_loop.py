@@ -21,8 +21,7 @@ def measure(train, tmp_path):
     _, loader, _ = build(train, cfg)
     steps = len(loader)
     train.fit(cfg)
-    rows = (Path(cfg.out) / "metrics.csv").read_text().splitlines()[1:]
-    lrs = [float(row.split(",")[4]) for row in rows]  # the lr in effect as each epoch's batches end
+    lrs = metrics_column(cfg, "lr")  # the lr in effect as each epoch's batches end
     schedule = schedule_values(train, cfg, steps, steps * cfg.epochs)
     return {
         "batches_per_epoch": steps,

@@ -1,0 +1,374 @@
+"""The generated tracking.py and its hooks in train.py: what each backend logs, read back.
+
+csv (steps.csv, always written) is checked here on every run. TensorBoard, MLflow and wandb are
+optional extras of the generated project; their tests need the packages (`pytest -m tracking`,
+see docs/tracking.md) and are skipped without them. A missing package is simulated by blocking
+its import, so that test runs everywhere.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import importlib.util
+import json
+import math
+import sqlite3
+import struct
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from helpers import PYTHON, child_env, write_project
+
+from scaffold.options import resolve_answers
+from scaffold.render import render_in_memory
+
+K = 7  # --log-every of the runs below: 38 optimizer steps per epoch, not a multiple of 7
+
+
+def run(cwd: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [PYTHON, *args], cwd=cwd, env=child_env(), capture_output=True, text=True, timeout=timeout
+    )
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def train(project: Path, name: str, *flags: str) -> Path:
+    """Train 2 short epochs into runs/NAME; returns the run folder."""
+    done = run(project, "train.py", "--epochs", "2", "--log-every", str(K), "--out", f"runs/{name}", *flags)
+    assert done.returncode == 0, done.stderr
+    return project / "runs" / name
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return write_project(tmp_path_factory.mktemp("tracking") / "p")
+
+
+@pytest.fixture(scope="module")
+def bare_project(tmp_path_factory) -> Path:
+    """A project that never trains: the refused runs below must leave it without runs/."""
+    return write_project(tmp_path_factory.mktemp("tracking") / "bare")
+
+
+@pytest.fixture(scope="module")
+def csv_run(project) -> Path:
+    return train(project, "csv")
+
+
+def expected_steps(total: int, every: int) -> list[int]:
+    return list(range(1, total + 1, every))  # the first step, then every `every`-th
+
+
+# --------------------------------------------------------------------------------------------
+# csv: steps.csv and the step column of metrics.csv
+# --------------------------------------------------------------------------------------------
+def test_steps_csv_has_one_row_per_interval(csv_run):
+    total = json.loads((csv_run / "summary.json").read_text())["optimizer_steps"]
+    rows = read_csv(csv_run / "steps.csv")
+    assert len(rows) == math.ceil(total / K)
+    assert [int(r["step"]) for r in rows] == expected_steps(total, K)
+    per_epoch = total // 2
+    assert [int(r["epoch"]) for r in rows] == [(int(r["step"]) - 1) // per_epoch + 1 for r in rows]
+    assert all(math.isfinite(float(r[c])) for r in rows for c in ("loss", "lr", "grad_norm"))
+
+
+def test_metrics_csv_step_column_counts_optimizer_steps(csv_run):
+    total = json.loads((csv_run / "summary.json").read_text())["optimizer_steps"]
+    rows = read_csv(csv_run / "metrics.csv")
+    assert [int(r["step"]) for r in rows] == [total // 2, total]
+
+
+def test_every_step_logged_averages_to_the_epoch_loss(project):
+    """--log-every 1: the rows' sample-weighted mean is metrics.csv's train_loss of the epoch."""
+    out = project / "runs" / "every"
+    done = run(project, "train.py", "--epochs", "1", "--log-every", "1", "--out", "runs/every")
+    assert done.returncode == 0, done.stderr
+    rows = read_csv(out / "steps.csv")
+    samples = 2400  # 3000 spiral points, 20 % held out; batches of 64, the last one of 32
+    sizes = [64] * (samples // 64) + ([samples % 64] if samples % 64 else [])
+    assert len(rows) == len(sizes)
+    mean = sum(float(r["loss"]) * n for r, n in zip(rows, sizes)) / samples
+    epoch_loss = float(read_csv(out / "metrics.csv")[0]["train_loss"])
+    assert mean == pytest.approx(epoch_loss, abs=2e-6)
+    # The lr of each row is the optimizer's after that step (cosine per epoch: constant here).
+    assert {float(r["lr"]) for r in rows} == {0.01}
+
+
+def test_grad_norm_is_the_pre_clip_norm_and_is_measured_without_clipping(project):
+    clipped = train(project, "clip", "--grad-clip", "1e-3")
+    unclipped = train(project, "noclip", "--grad-clip", "0")
+    # Clipping to 1e-3 does not cap the logged norm: clip_grad_norm_ returns the norm before.
+    assert min(float(r["grad_norm"]) for r in read_csv(clipped / "steps.csv")) > 1e-2
+    assert all(float(r["grad_norm"]) > 0 for r in read_csv(unclipped / "steps.csv"))
+
+
+# --------------------------------------------------------------------------------------------
+# No host sync per step: counted in process, and checked in the source of every loop variant
+# --------------------------------------------------------------------------------------------
+def load_project(project: Path):
+    """Import the project's train.py (and its tracking.py) as fresh modules."""
+    if str(project) not in sys.path:
+        sys.path.insert(0, str(project))
+    for module in ("data", "model", "tracking"):  # this project's copies, not another one's
+        sys.modules.pop(module, None)
+    name = f"train_{uuid.uuid4().hex[:8]}"
+    spec = importlib.util.spec_from_file_location(name, project / "train.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("every", [1, 5, 1000])
+def test_host_syncs_happen_only_at_the_log_interval(project, tmp_path, monkeypatch, every):
+    """Count the tensor-to-Python reads that train.py and tracking.py make during one epoch:
+    one per logged step plus the epoch's mean loss. A `.item()` (or float(), .tolist()) per
+    step makes this fail. (torch's own reads, e.g. the CPU optimizer's step counter, are not
+    the loop's and are not counted.)"""
+    train_mod = load_project(project)
+    torch = train_mod.torch
+    cfg = train_mod.Config(out=str(tmp_path / "r"), device="cpu", progress=False, samples_per_class=100)
+    device = torch.device("cpu")
+    train_loader, _, info = train_mod.build_loaders(cfg, device)
+    steps = len(train_loader)
+    c = train_mod.build_components(cfg, info, steps, device)
+    tracker = train_mod.Tracker(every=every)
+    reads = []
+    for method in ("item", "tolist", "__float__", "__int__", "__bool__"):
+        original = getattr(torch.Tensor, method)
+
+        def counted(self, *args, _original=original, _name=method, **kwargs):
+            if Path(sys._getframe(1).f_code.co_filename).parent == project:
+                reads.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, method, counted)
+    train_mod.train_one_epoch(c, train_loader, cfg, train_mod.Progress(), 0, tracker)
+    monkeypatch.undo()
+    logged = len(expected_steps(steps, every))
+    assert reads.count("tolist") == logged, reads
+    assert reads.count("item") == 1, reads  # the epoch's mean loss, after the loop
+    assert len(reads) == logged + 1, reads
+
+
+class _PerStepReads(ast.NodeVisitor):
+    """Calls inside train_one_epoch's batch loop that read a tensor back to the host."""
+
+    SYNCS = {"item", "tolist", "cpu", "numpy"}
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in self.SYNCS:
+            self.found.append(ast.unparse(node))
+        if isinstance(func, ast.Name) and func.id in {"float", "int", "bool"}:
+            self.found.append(ast.unparse(node))
+        self.generic_visit(node)
+
+
+ANSWER_SETS = [
+    {},
+    {"precision": "bf16", "accum_steps": 3, "scheduler": "onecycle"},
+    {"precision": "fp16", "grad_clip": 0.0, "scheduler": "warmup_cosine"},
+    {"accum_steps": 2, "grad_clip": 0.0, "scheduler": "none", "annotations": "none"},
+]
+
+
+@pytest.mark.parametrize("given", ANSWER_SETS, ids=lambda g: ",".join(map(str, g.values())) or "defaults")
+def test_the_batch_loop_reads_nothing_back_outside_the_interval(given):
+    """Statically: in every loop variant, the only host reads in the batch loop sit under
+    `if tracker.due(...)` (fp16's scaler.get_scale() is the scaler's own, and named here)."""
+    source = render_in_memory(resolve_answers(given))["train.py"]
+    func = next(
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef) and node.name == "train_one_epoch"
+    )
+    loop = next(node for node in ast.walk(func) if isinstance(node, ast.For))
+    visitor = _PerStepReads()
+    for statement in loop.body:
+        is_interval = isinstance(statement, ast.If) and "tracker.due" in ast.unparse(statement.test)
+        if not is_interval:
+            visitor.visit(statement)
+    found = [call for call in visitor.found if "get_scale" not in call and "int(stepped)" not in call]
+    assert found == [], f"per-step host reads in train_one_epoch: {found}"
+    assert "tracker.due(progress.step)" in ast.unparse(loop)
+
+
+def test_resumed_steps_csv_keeps_only_rows_the_checkpoint_covers(project, tmp_path):
+    load_project(project)
+    tracking = sys.modules["tracking"]  # the project's own tracking.py, imported by train.py
+    path = tmp_path / "steps.csv"
+    logger = tracking.CSVLogger(path)
+    for step in (1, 8, 15, 22):
+        logger.log_scalars({"step/epoch": 1, "step/loss": 1.0, "step/lr": 0.1, "step/grad_norm": 2.0}, step)
+    tracking.CSVLogger(path, start_step=15)  # a crash after step 22, last.pt at step 15
+    assert [r["step"] for r in read_csv(path)] == ["1", "8", "15"]
+    tracking.CSVLogger(path)  # a fresh run starts the file again
+    assert read_csv(path) == []
+
+
+# --------------------------------------------------------------------------------------------
+# A missing optional package: one line, exit 2, nothing written
+# --------------------------------------------------------------------------------------------
+BLOCK = (
+    "import runpy, sys\n"
+    "sys.modules[{module!r}] = None  # as if it were not installed\n"
+    "sys.argv = ['train.py', *sys.argv[1:]]\n"
+    "runpy.run_path('train.py', run_name='__main__')\n"
+)
+
+
+@pytest.mark.parametrize(
+    "backend, module", [("tensorboard", "tensorboard"), ("mlflow", "mlflow"), ("wandb", "wandb")]
+)
+def test_a_missing_tracker_package_is_one_line_and_writes_nothing(bare_project, backend, module):
+    project = bare_project
+    code = BLOCK.format(module=module)
+    done = run(project, "-c", code, "--tracking", backend, "--epochs", "1")
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("train.py: error: argument --tracking: ")
+    assert f"pip install {backend}" in lines[0] and f'".[{backend}]"' in lines[0]
+    assert not (project / "runs").exists()
+    if backend == "tensorboard":  # docs/errors.md holds the line (its row names this backend)
+        from test_train_cli_errors import assert_documented
+
+        mistake = "--tracking tensorboard without the tensorboard package"
+        fragment = "argument --tracking: tensorboard needs the tensorboard package: pip install tensorboard"
+        assert fragment in lines[0]
+        assert_documented(mistake, 2, fragment)
+
+
+def test_the_generated_pyproject_offers_each_backend_as_an_extra(project):
+    text = (project / "pyproject.toml").read_text()
+    for extra in ("tensorboard", "mlflow", "wandb"):
+        assert f"\n{extra} = [" in text
+    assert '"tracking"' in text  # py-modules: the module ships with the project
+
+
+def test_the_answer_sets_the_default_backend(tmp_path):
+    project = write_project(tmp_path / "p", tracking="tensorboard")
+    assert 'tracking: str = option(\n        "tensorboard"' in (project / "train.py").read_text()
+
+
+# --------------------------------------------------------------------------------------------
+# The optional backends: what they stored equals steps.csv and metrics.csv
+# --------------------------------------------------------------------------------------------
+def step_series(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
+    """steps.csv and metrics.csv as the series the trackers should hold: tag -> [(step, value)]."""
+    series: dict[str, list[tuple[int, float]]] = {}
+    for row in read_csv(run_dir / "steps.csv"):
+        for column in ("epoch", "loss", "lr", "grad_norm"):
+            series.setdefault(f"step/{column}", []).append((int(row["step"]), float(row[column])))
+    for row in read_csv(run_dir / "metrics.csv"):
+        for column in ("epoch", "train_loss", "val_loss", "val_acc", "lr", "seconds"):
+            series.setdefault(f"epoch/{column}", []).append((int(row["step"]), float(row[column])))
+    return series
+
+
+def assert_same_series(logged: dict[str, list[tuple[int, float]]], expected) -> None:
+    assert set(expected) <= set(logged), sorted(set(expected) - set(logged))
+    for tag, points in expected.items():
+        got = sorted(logged[tag])
+        assert [s for s, _ in got] == [s for s, _ in points], tag
+        for (_, value), (_, want) in zip(got, points):
+            # metrics.csv rounds to 6 decimals (lr to 6 digits, seconds to 3); TensorBoard
+            # stores float32
+            slack = 6e-4 if tag == "epoch/seconds" else 2e-6
+            assert value == pytest.approx(want, rel=1e-5, abs=slack), tag
+
+
+@pytest.mark.tracking
+def test_tensorboard_event_files_hold_the_logged_values(project):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run_dir = train(project, "tb", "--tracking", "tensorboard")
+    events = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"scalars": 0})
+    events.Reload()
+    logged = {tag: [(e.step, e.value) for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
+    assert_same_series(logged, step_series(run_dir))
+
+
+@pytest.mark.tracking
+def test_mlflow_sqlite_rows_hold_the_logged_values(project):
+    pytest.importorskip("mlflow")
+    run_dir = train(project, "mlf", "--tracking", "mlflow")
+    database = project / "runs" / "mlflow.db"  # beside the run folders, one for all runs
+    run_id = (run_dir / "mlflow_run_id").read_text().strip()
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT key, step, value FROM metrics WHERE run_uuid = ?", (run_id,))
+        logged: dict[str, list[tuple[int, float]]] = {}
+        for key, step, value in rows:
+            logged.setdefault(key, []).append((step, value))
+        params = dict(db.execute("SELECT key, value FROM params WHERE run_uuid = ?", (run_id,)))
+        status, name = db.execute("SELECT status, name FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()
+    assert_same_series(logged, step_series(run_dir))
+    assert params["log_every"] == str(K) and params["tracking"] == "mlflow"
+    assert (status, name) == ("FINISHED", "mlf")
+    assert not (project / "mlruns").exists()  # nothing in the file store's default folder
+
+
+def wandb_records(path: Path):
+    """The protobuf records of an offline run's .wandb file.
+
+    The file is wandb's datastore: a 7-byte header (":W&B", 0xBEE1, version 0), then LevelDB-log
+    chunks (crc32, little-endian length, type: 1 full, 2 first, 3 middle, 4 last) in 32 KiB
+    blocks whose tails shorter than a chunk header are padding. Read here by hand: wandb no
+    longer ships a Python reader (its core is a Go binary).
+    """
+    from wandb.proto import wandb_internal_pb2
+
+    data = path.read_bytes()
+    assert data[:7] == b":W&B\xe1\xbe\x00", data[:7]
+    pos, block, chunk = 7, 32768, b""
+    while pos + 7 <= len(data):
+        if block - pos % block < 7:
+            pos += block - pos % block
+            continue
+        _crc, length, kind = struct.unpack("<IHB", data[pos : pos + 7])
+        chunk += data[pos + 7 : pos + 7 + length]
+        pos += 7 + length
+        if kind in (1, 4):
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(chunk)
+            yield record
+            chunk = b""
+
+
+@pytest.mark.tracking
+def test_wandb_offline_run_holds_the_logged_values(project):
+    pytest.importorskip("wandb")
+    run_dir = train(project, "wb", "--tracking", "wandb")
+    folders = list((run_dir / "wandb").glob("offline-run-*"))
+    assert len(folders) == 1, folders
+    (records,) = folders[0].glob("run-*.wandb")
+    logged: dict[str, list[tuple[int, float]]] = {}
+    config = {}
+    for record in wandb_records(records):
+        kind = record.WhichOneof("record_type")
+        if kind == "history":
+            items = {
+                item.key or "/".join(item.nested_key): json.loads(item.value_json)
+                for item in record.history.item
+            }
+            step = int(items["_step"])
+            for key, value in items.items():
+                if not key.startswith("_"):
+                    logged.setdefault(key, []).append((step, float(value)))
+        elif kind == "config":
+            config.update({item.key: json.loads(item.value_json) for item in record.config.update})
+    assert_same_series(logged, step_series(run_dir))
+    assert config["log_every"] == K and config["tracking"] == "wandb"
