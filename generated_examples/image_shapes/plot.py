@@ -6,8 +6,10 @@
 
 One panel per metric of metrics.csv: train and val loss together, then each validation metric,
 then the learning rate. The x axis is the epoch; when the run records its optimizer steps (a `step`
-column, or `optimizer_steps` in summary.json) a second axis on top reads in optimizer steps. Each
-curve is drawn raw (thin) and smoothed (solid). Needs matplotlib (`pip install -e ".[plot]"`);
+column, or `optimizer_steps` in summary.json) a second axis on top reads in optimizer steps. A run's
+steps.csv (train.py's step stream, every --log-every optimizer steps) adds a panel per step metric
+(train loss, gradient norm) with x in optimizer steps. Each curve is drawn raw (thin) and smoothed
+(solid). Needs matplotlib (`pip install -e ".[plot]"`);
 train.py never imports this file, so training does not need it. Exit codes: 0 written, 1 nothing
 to plot or matplotlib missing, 2 bad flags.
 """
@@ -24,6 +26,7 @@ from pathlib import Path
 
 X_COLUMNS = ("epoch", "step", "seconds")  # axes and timings, not metrics
 STEP_COLUMN = "step"
+STEP_PANELS = {"loss": "train loss per step", "grad_norm": "gradient norm"}  # steps.csv columns
 
 
 class PlotError(Exception):
@@ -37,19 +40,26 @@ class Run:
     name: str
     columns: dict[str, list[float]] = field(default_factory=dict)
     steps_per_epoch: float | None = None  # from summary.json when metrics.csv has no step column
+    steps: dict[str, list[float]] = field(default_factory=dict)  # steps.csv, column by column
+
+
+def read_columns(path: Path) -> dict[str, list[float]]:
+    """A CSV file's columns as floats (blank or non-numeric cells are NaN; empty columns dropped)."""
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    columns = {}
+    for column in rows[0] if rows else []:
+        values = [_number(row.get(column)) for row in rows]
+        if any(not math.isnan(v) for v in values):
+            columns[column] = values
+    return columns
 
 
 def read_run(folder: Path, name: str) -> Run:
-    """Read `folder/metrics.csv` (one row per epoch) and, if present, `folder/summary.json`."""
-    with (folder / "metrics.csv").open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    run = Run(name)
-    if not rows:
-        return run
-    for column in rows[0]:
-        values = [_number(row.get(column)) for row in rows]
-        if any(not math.isnan(v) for v in values):
-            run.columns[column] = values
+    """Read `folder/metrics.csv` (one row per epoch) and, if present, steps.csv and summary.json."""
+    run = Run(name, read_columns(folder / "metrics.csv"))
+    if (folder / "steps.csv").is_file():
+        run.steps = read_columns(folder / "steps.csv")
     summary = folder / "summary.json"
     if STEP_COLUMN not in run.columns and summary.is_file():
         try:
@@ -139,19 +149,24 @@ def plot(runs: list[Run], output: Path, smoothing: float = 0.6) -> int:
     groups = panels(runs)
     if not groups:
         raise PlotError("the metrics files hold no metric columns")
+    logged = [run.steps for run in runs if STEP_COLUMN in run.steps]  # runs with a steps.csv
+    per_step = [column for column in STEP_PANELS if any(column in steps for steps in logged)]
+    groups += [(STEP_PANELS[column], [column]) for column in per_step]
     columns = min(len(groups), 3)
     rows = math.ceil(len(groups) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.4 * rows), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     styles = {"train": "--", "val": "-"}
     for ax, (metric, names) in zip(axes.flat, groups):
+        step_panel = metric in STEP_PANELS.values()
         for index, run in enumerate(runs):
             colour = colours[index % len(colours)]
-            x = epochs_of(run)
+            source = run.steps if step_panel else run.columns
+            x = source.get(STEP_COLUMN, []) if step_panel else epochs_of(run)
             for column in names:
-                if column not in run.columns:
+                if column not in source:
                     continue
-                y = run.columns[column]
+                y = source[column]
                 style = styles.get(column.split("_", 1)[0], "-")
                 label = column if len(runs) == 1 else f"{run.name}: {column}"
                 if metric == "lr":  # a schedule, not a noisy measurement: nothing to smooth
@@ -159,13 +174,14 @@ def plot(runs: list[Run], output: Path, smoothing: float = 0.6) -> int:
                     continue
                 ax.plot(x, y, style, color=colour, alpha=0.3, linewidth=1)
                 ax.plot(x, smooth(y, smoothing), style, color=colour, linewidth=1.8, label=label)
-        ax.set_title(metric if len(names) > 1 else names[0])
-        ax.set_xlabel("epoch")
+        ax.set_title(metric if len(names) > 1 or step_panel else names[0])
+        ax.set_xlabel("optimizer step" if step_panel else "epoch")
         if metric == "lr":
             ax.yaxis.set_major_formatter(FormatStrFormatter("%.2g"))  # no offset text to collide
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-        _add_step_axis(ax, runs)
+        if not step_panel:
+            _add_step_axis(ax, runs)
     for ax in list(axes.flat)[len(groups) :]:
         ax.set_visible(False)
     title = f"faint: raw, solid: smoothed (EMA {smoothing:g}); dashed: train, solid: validation"

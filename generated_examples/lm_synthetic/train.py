@@ -41,6 +41,7 @@ from tqdm import tqdm
 # Your code, beside this file (see their docstrings for the contract the loop relies on).
 from data import DataError, DataInfo, build_datasets
 from model import build_model
+from tracking import BACKENDS, Tracker, eta_text, missing_dependency, open_tracker
 
 # ---------------------------------------------------------------------------------------------
 # Fixed at generation time (change them with `scaffold update --set KEY=VALUE`)
@@ -123,7 +124,16 @@ class Config:
     dry_run: bool = option(
         False, "one epoch of a few batches in runs/dry_run, no checkpoints: checks the wiring"
     )
-    progress: bool = option(True, "show a progress bar (only when stdout is a terminal)")
+    progress: bool = option(True, "show progress bars and an ETA (only when stdout is a terminal)")
+    # tracking (tracking.py): metrics.csv and steps.csv are always written
+    tracking: str = option(
+        "csv",
+        "experiment tracker beside metrics.csv and steps.csv (both always written)",
+        choices=list(BACKENDS),
+    )
+    log_every: int = option(
+        10, "log train loss, lr and grad norm every N optimizer steps (steps.csv)", "[1, 1000000]"
+    )
 
     def __post_init__(self) -> None:
         validate_config(self)  # every Config, from flags or from code, is checked once, here
@@ -209,6 +219,8 @@ def parse_config(argv: list[str] | None = None) -> Config:
     try:
         cfg = Config(**vars(parser.parse_args(argv)))
         check_device_available(cfg.device)
+        if missing := missing_dependency(cfg.tracking):  # before anything is written
+            raise ConfigError(f"argument --tracking: {missing}")
     except ConfigError as exc:
         parser.error(str(exc))
     return cfg
@@ -422,7 +434,10 @@ def build_components(
     cfg: Config, info: DataInfo, steps_per_epoch: int, device: torch.device
 ) -> Components:
     """Model on its device first, then the optimizer over its parameters, then the rest."""
-    model = build_model(cfg, info).to(device)
+    try:
+        model = build_model(cfg, info).to(device)
+    except DataError as exc:  # model.py refuses a model it cannot build (e.g. an unknown --arch)
+        raise TrainingError(str(exc)) from None
     optimizer = build_optimizer(model, cfg, device)
     return Components(
         info=info,
@@ -439,9 +454,18 @@ def build_components(
 # The train step
 # ---------------------------------------------------------------------------------------------
 def train_one_epoch(
-    c: Components, loader: DataLoader, cfg: Config, progress: Progress, max_batches: int = 0
+    c: Components,
+    loader: DataLoader,
+    cfg: Config,
+    progress: Progress,
+    max_batches: int = 0,
+    tracker: Tracker | None = None,
 ) -> float:
-    """One pass over the training data. Returns the mean training loss over the targets seen."""
+    """One pass over the training data. Returns the mean training loss over the targets seen.
+
+    `tracker` receives the step stream (steps.csv); without one nothing is logged per step.
+    """
+    tracker = tracker or Tracker()
     num_batches = min(len(loader), max_batches) if max_batches else len(loader)
     loss_sum = torch.zeros((), device=c.device)
     seen = 0
@@ -486,17 +510,21 @@ def train_one_epoch(
         #     until the epoch ends, so memory grows with the number of steps.
         loss_sum += loss.detach() * y.numel()
         seen += y.numel()
+        tracker.add_loss(loss.detach(), y.numel())  # summed on the device: no sync
+        grad_norm = None  # clipping measures it; otherwise the tracker does, when it logs
         if cfg.grad_clip > 0:
             # [8] Rescales all gradients together so their global norm is at most
             # cfg.grad_clip, which tames rare huge updates.
             #     If moved: before backward() it clips nothing new; after step() the
             #     update has already used the unclipped gradients.
-            torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)
+            grad_norm = torch.nn.utils.clip_grad_norm_(c.model.parameters(), cfg.grad_clip)
         # [9] Applies the update from the gradients.
         #     If moved: it must come after backward (and clipping) and before the
         #     scheduler; before backward it applies the previous step's gradients.
         c.optimizer.step()
         progress.step += 1
+        if tracker.due(progress.step):  # every --log-every steps: the step stream's only sync
+            tracker.log_step(progress.step, progress.epoch + 1, c.optimizer, c.model, grad_norm)
     return (loss_sum / max(seen, 1)).item()
 
 
@@ -623,6 +651,8 @@ FREE_ON_RESUME = {
     "deterministic",
     "num_workers",
     "progress",
+    "tracking",  # where the numbers are also logged, and how often
+    "log_every",
     "compile_mode",  # compiling changes the speed, not the arithmetic
 }
 # Whether the schedule is laid out over cfg.epochs (then --epochs cannot change on resume).
@@ -921,20 +951,21 @@ def fit(cfg: Config) -> dict:
         if run_over(progress, cfg):
             epochs = progress.epoch  # over, only its summary is missing: train no more epochs
     metrics_path = out / "metrics.csv"
-    header = f"epoch,train_loss,val_loss,{info.metric},lr,seconds\n"
+    header = f"epoch,step,train_loss,val_loss,{info.metric},lr,seconds\n"
     if progress.epoch == 0 or not metrics_path.exists():
         metrics_path.write_text(header)
     else:  # keep the rows the checkpoint covers; a crash may have left one more
         rows = metrics_path.read_text().splitlines(keepends=True)[1:]
         kept = [row for row in rows if int(row.split(",")[0]) <= progress.epoch]
         metrics_path.write_text(header + "".join(kept))
+    tracker = open_tracker(cfg.tracking, cfg.log_every, out, asdict(cfg), progress.step)
     val_loss = val_metric = math.nan  # null in summary.json if this process trains no epoch
     samples = 0
     samples_per_epoch = sum(batch_sizes(train_loader)[:batches])
-    start = time.perf_counter()
+    start, first_epoch = time.perf_counter(), progress.epoch
     for epoch in range(progress.epoch, epochs):
         epoch_start = time.perf_counter()
-        train_loss = train_one_epoch(c, train_loader, cfg, progress, max_batches)
+        train_loss = train_one_epoch(c, train_loader, cfg, progress, max_batches, tracker)
         lr = c.optimizer.param_groups[0]["lr"]  # the lr this epoch ended with
         samples += samples_per_epoch
         val_loss, val_metric = evaluate(c, val_loader, max_batches)
@@ -975,8 +1006,10 @@ def fit(cfg: Config) -> dict:
         seconds = time.perf_counter() - epoch_start
         with metrics_path.open("a") as handle:  # before last.pt: a resume trims rows it redoes
             losses = [f"{value:.6f}" for value in (train_loss, val_loss, val_metric)]
-            row = [epoch + 1, *losses, f"{lr:.6g}"]
+            row = [epoch + 1, progress.step, *losses, f"{lr:.6g}"]
             handle.write(",".join(map(str, row)) + f",{seconds:.3f}\n")
+        row = {"train_loss": train_loss, "val_loss": val_loss, info.metric: val_metric, "lr": lr}
+        tracker.log_epoch({"epoch": epoch + 1, **row, "seconds": seconds}, progress.step)
         if not cfg.dry_run:
             # [17] Model, optimizer, scheduler, counters, RNG states and the config,
             # written atomically so a crash never leaves a torn file; --resume refuses
@@ -984,9 +1017,11 @@ def fit(cfg: Config) -> dict:
             #     If moved: saving only the weights loses the optimizer moments and
             #     the schedule, so a resumed run diverges from the uninterrupted one.
             save_atomic(training_state(c, cfg, progress, train_loader.generator), out / "last.pt")
+        done, left = epoch + 1 - first_epoch, epochs - epoch - 1
+        eta = eta_text(time.perf_counter() - start, done, left) if cfg.progress else ""
         print(
             f"epoch {epoch + 1:3d}/{epochs}  train_loss {train_loss:.4f}  val_loss {val_loss:.4f}  "
-            f"{info.metric} {metric_text(info.metric, val_metric)}  lr {lr:.2e}  {seconds:.2f}s",
+            f"{info.metric} {metric_text(info.metric, val_metric)}  lr {lr:.2e}  {seconds:.2f}s{eta}",
             flush=True,
         )
         # [18] Stops after cfg.early_stopping epochs without improvement of val_loss
@@ -997,6 +1032,7 @@ def fit(cfg: Config) -> dict:
             print(f"early stopping: no {MONITOR} improvement for {cfg.early_stopping} epochs")
             break
     wall = time.perf_counter() - start
+    tracker.close()
     summary = {
         "best_val_loss": progress.best_val_loss,
         f"best_{info.metric}": progress.best_val_metric,

@@ -106,6 +106,15 @@ def record(calls: list[str], name: str, fn):
     return wrapper
 
 
+# The task metric's direction: val_acc, higher is better.
+METRIC_WORSENS_BY = -0.1
+
+
+def improves_once(epochs: int) -> list[tuple[float, float]]:
+    """Scripted (val_loss, task metric) per epoch: both at their best in epoch 1, worse after."""
+    return [(1.0 + 0.1 * e, 0.9 + METRIC_WORSENS_BY * e) for e in range(epochs)]
+
+
 def scripted_evaluate(values):
     """A stand-in for train.evaluate that returns the next scripted (val_loss, task metric)."""
     script = iter(values)
@@ -327,7 +336,9 @@ def test_checkpoints_survive_a_crash_mid_write(tmp_path, monkeypatch):
 def test_best_checkpoint_follows_the_monitor(tmp_path, monkeypatch):
     """best.pt holds the weights of the epoch with the best val_loss, not the last epoch's."""
     cfg = make_config(tmp_path, epochs=4)
-    scripted = iter([(1.0, 0.5), (0.5, 0.9), (0.8, 0.7), (0.9, 0.6)])  # (val_loss, val_acc)
+    goodness = [0.5, 0.9, 0.7, 0.6]  # of the task metric: the best epoch is epoch 2
+    metric = goodness if METRIC_WORSENS_BY < 0 else [1.4 - g for g in goodness]
+    scripted = iter(zip([1.0, 0.5, 0.8, 0.9], metric))  # (val_loss, task metric)
     snapshots = []
 
     def snapshot_then_score(c, loader, *args, **kwargs):
@@ -344,7 +355,7 @@ def test_best_checkpoint_follows_the_monitor(tmp_path, monkeypatch):
 
 def test_early_stopping_counts_patience_exactly(tmp_path, monkeypatch):
     """With patience p, training stops after exactly p epochs without improvement; 0 = never."""
-    values = [(1.0, 0.9), (1.1, 0.8), (1.2, 0.7), (1.3, 0.6)]  # improves once, then never
+    values = improves_once(4)
     for patience, epochs_run in [(1, 2), (2, 3), (0, 4)]:
         cfg = make_config(tmp_path / f"patience-{patience}", epochs=4, early_stopping=patience)
         monkeypatch.setattr(train, "evaluate", scripted_evaluate(values))

@@ -106,6 +106,15 @@ def record(calls: list[str], name: str, fn):
     return wrapper
 
 
+# The task metric's direction: val_acc, higher is better.
+METRIC_WORSENS_BY = -0.1
+
+
+def improves_once(epochs: int) -> list[tuple[float, float]]:
+    """Scripted (val_loss, task metric) per epoch: both at their best in epoch 1, worse after."""
+    return [(1.0 + 0.1 * e, 0.9 + METRIC_WORSENS_BY * e) for e in range(epochs)]
+
+
 def scripted_evaluate(values):
     """A stand-in for train.evaluate that returns the next scripted (val_loss, task metric)."""
     script = iter(values)
@@ -287,7 +296,7 @@ def test_resume_keeps_the_monitor_state(tmp_path, monkeypatch):
     The monitor improves once, then never: with patience 3 the run stops after epoch 4, resumed
     or not (a resume that forgot the bad epochs would train on).
     """
-    values = [(1.0, 0.9), (1.1, 0.8), (1.2, 0.7), (1.3, 0.6), (1.4, 0.5), (1.5, 0.4)]
+    values = improves_once(6)
     settings = dict(epochs=6, early_stopping=3, plateau_patience=1)
     full = make_config(tmp_path / "full", **settings)
     want_summary, want = last_state(full, monkeypatch, scripted_evaluate(values))
@@ -363,7 +372,9 @@ def test_checkpoints_survive_a_crash_mid_write(tmp_path, monkeypatch):
 def test_best_checkpoint_follows_the_monitor(tmp_path, monkeypatch):
     """best.pt holds the weights of the epoch with the best val_loss, not the last epoch's."""
     cfg = make_config(tmp_path, epochs=4)
-    scripted = iter([(1.0, 0.5), (0.5, 0.9), (0.8, 0.7), (0.9, 0.6)])  # (val_loss, val_acc)
+    goodness = [0.5, 0.9, 0.7, 0.6]  # of the task metric: the best epoch is epoch 2
+    metric = goodness if METRIC_WORSENS_BY < 0 else [1.4 - g for g in goodness]
+    scripted = iter(zip([1.0, 0.5, 0.8, 0.9], metric))  # (val_loss, task metric)
     snapshots = []
 
     def snapshot_then_score(c, loader, *args, **kwargs):
@@ -380,7 +391,7 @@ def test_best_checkpoint_follows_the_monitor(tmp_path, monkeypatch):
 
 def test_early_stopping_counts_patience_exactly(tmp_path, monkeypatch):
     """With patience p, training stops after exactly p epochs without improvement; 0 = never."""
-    values = [(1.0, 0.9), (1.1, 0.8), (1.2, 0.7), (1.3, 0.6)]  # improves once, then never
+    values = improves_once(4)
     for patience, epochs_run in [(1, 2), (2, 3), (0, 4)]:
         cfg = make_config(tmp_path / f"patience-{patience}", epochs=4, early_stopping=patience)
         monkeypatch.setattr(train, "evaluate", scripted_evaluate(values))
@@ -594,7 +605,7 @@ def test_resuming_a_finished_run_changes_nothing(tmp_path, monkeypatch):
 def test_an_early_stopped_run_stays_stopped(tmp_path, monkeypatch):
     """Resuming a run that early stopping ended trains no further epoch."""
     cfg = make_config(tmp_path, epochs=6, early_stopping=1)
-    worse = iter([(1.0, 0.9), (2.0, 0.1)])  # epoch 2 is worse by either metric: stop there
+    worse = iter(improves_once(2))  # epoch 2 is worse by either metric: stop there
     monkeypatch.setattr(train, "evaluate", lambda *args, **kwargs: next(worse))
     assert train.fit(cfg)["epochs_run"] == 2
     monkeypatch.setattr(train, "train_one_epoch", lambda *a, **k: pytest.fail("trained again"))

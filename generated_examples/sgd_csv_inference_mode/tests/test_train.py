@@ -118,6 +118,15 @@ def record(calls: list[str], name: str, fn):
     return wrapper
 
 
+# The task metric's direction: val_acc, higher is better.
+METRIC_WORSENS_BY = -0.1
+
+
+def improves_once(epochs: int) -> list[tuple[float, float]]:
+    """Scripted (val_loss, task metric) per epoch: both at their best in epoch 1, worse after."""
+    return [(1.0 + 0.1 * e, 0.9 + METRIC_WORSENS_BY * e) for e in range(epochs)]
+
+
 def scripted_evaluate(values):
     """A stand-in for train.evaluate that returns the next scripted (val_loss, task metric)."""
     script = iter(values)
@@ -245,7 +254,7 @@ def test_schedule_spans_the_run(tmp_path, monkeypatch):
 
 def test_early_stopping_counts_patience_exactly(tmp_path, monkeypatch):
     """With patience p, training stops after exactly p epochs without improvement; 0 = never."""
-    values = [(1.0, 0.9), (1.1, 0.8), (1.2, 0.7), (1.3, 0.6)]  # improves once, then never
+    values = improves_once(4)
     for patience, epochs_run in [(1, 2), (2, 3), (0, 4)]:
         cfg = make_config(tmp_path / f"patience-{patience}", epochs=4, early_stopping=patience)
         monkeypatch.setattr(train, "evaluate", scripted_evaluate(values))

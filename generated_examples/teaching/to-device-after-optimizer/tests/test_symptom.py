@@ -31,11 +31,11 @@ import torch
 def load_loop(path: Path):
     """Import a train.py file as a fresh module (train.py and correct_train.py side by side).
 
-    train.py imports data.py and model.py from its own folder: that folder goes first on
+    train.py imports data.py, model.py and tracking.py from its own folder: that folder goes first on
     sys.path, and copies another folder's loop imported before are forgotten.
     """
     folder = str(Path(path).resolve().parent)
-    for module in ("data", "model"):
+    for module in ("data", "model", "tracking"):
         loaded = sys.modules.get(module)
         if loaded is not None and str(Path(getattr(loaded, "__file__", "") or "").parent) != folder:
             del sys.modules[module]
@@ -47,6 +47,13 @@ def load_loop(path: Path):
     sys.modules[name] = module  # dataclasses look their module up while the file executes
     spec.loader.exec_module(module)
     return module
+
+
+def metrics_column(cfg, name: str) -> list[float]:
+    """One column of the run's metrics.csv, found by its header name."""
+    header, *rows = (Path(cfg.out) / "metrics.csv").read_text().splitlines()
+    at = header.split(",").index(name)
+    return [float(row.split(",")[at]) for row in rows]
 
 
 def make_config(train, tmp_path: Path, **overrides):
