@@ -77,6 +77,8 @@ GOLDENS: dict[str, dict[str, Any]] = {
         "compile": "reduce-overhead",
         "checkpoint": "best_and_last",
     },
+    # Multi-process training (torchrun): accumulation with a tail window, early stopping.
+    "ddp_accum3": {"distributed": "ddp", "accum_steps": 3, "early_stopping": 5},
     # One or more per task beyond tabular: its built-in demo, and its loader of real data.
     "image_shapes": {"task": "image"},
     "image_folder_fp16_accum2": {
