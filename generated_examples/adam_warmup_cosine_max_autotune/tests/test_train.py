@@ -51,6 +51,7 @@ TEST_SETTINGS = dict(
     weight_decay=0.0,
     grad_clip=1.0,
     early_stopping=0,  # tests that stop early say so
+    tracking="csv",  # a tracker backend is an optional install: tested on its own, below
 )
 LEARN_STEPS = 120  # test_learns trains this many optimizer steps, whatever accum_steps is
 
@@ -749,6 +750,20 @@ def test_a_checkpoint_of_another_shape_is_refused(tmp_path):
     with pytest.raises(train.TrainingError, match="does not fit this model") as error:
         train.fit(resumed(cfg))
     assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_the_mlflow_tracker_gets_the_run(tmp_path):
+    """This project's tracker (mlflow) writes its files beside the CSV ones.
+
+    The other tests log to CSV only (TEST_SETTINGS), so they run without the optional package;
+    this one is skipped when it is missing (`pip install -e '.[mlflow]'`).
+    """
+    pytest.importorskip("mlflow")
+    cfg = make_config(tmp_path, epochs=1, tracking="mlflow", log_every=1)
+    train.fit(cfg)
+    out = Path(cfg.out)
+    assert (out / "steps.csv").read_text().count("\n") > 1, "steps.csv holds no step"
+    assert (out.parent / "mlflow.db").exists(), "mlflow wrote nothing"
 
 
 # ---------------------------------------------------------------------------------------------

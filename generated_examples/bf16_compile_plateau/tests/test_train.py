@@ -50,6 +50,7 @@ TEST_SETTINGS = dict(
     weight_decay=0.01,
     grad_clip=1.0,
     early_stopping=0,  # tests that stop early say so
+    tracking="csv",  # a tracker backend is an optional install: tested on its own, below
 )
 LEARN_STEPS = 120  # test_learns trains this many optimizer steps, whatever accum_steps is
 
@@ -521,6 +522,20 @@ def test_json_outputs_are_strict(tmp_path):
         json.loads(text, parse_constant=lambda word: pytest.fail(f"{name} holds {word}"))
     summary = json.loads((Path(cfg.out) / "summary.json").read_text())
     assert summary["best_val_loss"] is None and summary["epochs_run"] == 0
+
+
+def test_the_tensorboard_tracker_gets_the_run(tmp_path):
+    """This project's tracker (tensorboard) writes its files beside the CSV ones.
+
+    The other tests log to CSV only (TEST_SETTINGS), so they run without the optional package;
+    this one is skipped when it is missing (`pip install -e '.[tensorboard]'`).
+    """
+    pytest.importorskip("torch.utils.tensorboard")
+    cfg = make_config(tmp_path, epochs=1, tracking="tensorboard", log_every=1)
+    train.fit(cfg)
+    out = Path(cfg.out)
+    assert (out / "steps.csv").read_text().count("\n") > 1, "steps.csv holds no step"
+    assert (out / "tensorboard").exists(), "tensorboard wrote nothing"
 
 
 # ---------------------------------------------------------------------------------------------

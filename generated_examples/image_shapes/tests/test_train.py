@@ -53,6 +53,7 @@ TEST_SETTINGS = dict(
     weight_decay=0.01,
     grad_clip=1.0,
     early_stopping=0,  # tests that stop early say so
+    tracking="csv",  # a tracker backend is an optional install: tested on its own, below
 )
 LEARN_STEPS = 120  # test_learns trains this many optimizer steps, whatever accum_steps is
 
