@@ -184,11 +184,32 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
+# Values this file does not train: their own suites train them and run their projects' tests.
+TRAINED_ELSEWHERE = {
+    "task=image": "tests/test_task_image.py",
+    "data=shapes": "tests/test_task_image.py",
+    "data=folder": "tests/test_task_image.py",
+    "task=lm": "tests/test_task_lm.py",
+    "data=synthetic": "tests/test_task_lm.py",
+    "data=text_file": "tests/test_task_lm.py",
+    "monitor=val_ppl": "tests/test_task_lm.py",
+    "distributed=ddp": "tests/test_ddp.py",
+    "tracking=tensorboard": "tests/test_tracking.py",
+    "tracking=mlflow": "tests/test_tracking.py",
+    "tracking=wandb": "tests/test_tracking.py",
+}
+
+
+def missing_here(sets: list[dict]) -> list[str]:
+    return [v for v in matrix.missing_values(sets) if v not in TRAINED_ELSEWHERE]
+
+
 def test_sample_covers_every_value():
     sets = [resolve_answers(g) for g in [*EAGER_SAMPLE.values(), *COMPILE_SAMPLE.values()]]
-    assert not matrix.missing_values(sets)
+    assert not missing_here(sets)
+    assert set(TRAINED_ELSEWHERE) <= set(matrix.missing_values(sets)), "trained here after all"
     eager = [resolve_answers(g) for g in EAGER_SAMPLE.values()]
-    assert matrix.missing_values(eager) == [
+    assert missing_here(eager) == [
         "compile=default",
         "compile=reduce-overhead",
         "compile=max-autotune",

@@ -108,6 +108,7 @@ def generate(
     top_k likeliest tokens (all when 0); temperature 0 takes the likeliest. `banned` token ids
     (the char tokenizer's UNKNOWN) are never produced.
     """
+    model.eval()  # dropout off while sampling, whoever built the model and in whatever mode
     for _ in range(new_tokens):
         logits = model(ids[:, -block_size:])[:, -1].float()
         if banned:

@@ -1057,8 +1057,8 @@ def ddp_runs(tmp_path_factory):
 
 def test_ddp_two_processes_equal_one_large_batch(ddp_runs):
     """2 processes x batch b end with the float64 parameters of 1 process x batch 2b after
-    several optimizer steps over windows of 3 micro-batches, the short tail window included; both ranks hold bitwise-equal parameters.
-    """
+    several optimizer steps over windows of 3 micro-batches, the short tail window included;
+    both ranks hold bitwise-equal parameters."""
     (one,), (rank0, rank1) = ddp_runs["one"], ddp_runs["two"]
     want, got = one["report"]["params"], rank0["report"]["params"]
     for key in want:
@@ -1079,6 +1079,7 @@ def test_ddp_validation_is_exact(ddp_runs):
     """val_loss and the task metric of 2 processes equal the single process's on an odd-sized
     validation split: every sample counted once, none padded or repeated. Counts are exact; the
     loss sums are float32 (the loop's), so they agree up to float32 summation order."""
+    import csv
     import json
 
     tmp = ddp_runs["tmp"]
@@ -1090,15 +1091,15 @@ def test_ddp_validation_is_exact(ddp_runs):
     else:
         assert got[metric] == pytest.approx(want[metric], rel=1e-5)
     assert got["final_val_loss"] == pytest.approx(want["final_val_loss"], rel=1e-6)
-    rows = [
-        [line.split(",") for line in (tmp / run / "metrics.csv").read_text().splitlines()[1:]]
-        for run in ("one", "two")
-    ]
+    rows = []
+    for run in ("one", "two"):
+        with open(tmp / run / "metrics.csv", newline="") as file:
+            rows.append(list(csv.DictReader(file)))  # by column name: columns may be added
     assert len(rows[0]) == len(rows[1]) == DDP_EPOCHS
     for single, double in zip(*rows):
-        assert float(double[2]) == pytest.approx(float(single[2]), abs=2e-6)  # val_loss
+        assert float(double["val_loss"]) == pytest.approx(float(single["val_loss"]), abs=2e-6)
         if metric == "final_val_acc":
-            assert double[3] == single[3]  # val_acc, every epoch
+            assert double["val_acc"] == single["val_acc"]  # every epoch
 
 
 def test_ddp_reshuffles_every_epoch_and_shards_every_batch(ddp_runs):
