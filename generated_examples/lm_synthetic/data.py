@@ -62,18 +62,31 @@ TOP_K = 5  # describe(): how many likely next tokens predict.py shows
 # Nouns and verbs come as (singular, plural). The verb agrees with its subject, "a"/"this"/"one"
 # take a singular noun and "two"/"these"/"many" a plural one, so the next character often
 # depends on a choice made several words back: bigram statistics are not enough.
-# fmt: off
 NOUNS = [
-    ("cat", "cats"), ("dog", "dogs"), ("fox", "foxes"), ("bird", "birds"),
-    ("child", "children"), ("mouse", "mice"), ("wolf", "wolves"), ("farmer", "farmers"),
-    ("sailor", "sailors"), ("robot", "robots"), ("horse", "horses"), ("baker", "bakers"),
+    ("cat", "cats"),
+    ("dog", "dogs"),
+    ("fox", "foxes"),
+    ("bird", "birds"),
+    ("child", "children"),
+    ("mouse", "mice"),
+    ("wolf", "wolves"),
+    ("farmer", "farmers"),
+    ("sailor", "sailors"),
+    ("robot", "robots"),
+    ("horse", "horses"),
+    ("baker", "bakers"),
 ]
 TRANSITIVE = [
-    ("sees", "see"), ("chases", "chase"), ("likes", "like"), ("finds", "find"),
-    ("follows", "follow"), ("watches", "watch"), ("helps", "help"), ("greets", "greet"),
+    ("sees", "see"),
+    ("chases", "chase"),
+    ("likes", "like"),
+    ("finds", "find"),
+    ("follows", "follow"),
+    ("watches", "watch"),
+    ("helps", "help"),
+    ("greets", "greet"),
 ]
 INTRANSITIVE = [("sleeps", "sleep"), ("runs", "run"), ("waits", "wait"), ("sings", "sing")]
-# fmt: on
 ADJECTIVES = ["red", "small", "quick", "old", "happy", "quiet", "brave", "lazy"]
 PLACES = ["in the park", "near the river", "on the hill", "by the old mill", "at night"]
 SINGULAR = ["the", "a", "this", "one"]

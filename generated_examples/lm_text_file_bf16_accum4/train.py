@@ -79,7 +79,9 @@ class Config:
 
     # data
     text_path: str = option(
-        "data/train.txt", "plain-text (UTF-8) file to train the language model on", pattern=r".+"
+        "data/train.txt",
+        "plain-text (UTF-8) file to train the language model on",
+        pattern=r".+",
     )
     tokenizer: str = option(
         "char",
