@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,10 @@ def pytest_configure(config):
     # Also declared in pyproject.toml by the lead; registering here keeps --strict-markers happy.
     config.addinivalue_line("markers", "fuzz: the long hypothesis run (>= 500 answer sets)")
     sampling.configure(config)
+    # pytest-xdist workers (the default run uses them: pyproject addopts) must collect the same
+    # tests as each other, so the rotating blocks and the whole-space draws need ONE seed: the
+    # workers start after this hook and inherit it from the environment.
+    os.environ.setdefault("SCAFFOLD_SEED", str(sampling.SEED))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -1,5 +1,9 @@
 """The render matrix: every headline combination and a pairwise cover of every other answer.
 
+The default run renders the whole pairwise cover and a rotating eighth of the headline product
+(the seed is printed at the end of the run; SCAFFOLD_SEED=N replays it); `-m slow` renders all
+864 headline combinations.
+
 Each render must be black-stable (black changes nothing), compile, and be ruff-clean for
 F401/F821. Renders happen in memory (no copier) and in parallel; black-stability is checked by
 windows of adjacent top-level statements, each distinct window once across all variants (about 8x
@@ -15,6 +19,7 @@ import subprocess
 import sys
 
 import pytest
+import sampling
 from helpers import answers_diff, as_set_flags
 
 from scaffold import matrix
@@ -27,9 +32,34 @@ KNOWN_BLACK_DEFECTS: list = []  # e.g. (lambda a: a.get("data") == "csv", "what 
 KNOWN_RUFF_DEFECTS: list = []
 
 
-@pytest.fixture(scope="module")
-def answer_sets():
-    return matrix.headline_matrix() + matrix.pairwise_answers()
+HEADLINE_BLOCKS = 8  # the default run renders one eighth of the headline product (rotating)
+
+
+def _sampled_answer_sets() -> list[dict]:
+    """The whole pairwise cover, plus this run's block of the headline product (tests/sampling.py).
+
+    The blocks partition the 864 headline combinations and the printed seed picks one, so
+    successive runs cover all of them; `-m slow` renders every combination in one run.
+    """
+    headline = matrix.headline_matrix()
+    ids = [f"{i:03d}" for i in range(len(headline))]
+    picked = set(sampling.block(ids, HEADLINE_BLOCKS))
+    sampling.chosen["render matrix: headline combinations (by index)"] = sorted(picked)
+    return [a for i, a in zip(ids, headline) if i in picked] + matrix.pairwise_answers()
+
+
+# One scope per run: the sample by default, everything (and marked slow) when slow tests run.
+SCOPE = "all" if sampling.runs_everything() else "sample"
+
+
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(SCOPE, marks=pytest.mark.slow if SCOPE == "all" else ())],
+)
+def answer_sets(request):
+    if request.param == "all":
+        return matrix.headline_matrix() + matrix.pairwise_answers()
+    return _sampled_answer_sets()
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +118,8 @@ def test_pairwise_cover_shows_every_pair_of_values(task):
         for value in values:
             assert any(row.get(key) == value for row in rows), (key, value)
     assert len(rows) < 100  # a real cover, not the product
-    assert rows and all(row in matrix.pairwise_rows() for row in rows)  # part of the joined cover
+    joined = matrix.pairwise_rows()
+    assert rows and all(row in joined for row in rows)  # part of the joined cover
 
 
 def test_pairwise_covers_show_every_value_of_every_question():
@@ -254,12 +285,14 @@ def test_every_render_is_black_stable_whole_file(analysed, answer_sets, python_t
 def test_matrix_counts_are_reported(answer_sets, python_texts, capsys):
     with capsys.disabled():
         print(
-            f"\nrender matrix: {len(matrix.headline_matrix())} headline combos + "
+            f"\nrender matrix ({SCOPE}): {len(answer_sets) - len(matrix.pairwise_rows())} of "
+            f"{len(matrix.headline_matrix())} headline combos + "
             f"{len(matrix.pairwise_rows())} pairwise answer sets = {len(answer_sets)} renders, "
             f"{len(python_texts)} distinct Python files",
             file=sys.stderr,
         )
-    assert len(answer_sets) == 864 + len(matrix.pairwise_rows())
+    headline = 864 if SCOPE == "all" else len(sampling.block(range(864), HEADLINE_BLOCKS))
+    assert len(answer_sets) == headline + len(matrix.pairwise_rows())
 
 
 def test_scaffold_check_finds_nothing_in_any_render(python_texts, answer_sets):
