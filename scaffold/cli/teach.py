@@ -26,6 +26,7 @@ def teach(
     task: str | None = typer.Option(
         None,
         "--task",
+        metavar="TASK",
         help=f"The project task whose loop gets the mistake ({', '.join(teaching_tasks())}; default "
         f"{MEASURED_ON}, where the symptoms are measured). With --list: only the IDs that task shows.",
         show_default=False,
