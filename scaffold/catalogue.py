@@ -123,3 +123,62 @@ def get_bug(bug_id: str) -> Bug:
         KeyError: if the ID is not in the catalogue.
     """
     return BUGS_BY_ID[bug_id]
+
+
+# --- Which task shows which mistake ---------------------------------------------------------
+# train.py is the same loop for every task (copier's `task` answer changes data.py, model.py and
+# the task's Config fields), so every mistake can be made on every task. Whether it *shows*
+# depends on the model: a mode mistake (train()/eval()) matters only through layers that behave
+# differently in the two modes. This table is the one place that says which task has which, and
+# which mistakes need them; `scaffold teach`, docs/teaching.md and docs/check.md read it, and
+# tests/teach/test_tasks.py checks it against the models each task renders.
+
+MODE_LAYERS: dict[str, tuple[str, ...]] = {
+    "tabular": ("dropout",),  # the MLP: dropout 0.1; BatchNorm1d is an option, off by default
+    "image": ("dropout", "batchnorm"),  # resnet_small: BatchNorm2d per convolution, head dropout
+    "lm": ("dropout",),  # the transformer: dropout; LayerNorm keeps no running statistics
+}
+"""The mode-dependent layers each task's default model has (the task's teaching render)."""
+
+NEEDS_MODE_LAYER: dict[str, tuple[str, ...]] = {
+    "missing-train-mode": ("dropout", "batchnorm"),
+    "validation-in-train-mode": ("dropout", "batchnorm"),
+}
+"""Mistakes that show only through one of these layers (any of them); every other mistake shows
+on every task."""
+
+MEASURED_ON = "tabular"
+"""The task whose render every measured symptom (scaffold/teach/measured.json) comes from."""
+
+
+def teaching_tasks() -> tuple[str, ...]:
+    """Every task, in copier.yml's order (tests check the table against its choices)."""
+    return tuple(MODE_LAYERS)
+
+
+def shown_by(bug_id: str, task: str) -> tuple[str, ...]:
+    """The layers of `task`'s model through which `bug_id` shows (empty: it needs none)."""
+    needed = NEEDS_MODE_LAYER.get(bug_id, ())
+    return tuple(layer for layer in MODE_LAYERS[task] if layer in needed)
+
+
+def applies(bug_id: str, task: str) -> bool:
+    """Whether `task`'s teaching render shows `bug_id` (every task, unless it needs a layer)."""
+    return bug_id not in NEEDS_MODE_LAYER or bool(shown_by(bug_id, task))
+
+
+def tasks_for(bug_id: str) -> tuple[str, ...]:
+    """The tasks where `bug_id` applies, in copier.yml's order."""
+    return tuple(task for task in teaching_tasks() if applies(bug_id, task))
+
+
+def applicability(bug_id: str) -> str:
+    """One line for the docs: the tasks `bug_id` renders for and, for mode mistakes, through what."""
+    tasks = tasks_for(bug_id)
+    if bug_id not in NEEDS_MODE_LAYER:
+        return f"every task ({', '.join(tasks)})"
+    shown = "; ".join(f"{task} ({' and '.join(shown_by(bug_id, task))})" for task in tasks)
+    missing = [task for task in teaching_tasks() if task not in tasks]
+    needs = " or ".join(NEEDS_MODE_LAYER[bug_id])
+    tail = f"; not {', '.join(missing)}, whose model has no {needs}" if missing else ""
+    return f"needs {needs}: {shown}{tail}"

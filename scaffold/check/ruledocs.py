@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scaffold.catalogue import BUGS
+from scaffold.catalogue import BUGS, applicability
 from scaffold.check.evaldocs import evaluation_section
 
 
@@ -237,6 +237,7 @@ def render() -> str:
             "",
             f"- Catches: {doc.catches}",
             f"- Does not catch: {doc.misses}",
+            f"- Teaching variant (`scaffold teach {bug.id} DEST --task TASK`): {applicability(bug.id)}",
             "",
             "```python",
             doc.example,

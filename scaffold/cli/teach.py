@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from scaffold.catalogue import MEASURED_ON, teaching_tasks
 from scaffold.cli.errors import fail
 
 
@@ -22,12 +23,22 @@ def teach(
     ),
     plot: bool = typer.Option(False, "--plot", help="Also draw symptom.png (needs matplotlib)."),
     force: bool = typer.Option(False, "--force", help="Write into a non-empty DEST."),
+    task: str | None = typer.Option(
+        None,
+        "--task",
+        metavar="TASK",
+        help=f"The project task whose loop gets the mistake ({', '.join(teaching_tasks())}; default "
+        f"{MEASURED_ON}, where the symptoms are measured). With --list: only the IDs that task shows.",
+        show_default=False,
+    ),
 ) -> None:
     """Write the correct training loop with one classic mistake, its lesson and a test that measures it."""
     from scaffold.teach import TeachError
     from scaffold.teach import teach as run_teach
 
     try:
-        typer.echo(run_teach(bug_id, dest, list_=list_, all_=all_, plot=plot, force=force))
+        typer.echo(
+            run_teach(bug_id, dest, list_=list_, all_=all_, plot=plot, force=force, task=task)
+        )
     except TeachError as exc:
         fail(exc)

@@ -12,8 +12,11 @@ from pathlib import Path
 
 from scaffold.catalogue import BUGS
 from scaffold.teach.build import (
+    DEFAULT_TASK,
     TeachError,
     course_files,
+    course_ids,
+    require_task,
     unknown_id_message,
     variant_files,
     write_files,
@@ -22,10 +25,12 @@ from scaffold.teach.build import (
 __all__ = ["TeachError", "list_text", "plot_symptom", "teach"]
 
 
-def list_text() -> str:
-    """One line per mistake: ID, kind, title."""
-    width = max(len(b.id) for b in BUGS)
-    return "\n".join(f"{b.id.ljust(width)}  {b.kind.ljust(4)}  {b.title}" for b in BUGS)
+def list_text(task: str | None = None) -> str:
+    """One line per mistake: ID, kind, title (only those `task` shows, when given)."""
+    ids = course_ids(task) if task is not None else [b.id for b in BUGS]
+    bugs = [b for b in BUGS if b.id in ids]
+    width = max(len(b.id) for b in bugs)
+    return "\n".join(f"{b.id.ljust(width)}  {b.kind.ljust(4)}  {b.title}" for b in bugs)
 
 
 def plot_symptom(bug_id: str, path: Path) -> bool:
@@ -52,7 +57,9 @@ def plot_symptom(bug_id: str, path: Path) -> bool:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise TeachError("--plot needs matplotlib: pip install 'torch-loop-scaffold[plot]'") from None
+        raise TeachError(
+            "--plot needs matplotlib: pip install 'torch-loop-scaffold[plot]'"
+        ) from None
     plots.draw(bug_id, entry, path, plt)
     return True
 
@@ -65,27 +72,37 @@ def teach(
     all_: bool = False,
     plot: bool = False,
     force: bool = False,
+    task: str | None = None,
 ) -> str:
     """Carry out one `scaffold teach` invocation and return what to print.
 
+    Args:
+        task: The copier `task` whose loop the lessons are made from (None: tabular, the task the
+            symptoms were measured on; with --list, None lists every ID).
+
     Raises:
-        TeachError: a usage mistake (unknown ID, missing or non-empty DEST, conflicting flags).
+        TeachError: a usage mistake (unknown ID or task, a mistake the task cannot show, missing
+            or non-empty DEST, conflicting flags).
     """
+    if task is not None:
+        require_task(task)
     if list_:
         if bug_id or dest or all_:
             raise TeachError("--list takes no other arguments")
-        return list_text()
+        return list_text(task)
+    task = task or DEFAULT_TASK
     if all_:
         if dest is not None:
             raise TeachError("--all takes one argument, DEST")
         if bug_id is None:
             raise TeachError("missing DEST: scaffold teach --all DEST")
         dest = Path(bug_id)
-        write_files(course_files(), dest, force=force)
-        ids = [b.id for b in BUGS]
+        files = course_files(task)  # built before anything is written: a failure writes nothing
+        write_files(files, dest, force=force)
+        ids = course_ids(task)
         plotted = [i for i in ids if plot and plot_symptom(i, dest / i / "symptom.png")]
         note = f", {len(plotted)} plots" if plot else ""
-        return f"wrote the course to {dest}: {len(ids)} lessons and README.md{note}"
+        return f"wrote the task={task} course to {dest}: {len(ids)} lessons and README.md{note}"
     if bug_id is None:
         raise TeachError(
             "missing BUG_ID and DEST: scaffold teach BUG_ID DEST (or --list, or --all DEST)"
@@ -94,15 +111,17 @@ def teach(
         raise TeachError(unknown_id_message(bug_id))
     if dest is None:
         raise TeachError(f"missing DEST: scaffold teach {bug_id} DEST")
-    write_files(variant_files(bug_id), dest, force=force)
+    files = variant_files(bug_id, task)
+    write_files(files, dest, force=force)
     note = ""
     if plot:
         note = (
-            " and symptom.png"
+            (
+                " and symptom.png"
+                + ("" if task == DEFAULT_TASK else f" (measured on {DEFAULT_TASK})")
+            )
             if plot_symptom(bug_id, dest / "symptom.png")
             else " (nothing measured to plot for this one)"
         )
-    return (
-        f"wrote {bug_id} to {dest}: train.py, correct_train.py, data.py, model.py, LESSON.md, "
-        f"tests/test_symptom.py{note}"
-    )
+    shown = [name for name in files if name != "tracking.py"]
+    return f"wrote {bug_id} (task={task}) to {dest}: {', '.join(shown)}{note}"

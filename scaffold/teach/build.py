@@ -10,7 +10,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from scaffold.catalogue import BUGS, get_bug
+from scaffold.catalogue import (
+    BUGS,
+    MEASURED_ON,
+    NEEDS_MODE_LAYER,
+    applies,
+    get_bug,
+    tasks_for,
+    teaching_tasks,
+)
 from scaffold.teach.mutations import MUTATIONS, mutate
 
 _HERE = Path(__file__).resolve().parent
@@ -30,8 +38,17 @@ def module_name(bug_id: str) -> str:
     return bug_id.replace("-", "_")
 
 
-def base_overrides(bug_id: str) -> dict[str, Any]:
-    return dict(MUTATIONS[bug_id].base)
+DEFAULT_TASK = MEASURED_ON  # `scaffold teach` without --task, and the goldens
+
+
+def base_overrides(bug_id: str, task: str = DEFAULT_TASK) -> dict[str, Any]:
+    """The answers (beyond the defaults) of the loop the mistake is made in, for `task`."""
+    task_answer = {} if task == DEFAULT_TASK else {"task": task}
+    return {**task_answer, **MUTATIONS[bug_id].base}
+
+
+def _key(bug_id: str, task: str) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(base_overrides(bug_id, task).items()))
 
 
 # The files train.py imports (user-owned data.py, model.py; template-owned tracking.py): every
@@ -54,22 +71,41 @@ def correct_train(overrides: tuple[tuple[str, Any], ...]) -> str:
     return correct_render(overrides)["train.py"]
 
 
-def correct_for(bug_id: str) -> str:
-    return correct_train(tuple(sorted(base_overrides(bug_id).items())))
+def correct_project(bug_id: str, task: str = DEFAULT_TASK) -> dict[str, str]:
+    """The correct project the variant of `bug_id` for `task` is made from."""
+    return correct_render(_key(bug_id, task))
+
+
+def correct_for(bug_id: str, task: str = DEFAULT_TASK) -> str:
+    return correct_train(_key(bug_id, task))
+
+
+def variant_train(bug_id: str, task: str = DEFAULT_TASK) -> str:
+    """The correct train.py with exactly the one mistake, black-formatted (so it parses).
+
+    Raises:
+        TeachError: `bug_id` does not apply to `task` (see scaffold.catalogue.applies).
+        MutationError: the edit no longer matches the template (never a silent no-op).
+    """
+    require_applicable(bug_id, task)
+    return _variant_train(bug_id, task)
 
 
 @functools.cache
-def variant_train(bug_id: str) -> str:
-    """The correct train.py with exactly the one mistake, black-formatted (so it parses)."""
+def _variant_train(bug_id: str, task: str) -> str:
     from scaffold.render import format_python
 
-    return format_python(mutate(correct_for(bug_id), bug_id), f"{bug_id}/train.py")
+    return format_python(
+        mutate(correct_for(bug_id, task), bug_id, task), f"{bug_id}/{task}/train.py"
+    )
 
 
-def diff(bug_id: str, variant: str | None = None, context: int = 2) -> str:
-    variant = variant if variant is not None else variant_train(bug_id)
+def diff(
+    bug_id: str, variant: str | None = None, context: int = 2, task: str = DEFAULT_TASK
+) -> str:
+    variant = variant if variant is not None else variant_train(bug_id, task)
     lines = difflib.unified_diff(
-        correct_for(bug_id).splitlines(True),
+        correct_for(bug_id, task).splitlines(True),
         variant.splitlines(True),
         "correct_train.py",
         "train.py",
@@ -175,31 +211,67 @@ def measured() -> dict[str, Any]:
     return json.loads(MEASURED.read_text(encoding="utf-8"))
 
 
-def variant_files(bug_id: str) -> dict[str, str]:
-    """Relative path -> text for one variant folder."""
+def require_task(task: str) -> None:
+    """Refuse a task the template does not have (one line, for the CLI)."""
+    if task not in teaching_tasks():
+        choices = ", ".join(teaching_tasks())
+        raise TeachError(f"unknown task {task!r}: choose one of {choices}")
+
+
+def require_applicable(bug_id: str, task: str) -> None:
+    """Refuse a mistake that `task`'s model cannot show, naming the tasks that do show it."""
+    require_task(task)
+    if not applies(bug_id, task):
+        needs = " or ".join(NEEDS_MODE_LAYER[bug_id])
+        where = ", ".join(f"--task {t}" for t in tasks_for(bug_id))
+        raise TeachError(
+            f"{bug_id} does not show on task={task}: it needs {needs}, which {task}'s model "
+            f"lacks; it shows with {where}"
+        )
+
+
+def variant_files(bug_id: str, task: str = DEFAULT_TASK) -> dict[str, str]:
+    """Relative path -> text for one variant folder of `task`.
+
+    Raises:
+        TeachError: an unknown ID or task, or a mistake `task` cannot show.
+    """
     from scaffold.teach.lessons import lesson_markdown
 
     if bug_id not in MUTATIONS:
         raise TeachError(unknown_id_message(bug_id))
-    variant = variant_train(bug_id)
-    project = correct_render(tuple(sorted(base_overrides(bug_id).items())))
-    return {
+    variant = variant_train(bug_id, task)
+    project = correct_project(bug_id, task)
+    files = {
         "train.py": variant,
-        "correct_train.py": correct_for(bug_id),
+        "correct_train.py": correct_for(bug_id, task),
         **{name: project[name] for name in BESIDE},
-        "LESSON.md": lesson_markdown(bug_id, diff(bug_id, variant)),
-        "tests/test_symptom.py": symptom_test(bug_id),
+        "LESSON.md": lesson_markdown(bug_id, diff(bug_id, variant, task=task), task),
     }
+    if task == MEASURED_ON:  # the measurement is written for (and measured on) this task's loop
+        files["tests/test_symptom.py"] = symptom_test(bug_id)
+    return files
 
 
-def course_files() -> dict[str, str]:
-    """Every variant folder plus the course index README.md."""
+def course_ids(task: str = DEFAULT_TASK) -> list[str]:
+    """The catalogue IDs that `task` shows, in catalogue order."""
+    require_task(task)
+    return [bug.id for bug in BUGS if applies(bug.id, task)]
+
+
+def teaching_pairs() -> list[tuple[str, str]]:
+    """Every (ID, task) the catalogue renders a variant for, task by task."""
+    return [(bug_id, task) for task in teaching_tasks() for bug_id in course_ids(task)]
+
+
+def course_files(task: str = DEFAULT_TASK) -> dict[str, str]:
+    """Every variant folder `task` shows plus the course index README.md."""
     from scaffold.teach.lessons import course_index
 
-    files = {"README.md": course_index()}
-    for bug in BUGS:
-        for rel, text in variant_files(bug.id).items():
-            files[f"{bug.id}/{rel}"] = text
+    files = {"README.md": course_index(task)}
+    for bug_id in course_ids(task):
+        for rel, text in variant_files(bug_id, task).items():
+            files[f"{bug_id}/{rel}"] = text
     return files
 
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scaffold.catalogue import BUGS, get_bug
+from scaffold.catalogue import (
+    BUGS,
+    MEASURED_ON,
+    NEEDS_MODE_LAYER,
+    get_bug,
+    shown_by,
+    tasks_for,
+    teaching_tasks,
+)
 from scaffold.teach.mutations import MUTATIONS
 
 
@@ -20,6 +28,7 @@ class Lesson:
     why: str  # the mechanism
     spot: str  # how to notice it in a real run
     references: str = ""  # where the reference texts are right, wrong or exaggerate
+    tasks: str = ""  # how the symptom differs between the tasks' models (mode mistakes)
 
 
 LESSONS: dict[str, Lesson] = {
@@ -141,6 +150,11 @@ LESSONS: dict[str, Lesson] = {
         "training step, as this project's generated tests do.",
         references="The template guards the mode twice (train() at the start of each epoch and a restore at "
         "the end of evaluate()), so this variant had to remove both lines: one alone is harmless here.",
+        tasks="The measurement counts forward passes in eval mode, which is the same on every task; what "
+        "the eval mode then costs differs. On lm it switches off dropout in the embeddings, the residual "
+        "branches and attention (the model passes dropout_p=0 to scaled_dot_product_attention in eval "
+        "mode). On image it also freezes BatchNorm2d's running statistics, which stop tracking the "
+        "training data.",
     ),
     "validation-in-train-mode": Lesson(
         headline="the same weights gave val losses spread over {v[val_loss_spread]:.4f} across 5 calls; "
@@ -156,6 +170,11 @@ LESSONS: dict[str, Lesson] = {
         spot="Run validation twice in a row on the same checkpoint: any difference means a layer is still in "
         "train mode. Best-epoch selection that jumps around without a clear trend is a hint.",
         references="The tutorial's description (noisy validation, batchnorm changes) matches the measurement.",
+        tasks="The measurement turns on tabular's batchnorm option (batchnorm=True), which is off in the "
+        "default tabular render, so that both halves show. On image (BatchNorm2d after every convolution, "
+        "dropout before the classifier) both halves show by default. On lm only the first does: the "
+        "transformer's dropout makes repeated validations disagree, but its LayerNorm keeps no running "
+        "statistics, so no validation data leaks into the weights or buffers.",
     ),
     "validation-without-no-grad": Lesson(
         headline="all {v[forwards]} validation outputs carried grad_fn; autograd kept "
@@ -336,14 +355,54 @@ def headline(bug_id: str) -> str:
     return fill(LESSONS[bug_id].headline, bug_id)
 
 
-def _base_text(bug_id: str) -> str:
-    base = MUTATIONS[bug_id].base
-    return ", ".join(f"{k}={v}" for k, v in base.items()) if base else "the defaults"
+def _base_text(bug_id: str, task: str = MEASURED_ON) -> str:
+    answers = {**({} if task == MEASURED_ON else {"task": task}), **MUTATIONS[bug_id].base}
+    return ", ".join(f"{k}={v}" for k, v in answers.items()) if answers else "the defaults"
 
 
-def lesson_markdown(bug_id: str, diff_text: str) -> str:
+def measured_on_text(task: str) -> str:
+    """Where the lesson's numbers come from, said in every lesson."""
     from scaffold.teach.build import MEASURE_COMMAND
 
+    where = f"`{MEASURE_COMMAND}` on the task={MEASURED_ON} loop (CPU, seeded, one thread)"
+    if task == MEASURED_ON:
+        return (
+            "`tests/test_symptom.py` measures this (run `pytest tests/` here). It passes on `train.py`, "
+            "and the same measurement on `correct_train.py` fails the same check. The numbers above "
+            f"come from {where}."
+        )
+    return (
+        f"The numbers above come from {where}, not from this task={task} loop: the measurement is "
+        f"written for the {MEASURED_ON} loop, so this folder has no `tests/test_symptom.py`. The "
+        f"mistake in `train.py` is the same edit of the same loop; `scaffold teach {{id}} DEST` "
+        f"(task {MEASURED_ON}) writes the lesson with its symptom test."
+    )
+
+
+def tasks_text(bug_id: str) -> str:
+    """Which tasks show the mistake, from the catalogue's table (and the lesson's own note)."""
+    tasks = tasks_for(bug_id)
+    if bug_id not in NEEDS_MODE_LAYER:
+        text = (
+            f"Every task shows it: train.py is the same loop for {', '.join(tasks)} (apart from the "
+            "task's Config fields), and the edit applies to each. Write it for another task with "
+            f"`scaffold teach {bug_id} DEST --task TASK`."
+        )
+    else:
+        needs = " or ".join(NEEDS_MODE_LAYER[bug_id])
+        shown = "; ".join(f"{t} through {' and '.join(shown_by(bug_id, t))}" for t in tasks)
+        lacking = [t for t in teaching_tasks() if t not in tasks]
+        text = (
+            f"It shows only through layers that behave differently in train and eval mode ({needs}). "
+            f"The default model of each task has: {shown}."
+        )
+        if lacking:
+            text += f" {', '.join(lacking)} cannot show it, so `scaffold teach` refuses it there."
+    note = LESSONS[bug_id].tasks
+    return f"{text} {note}" if note else text
+
+
+def lesson_markdown(bug_id: str, diff_text: str, task: str = MEASURED_ON) -> str:
     bug, lesson, mutation = get_bug(bug_id), LESSONS[bug_id], MUTATIONS[bug_id]
     kind = {"myth": " (a myth check)", "hint": " (a heuristic check)"}.get(bug.kind, "")
     parts = [
@@ -353,7 +412,7 @@ def lesson_markdown(bug_id: str, diff_text: str) -> str:
         "",
         "## What changed",
         "",
-        f"{mutation.change} The loop is the one `scaffold new` renders for {_base_text(bug_id)}; "
+        f"{mutation.change} The loop is the one `scaffold new` renders for {_base_text(bug_id, task)}; "
         f"`correct_train.py` beside it is that loop unchanged, and `# BUG({bug_id})` marks the edit in "
         "`train.py`.",
         "",
@@ -365,9 +424,7 @@ def lesson_markdown(bug_id: str, diff_text: str) -> str:
         "",
         fill(lesson.symptom, bug_id),
         "",
-        f"`tests/test_symptom.py` measures this (run `pytest tests/` here). It passes on `train.py`, and "
-        f"the same measurement on `correct_train.py` fails the same check. The numbers above come from "
-        f"`{MEASURE_COMMAND}` (CPU, seeded, one thread).",
+        measured_on_text(task).format(id=bug_id),
         "",
         "## Why it happens",
         "",
@@ -376,19 +433,30 @@ def lesson_markdown(bug_id: str, diff_text: str) -> str:
         "## How to spot it in a real run",
         "",
         lesson.spot,
+        "",
+        "## Which task shows it",
+        "",
+        tasks_text(bug_id),
     ]
     parts += [
         "",
         "## Would the generated project's own tests catch it?",
         "",
-        project_tests_text(bug_id),
+        project_tests_text(bug_id, task),
     ]
     if lesson.references:
         parts += ["", "## What the reference texts say", "", fill(lesson.references, bug_id)]
     return "\n".join(parts) + "\n"
 
 
-def project_tests_text(bug_id: str) -> str:
+def project_tests_text(bug_id: str, task: str = MEASURED_ON) -> str:
+    text = _project_tests_text(bug_id)
+    if task == MEASURED_ON:
+        return text
+    return f"Measured on the task={MEASURED_ON} project, not on this {task} one. {text}"
+
+
+def _project_tests_text(bug_id: str) -> str:
     from scaffold.teach.build import measured
 
     failing = measured().get(bug_id, {}).get("project_tests_failing")
@@ -411,21 +479,42 @@ def project_tests_text(bug_id: str) -> str:
     )
 
 
-def course_index() -> str:
+def course_index(task: str = MEASURED_ON) -> str:
+    from scaffold.teach.build import course_ids
+
+    ids = course_ids(task)
+    if task == MEASURED_ON:
+        intro = [
+            "Each folder is the correct training loop with one minimal change (marked `# BUG(ID)` in its "
+            "`train.py`), the correct loop beside it (`correct_train.py`), a `LESSON.md`, and "
+            "`tests/test_symptom.py`, which measures the symptom on both. None of these mistakes raises an error.",
+            "",
+            "Run every symptom test: `OMP_NUM_THREADS=1 python -m pytest --import-mode=importlib .` "
+            "(needs torch and tqdm; CPU, about a minute).",
+        ]
+    else:
+        intro = [
+            f"Each folder is the task={task} training loop with one minimal change (marked `# BUG(ID)` in "
+            "its `train.py`), the correct loop beside it (`correct_train.py`) and a `LESSON.md`. None of "
+            "these mistakes raises an error.",
+            "",
+            f"The measured column comes from the task={MEASURED_ON} loop, where each lesson's symptom "
+            f"test runs (`scaffold teach --all DEST` writes that course with its tests).",
+        ]
+    skipped = [bug.id for bug in BUGS if bug.id not in ids]
+    if skipped:
+        intro += ["", f"Not in this course (task={task} cannot show them): {', '.join(skipped)}."]
     lines = [
-        "# Training-loop mistakes: a course",
+        "# Training-loop mistakes: a course" + ("" if task == MEASURED_ON else f" (task={task})"),
         "",
-        "Each folder is the correct training loop with one minimal change (marked `# BUG(ID)` in its "
-        "`train.py`), the correct loop beside it (`correct_train.py`), a `LESSON.md`, and "
-        "`tests/test_symptom.py`, which measures the symptom on both. None of these mistakes raises an error.",
-        "",
-        "Run every symptom test: `OMP_NUM_THREADS=1 python -m pytest --import-mode=importlib .` "
-        "(needs torch and tqdm; CPU, about a minute).",
+        *intro,
         "",
         "| ID | mistake | measured |",
         "|---|---|---|",
     ]
     for bug in BUGS:
+        if bug.id not in ids:
+            continue
         label = {"myth": " (myth)", "hint": " (hint)"}.get(bug.kind, "")
         lines.append(
             f"| [{bug.id}]({bug.id}/LESSON.md) | {bug.title}{label} | {headline(bug.id)} |"
@@ -445,8 +534,13 @@ def teaching_markdown() -> str:
         "",
         "`scaffold teach --list` lists these mistakes, `scaffold teach ID DEST` writes one as a lesson folder "
         "and `scaffold teach --all DEST` writes the whole course. `scaffold check` uses the same IDs. Every "
-        "number below was measured by the lesson's own symptom test on CPU "
-        f"(`{MEASURE_COMMAND}` measures them again).",
+        f"number below was measured by the lesson's own symptom test on CPU, on the task={MEASURED_ON} "
+        f"loop (`{MEASURE_COMMAND}` measures them again).",
+        "",
+        f"`--task {'|'.join(teaching_tasks())}` writes the lessons for that task's loop (default "
+        f"{MEASURED_ON}). train.py is the same loop for every task, so each edit applies unchanged; "
+        "a mistake that needs a layer a task's model lacks is refused for that task with one line and "
+        "exit code 2. The symptom tests ship with the tabular lessons, where they were measured.",
         "",
     ]
     for bug in BUGS:
@@ -458,6 +552,7 @@ def teaching_markdown() -> str:
             f"{bug.why[0].upper()}{bug.why[1:]}.",
             "",
             f"- **Change** (base loop: {_base_text(bug.id)}): {mutation.change}",
+            f"- **Tasks**: {tasks_text(bug.id)}",
             f"- **Symptom**: {fill(lesson.symptom, bug.id)}",
             f"- **Why**: {lesson.why}",
             f"- **Spot it**: {lesson.spot}",

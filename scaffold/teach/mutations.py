@@ -28,9 +28,10 @@ def _indent(line: str) -> int:
 class Source:
     """The lines of one rendered train.py, with the few edits the mutations need."""
 
-    def __init__(self, text: str, bug_id: str) -> None:
+    def __init__(self, text: str, bug_id: str, task: str = "tabular") -> None:
         self.lines = text.splitlines()
         self.bug_id = bug_id
+        self.task = task  # the copier `task` the loop was rendered for (a few edits differ by task)
 
     @property
     def text(self) -> str:
@@ -244,10 +245,15 @@ def _log_loss_tensor(s: Source) -> None:
     )
 
 
+# The dimension of the classes in the logits: (batch, classes) for tabular and image,
+# (batch, time, vocabulary) for lm. A softmax over any other dimension would be a second mistake.
+CLASS_DIM = {"lm": -1}
+
+
 def _softmax_before_cross_entropy(s: Source) -> None:
     s.replace(
         "loss = c.criterion(logits, y)",
-        "loss = c.criterion(logits.softmax(dim=1), y)",
+        f"loss = c.criterion(logits.softmax(dim={CLASS_DIM.get(s.task, 1)}), y)",
         "probabilities, not logits, go into CrossEntropyLoss",
     )
 
@@ -345,7 +351,8 @@ MUTATIONS: dict[str, Mutation] = {
         Mutation(
             "softmax-before-cross-entropy",
             _softmax_before_cross_entropy,
-            "Changes `c.criterion(logits, y)` to `c.criterion(logits.softmax(dim=1), y)`.",
+            "Changes `c.criterion(logits, y)` to `c.criterion(logits.softmax(dim=1), y)` "
+            "(`dim=-1` for lm, whose logits are batch x time x vocabulary).",
         ),
         Mutation(
             "checkpoint-last-not-best",
@@ -382,9 +389,14 @@ MUTATIONS: dict[str, Mutation] = {
 }
 
 
-def mutate(text: str, bug_id: str) -> str:
-    """Apply the mutation for `bug_id` to the correct train.py text and return the variant."""
-    src = Source(text, bug_id)
+def mutate(text: str, bug_id: str, task: str = "tabular") -> str:
+    """Apply the mutation for `bug_id` to the correct train.py (rendered for `task`) and return
+    the variant.
+
+    Raises:
+        MutationError: the edit's statement is missing or repeated, or the edit changed nothing.
+    """
+    src = Source(text, bug_id, task)
     MUTATIONS[bug_id].apply(src)
     result = src.text
     if result == text:
