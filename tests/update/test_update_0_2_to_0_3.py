@@ -9,14 +9,17 @@ docs/updating.md ("From 0.2.0 to 0.3.0"): exit 3, train.py the only conflicted f
 the owner's in it on the "before updating" side of a hunk, no .rej file, fresh data.py and
 model.py, one line pointing at the migration section, and nothing outside the project touched.
 
-The project is rendered and updated once per module (about 15 s on 2 busy cores); each test reads
-the outcome. The variants that need a second update are under `-m slow`.
+The project is rendered and updated once per module (about 20 s on 2 busy cores); each test reads
+the outcome. The variants that need a second update, a render or a training run are `-m slow`.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -258,3 +261,44 @@ def test_an_owners_own_data_py_is_kept_byte_for_byte(v020, tmp_path):
     assert (dest / "model.py").is_file()
     (note,) = [line for line in err.splitlines() if "moved the data and model code" in line]
     assert "your own data.py was kept as it was" in note, note
+
+
+def keep_the_templates_side(text: str) -> str:
+    """Step 3 of the migration section: drop each hunk's "before updating" side and the markers."""
+    out, side = [], None
+    for line in text.splitlines(keepends=True):
+        bare = line.rstrip("\n")
+        if bare == OURS:
+            side = "ours"
+        elif bare == BASE and side == "ours":
+            side = "theirs"
+        elif bare == THEIRS and side == "theirs":
+            side = None
+        elif side != "ours":
+            out.append(line)
+    return "".join(out)
+
+
+@pytest.mark.slow
+def test_resolving_as_documented_gives_0_3_0s_train_py_with_the_other_edits(edited, tmp_path):
+    """Keeping the template's side of every hunk leaves exactly 0.3.0's train.py plus the owner's
+    edit elsewhere, and the project trains (a dry run) with the fresh data.py and model.py."""
+    from scaffold.options import resolve_answers
+    from scaffold.render import render_in_memory
+
+    dest = tmp_path / "demo"
+    shutil.copytree(edited.dest, dest, symlinks=True)
+    resolved = keep_the_templates_side((dest / "train.py").read_text())
+    fresh = render_in_memory(resolve_answers({"project_name": "demo"}))["train.py"]
+    before, after = ELSEWHERE_EDIT
+    assert resolved == fresh.replace(before, after, 1)
+    (dest / "train.py").write_text(resolved)
+    done = subprocess.run(
+        [sys.executable, "train.py", "--dry-run", "--no-progress"],
+        cwd=dest,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
