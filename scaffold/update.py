@@ -76,6 +76,66 @@ def keep_command(dest: Path, version: str) -> str:
     return f"{git} add -A -- . && {git} commit -m {message} -- ."
 
 
+@dataclass(frozen=True)
+class LayoutChange:
+    """A template version that moved code between files, so an owner's edits need moving too.
+
+    Attributes:
+        version: The template version that made the change.
+        moved_from: The file the code left (conflicted when the owner had edited that code).
+        moved_to: Each new file (the owner's from then on) and the entry point it must define.
+        doc: Where docs/updating.md walks through the move.
+    """
+
+    version: str
+    moved_from: str
+    moved_to: Mapping[str, str]
+    doc: str
+
+    def note(self, conflicts: list[str], kept: tuple[str, ...] = ()) -> str:
+        """One line telling the owner what the change means for their project and what to do."""
+        kept = tuple(rel for rel in kept if rel in self.moved_to)
+        targets = " and ".join(f"{rel} ({entry})" for rel, entry in self.moved_to.items())
+        head = f"template {self.version} moved the data and model code out of {self.moved_from} into {targets}"
+        if self.moved_from in conflicts:
+            text = (
+                f"{head}: your edits to that code are kept in {self.moved_from} between "
+                "'<<<<<<< before updating' and '=======': move them into those files, then keep "
+                "the template's side of those hunks"
+            )
+        else:
+            text = f"{head}, which are yours from now on (update never rewrites them)"
+        if kept:
+            text += (
+                f"; your own {', '.join(kept)} {'was' if len(kept) == 1 else 'were'} kept as "
+                f"{'it was' if len(kept) == 1 else 'they were'}, so add the entry point to "
+                f"{'it' if len(kept) == 1 else 'them'}"
+            )
+        return f"{text}: see {self.doc}"
+
+
+# The layout changes of the template's history, oldest first.
+LAYOUT_CHANGES = (
+    LayoutChange(
+        version="0.3.0",
+        moved_from="train.py",
+        moved_to={"data.py": "build_datasets(cfg)", "model.py": "build_model(cfg, info)"},
+        doc="docs/updating.md#from-020-to-030-your-model-and-data-move-out-of-trainpy",
+    ),
+)
+
+
+def crossed_layout_changes(old: str, new: str) -> list[LayoutChange]:
+    """The entries of LAYOUT_CHANGES an update from `old` to `new` crosses."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        low, high = Version(old), Version(new)
+    except InvalidVersion:
+        return []
+    return [change for change in LAYOUT_CHANGES if low < Version(change.version) <= high]
+
+
 class UpdateError(ValueError):
     """A reason to refuse the update; `str(err)` is one readable line. Nothing was written."""
 
@@ -90,6 +150,14 @@ class UpdatePlan:
     answers: dict[str, Any]
     changed_answers: dict[str, tuple[Any, Any]]
     answers_file: str = ANSWERS_FILE
+    # Files the target version hands to the user (`_skip_if_exists`) that the project already has
+    # as its own (not written by its version): copier keeps them as they are.
+    kept_user_files: tuple[str, ...] = ()
+
+    @property
+    def layout_changes(self) -> list[LayoutChange]:
+        """The layout changes this update crosses (old version < change <= new version)."""
+        return crossed_layout_changes(self.old_version, self.new_version)
 
     @property
     def is_noop(self) -> bool:
@@ -309,13 +377,17 @@ class BundleReader:
         """The questions of one version's copier.yml."""
         return _parse_questions(self.read(version, "copier.yml"))
 
+    def settings(self, version: str) -> dict[str, Any]:
+        """The `_`-prefixed settings of one version's copier.yml (`_exclude`, `_skip_if_exists`...)."""
+        settings = yaml.safe_load(self.read(version, "copier.yml")) or {}
+        return {k: v for k, v in settings.items() if str(k).startswith("_")}
+
     def owned(self, version: str, answers: Mapping[str, Any] | None = None) -> list[str]:
         """The project files that version writes (`scaffold.render.owned_paths`), for `answers`
         when given (a templated `_exclude` keeps some files to some answers: `for_answers`)."""
         from scaffold.render import for_answers, owned_paths
 
-        settings = yaml.safe_load(self.read(version, "copier.yml")) or {}
-        settings = {k: v for k, v in settings.items() if str(k).startswith("_")}
+        settings = self.settings(version)
         paths = owned_paths(self.files(version), settings)
         return for_answers(paths, answers, settings) if answers is not None else paths
 
@@ -553,6 +625,14 @@ def plan_update(
         check_recorded_answers(reader.questions(old), last, answers_file)
         answers = resolve_update_answers(reader.questions(target), last, given, ask)
         owned_before = reader.owned(old, last)
+        # Files the target hands to the owner (copier keeps them when they exist): those the
+        # project already has but its version did not write are the owner's own, kept as is.
+        skipped = reader.settings(target).get("_skip_if_exists") or []
+        kept = tuple(
+            rel
+            for rel in skipped
+            if isinstance(rel, str) and rel not in owned_before and (dest / rel).is_file()
+        )
     changed = {
         key: (last.get(key), answers.get(key))
         for key in dict.fromkeys([*last, *answers])
@@ -569,6 +649,7 @@ def plan_update(
         answers=answers,
         changed_answers=changed,
         answers_file=answers_file,
+        kept_user_files=kept,
     )
 
 
@@ -659,6 +740,9 @@ def update_project(
 
 __all__ = [
     "find_project",
+    "LAYOUT_CHANGES",
+    "LayoutChange",
+    "crossed_layout_changes",
     "keep_command",
     "review_command",
     "undo_command",

@@ -13,11 +13,13 @@ import csv
 import importlib.util
 import json
 import math
+import shutil
 import sqlite3
 import struct
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -348,15 +350,11 @@ def wandb_records(path: Path):
             chunk = b""
 
 
-@pytest.mark.tracking
-def test_wandb_offline_run_holds_the_logged_values(project):
-    pytest.importorskip("wandb")
-    run_dir = train(project, "wb", "--tracking", "wandb")
-    folders = list((run_dir / "wandb").glob("offline-run-*"))
-    assert len(folders) == 1, folders
-    (records,) = folders[0].glob("run-*.wandb")
+def wandb_run(folder: Path) -> tuple[dict[str, list[tuple[int, float]]], dict, list]:
+    """One offline-run-* folder: its history as tag -> [(step, value)], its config, its run records."""
+    (records,) = folder.glob("run-*.wandb")
     logged: dict[str, list[tuple[int, float]]] = {}
-    config = {}
+    config, runs = {}, []
     for record in wandb_records(records):
         kind = record.WhichOneof("record_type")
         if kind == "history":
@@ -370,5 +368,201 @@ def test_wandb_offline_run_holds_the_logged_values(project):
                     logged.setdefault(key, []).append((step, float(value)))
         elif kind == "config":
             config.update({item.key: json.loads(item.value_json) for item in record.config.update})
+        elif kind == "run":
+            runs.append(record.run)
+    return logged, config, runs
+
+
+@pytest.mark.tracking
+def test_wandb_offline_run_holds_the_logged_values(project):
+    pytest.importorskip("wandb")
+    run_dir = train(project, "wb", "--tracking", "wandb")
+    folders = list((run_dir / "wandb").glob("offline-run-*"))
+    assert len(folders) == 1, folders
+    logged, config, _ = wandb_run(folders[0])
     assert_same_series(logged, step_series(run_dir))
     assert config["log_every"] == K and config["tracking"] == "wandb"
+
+
+# --------------------------------------------------------------------------------------------
+# Resume: an interrupted run resumed with --resume continues the SAME tracker run
+# --------------------------------------------------------------------------------------------
+# The run is stopped as by Ctrl-C in the middle of epoch 2 (last.pt holds epoch 1: step 38),
+# after steps 43, 50 and 57 were logged: what the resume must neither lose nor log twice.
+CHECKPOINT_STEP = 38
+STOP_AFTER = 58  # micro-batches before the interrupt
+LOGGED_PAST_CHECKPOINT = [43, 50, 57]
+INTERRUPT = '''\
+"""Test-only launcher (not part of the template): train.main() interrupted as by Ctrl-C after
+STOP_AFTER micro-batches, in the middle of an epoch; trackers close at exit, as after a real one."""
+import os
+import sys
+
+import tracking
+import train
+
+STOP_AFTER = int(os.environ["STOP_AFTER"])
+calls = 0
+real_add_loss = tracking.Tracker.add_loss
+
+
+def add_loss(self, loss, count):
+    global calls
+    calls += 1
+    if calls > STOP_AFTER:
+        raise KeyboardInterrupt
+    real_add_loss(self, loss, count)
+
+
+tracking.Tracker.add_loss = add_loss
+sys.exit(train.main())
+'''
+
+
+@dataclass(frozen=True)
+class Resumed:
+    run_dir: Path  # after the resume
+    crashed: Path  # a copy of the run folder (and runs/mlflow.db) as the interrupt left it
+
+
+def interrupt_and_resume(project: Path, name: str, *flags: str) -> Resumed:
+    """Train 2 epochs into runs/NAME, interrupted mid-epoch 2, then `--resume runs/NAME`."""
+    (project / "interrupt.py").write_text(INTERRUPT)
+    flags = ("--epochs", "2", "--log-every", str(K), *flags)
+    first = subprocess.run(
+        [PYTHON, "interrupt.py", *flags, "--out", f"runs/{name}"],
+        cwd=project,
+        env=child_env(STOP_AFTER=str(STOP_AFTER)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert first.returncode == 130 and "interrupted:" in first.stderr, first.stderr
+    run_dir = project / "runs" / name
+    crashed = project / "interrupted" / name
+    shutil.copytree(run_dir, crashed)
+    if (project / "runs" / "mlflow.db").exists():
+        shutil.copy2(project / "runs" / "mlflow.db", crashed / "mlflow.db")
+    done = run(project, "train.py", *flags, "--resume", f"runs/{name}")
+    assert done.returncode == 0, done.stderr
+    assert f"resumed from runs/{name}/last.pt after epoch 1" in done.stdout, done.stdout
+    return Resumed(run_dir, crashed)
+
+
+@pytest.fixture(scope="module")
+def csv_resumed(project) -> Resumed:
+    return interrupt_and_resume(project, "csv-resumed")
+
+
+def test_the_interrupted_run_logged_steps_past_its_checkpoint(csv_resumed):
+    """The premise of the resume tests: there is something to trim."""
+    steps = [int(row["step"]) for row in read_csv(csv_resumed.crashed / "steps.csv")]
+    assert steps == expected_steps(LOGGED_PAST_CHECKPOINT[-1], K)
+    assert [s for s in steps if s > CHECKPOINT_STEP] == LOGGED_PAST_CHECKPOINT
+
+
+def test_resumed_steps_csv_equals_the_uninterrupted_run(csv_resumed, csv_run):
+    """One header, each step once, the rows of an uninterrupted run; only the loss of the first
+    row after the resume differs: it averages the steps since the resume (docs/tracking.md)."""
+    lines = (csv_resumed.run_dir / "steps.csv").read_text().splitlines()
+    assert lines[0] == ",".join(STEP_COLUMNS_OF_DOCS) and lines.count(lines[0]) == 1
+    resumed, reference = read_csv(csv_resumed.run_dir / "steps.csv"), read_csv(csv_run / "steps.csv")
+    assert [r["step"] for r in resumed] == [r["step"] for r in reference]
+    first_after = next(int(r["step"]) for r in resumed if int(r["step"]) > CHECKPOINT_STEP)
+    for got, want in zip(resumed, reference, strict=True):
+        if int(got["step"]) == first_after:
+            got, want = {**got, "loss": ""}, {**want, "loss": ""}
+        assert got == want
+
+
+def test_resumed_metrics_csv_equals_the_uninterrupted_run(csv_resumed, csv_run):
+    def rows(path: Path) -> list[dict[str, str]]:  # seconds is wall time
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in read_csv(path)]
+
+    assert rows(csv_resumed.run_dir / "metrics.csv") == rows(csv_run / "metrics.csv")
+
+
+STEP_COLUMNS_OF_DOCS = ["step", "epoch", "loss", "lr", "grad_norm"]  # docs/tracking.md's table
+
+
+def tensorboard_scalars(folder: Path) -> dict[str, list[tuple[int, float]]]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(folder), size_guidance={"scalars": 0})
+    events.Reload()
+    return {tag: [(e.step, e.value) for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
+
+
+@pytest.mark.tracking
+def test_tensorboard_resume_continues_the_events_without_doubled_steps(project):
+    pytest.importorskip("tensorboard")
+    resumed = interrupt_and_resume(project, "tb-resumed", "--tracking", "tensorboard")
+    before = tensorboard_scalars(resumed.crashed / "tensorboard")
+    assert [s for s, _ in before["step/loss"] if s > CHECKPOINT_STEP] == LOGGED_PAST_CHECKPOINT
+    logged = tensorboard_scalars(resumed.run_dir / "tensorboard")
+    assert_same_series(logged, step_series(resumed.run_dir))  # each step once: purge_step
+
+
+def mlflow_rows(database: Path, run_id: str) -> list[tuple[str, int, float, int]]:
+    with sqlite3.connect(database) as db:
+        query = "SELECT key, step, value, timestamp FROM metrics WHERE run_uuid = ?"
+        return list(db.execute(query, (run_id,)))
+
+
+def mlflow_status(database: Path, run_id: str) -> str:
+    with sqlite3.connect(database) as db:
+        return db.execute("SELECT status FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()[0]
+
+
+@pytest.mark.tracking
+def test_mlflow_resume_reopens_the_same_run(project):
+    pytest.importorskip("mlflow")
+    resumed = interrupt_and_resume(project, "mlf-resumed", "--tracking", "mlflow")
+    run_id = (resumed.crashed / "mlflow_run_id").read_text().strip()
+    assert (resumed.run_dir / "mlflow_run_id").read_text().strip() == run_id
+    assert mlflow_status(resumed.crashed / "mlflow.db", run_id) == "KILLED"  # the interrupt
+    database = project / "runs" / "mlflow.db"
+    assert mlflow_status(database, run_id) == "FINISHED"
+    with sqlite3.connect(database) as db:
+        named = db.execute("SELECT COUNT(*) FROM runs WHERE name = 'mlf-resumed'").fetchone()[0]
+    assert named == 1, "the resume opened a second MLflow run"
+    rows = mlflow_rows(database, run_id)
+    latest: dict[tuple[str, int], tuple[int, float]] = {}
+    counts: dict[tuple[str, int], int] = {}
+    for key, step, value, stamp in rows:
+        counts[key, step] = counts.get((key, step), 0) + 1
+        if (key, step) not in latest or stamp >= latest[key, step][0]:
+            latest[key, step] = (stamp, value)
+    logged: dict[str, list[tuple[int, float]]] = {}
+    for (key, step), (_, value) in latest.items():
+        logged.setdefault(key, []).append((step, value))
+    assert_same_series(logged, step_series(resumed.run_dir))
+    with sqlite3.connect(database) as db:  # params are the first run's; what changed is a tag
+        params = dict(db.execute("SELECT key, value FROM params WHERE run_uuid = ?", (run_id,)))
+        tags = dict(db.execute("SELECT key, value FROM tags WHERE run_uuid = ?", (run_id,)))
+    assert params["resume"] == "" and tags["resumed.resume"] == "runs/mlf-resumed/last.pt"
+    # MLflow cannot delete metric values: the steps the interrupted process logged past the
+    # checkpoint hold its value and, later, the resumed one (docs/tracking.md); no other step.
+    doubled = sorted({step for (key, step), n in counts.items() if n > 1})
+    assert doubled == LOGGED_PAST_CHECKPOINT, doubled
+    assert max(counts.values()) == 2
+
+
+@pytest.mark.tracking
+def test_wandb_resume_continues_the_same_offline_run(project):
+    pytest.importorskip("wandb")
+    resumed = interrupt_and_resume(project, "wb-resumed", "--tracking", "wandb")
+    run_id = (resumed.run_dir / "wandb_run_id").read_text().strip()
+    assert (resumed.crashed / "wandb_run_id").read_text().strip() == run_id
+    folders = sorted((resumed.run_dir / "wandb").glob("offline-run-*"))  # named by start time
+    assert [f.name.rsplit("-", 1)[1] for f in folders] == [run_id, run_id], folders
+    (first, _, first_runs), (second, _, second_runs) = map(wandb_run, folders)
+    assert {r.run_id for r in first_runs + second_runs} == {run_id}
+    assert max(s for s, _ in first["step/loss"]) == LOGGED_PAST_CHECKPOINT[-1]
+    assert min(s for s, _ in second["step/loss"]) > CHECKPOINT_STEP  # starts after last.pt
+    merged: dict[str, list[tuple[int, float]]] = {}
+    for tag in set(first) | set(second):
+        points = dict(p for p in first.get(tag, []) if p[0] <= CHECKPOINT_STEP)
+        points.update(second.get(tag, []))
+        merged[tag] = sorted(points.items())
+    assert_same_series(merged, step_series(resumed.run_dir))

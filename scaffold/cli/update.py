@@ -85,6 +85,7 @@ def update(
         typer.echo(
             f"  {key}: {_show(old) if old is not None else '(unset)'} -> {_show(new) if new is not None else '(unset)'}"
         )
+    notes = [change.note(result.conflicts, plan.kept_user_files) for change in plan.layout_changes]
     if result.conflicts:
         typer.echo(
             f"conflicts in {len(result.conflicts)} file(s) (your side and the template's, marked inline):",
@@ -92,6 +93,8 @@ def update(
         )
         for rel in result.conflicts:
             typer.echo(f"  {rel}", err=True)
+        for note in notes:  # what the conflicts mean when the template moved code between files
+            typer.echo(note, err=True)
         typer.echo(
             "resolve: edit each file between '<<<<<<< before updating' and '>>>>>>> after updating', "
             f"keep what you want, then `git add FILE`; review the rest with `{review_command(dest)}`",
@@ -102,6 +105,8 @@ def update(
     typer.echo(
         f"{len(result.changed_files)} file(s) changed, not committed: review with `{review_command(dest)}`"
     )
+    for note in notes:
+        typer.echo(note)
     for rel in result.formatted:
         typer.echo(f"  black-formatted {rel} (a file the update added)")
     typer.echo(f"keep: {keep_command(dest, plan.new_version)}")
