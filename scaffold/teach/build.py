@@ -34,9 +34,9 @@ def base_overrides(bug_id: str) -> dict[str, Any]:
     return dict(MUTATIONS[bug_id].base)
 
 
-# The files train.py imports (user-owned data.py, model.py; template-owned tracking.py): every
-# variant folder ships them unchanged beside it.
-BESIDE = ("data.py", "model.py", "tracking.py")
+# The files train.py imports (user-owned data.py, model.py; template-owned config.py, tracking.py):
+# every variant folder ships them unchanged beside it.
+BESIDE = ("config.py", "data.py", "model.py", "tracking.py")
 
 
 @functools.cache
