@@ -7,17 +7,25 @@
 The generated loop is imported from a project rendered into a temp dir with `--set task=TASK`
 (every other answer at its default), and driven by its own `train_one_epoch` (progress off). The
 plain loop trains the same model (model.py) on the same data (data.py) and loader, with the same
-optimizer, loss and clipping. Repetitions are interleaved (generated, plain, lightning,
-generated, ...) with the same thread settings, and medians are reported. With several tasks each
-runs in its own process (their train.py, data.py and model.py share module names), one after
-the other.
+optimizer, loss and clipping. Repetitions are interleaved, in an order that alternates
+(generated, plain, lightning, then lightning, plain, generated, ...), so that a change of load on a
+shared machine, or warm caches, fall on every loop alike. Reported: each loop's median samples/s
+with its range, and the median of the per-repetition ratios to the plain loop (each ratio taken
+from two runs seconds apart) with its interquartile spread. With several tasks each runs in its
+own process (their train.py, config.py, data.py and model.py share module names), one after the
+other.
+
+    --profile N   also runs N steps of each loop under torch.profiler and prints the operators
+                  each one calls per step: what the generated loop does beyond the plain one.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import importlib
+import os
 import platform
 import statistics
 import subprocess
@@ -52,6 +60,9 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=3, help="epochs per timed repetition")
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="profile N steps of each loop"
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -75,7 +86,7 @@ def main(argv=None) -> int:
 
     tmp = Path(tempfile.mkdtemp())
     train = render_task(tmp, task)
-    kinds = {f.name: f.type for f in train.fields(train.Config)}
+    kinds = {f.name: f.type for f in dataclasses.fields(train.Config)}
     workload = dict(WORKLOAD[task])
     for item in args.set:
         name, _, value = item.partition("=")
@@ -101,18 +112,24 @@ def main(argv=None) -> int:
             train.train_one_epoch(c, loader, cfg, progress)
         return args.epochs * len(loader.dataset) / (time.perf_counter() - start)
 
+    def plain_epoch(c, loader, max_batches=0):
+        """The loop a competent user writes by hand: the same steps, no bookkeeping."""
+        model, opt, crit = c.model, c.optimizer, c.criterion
+        model.train()
+        for i, (x, y) in enumerate(loader):
+            if i == max_batches and max_batches:
+                break
+            opt.zero_grad(set_to_none=True)
+            loss = crit(model(x), y)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+
     def plain():
         c, loader = setup()
-        model, opt, crit = c.model, c.optimizer, c.criterion
         start = time.perf_counter()
         for _ in range(args.epochs):
-            model.train()
-            for x, y in loader:
-                opt.zero_grad(set_to_none=True)
-                loss = crit(model(x), y)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-                opt.step()
+            plain_epoch(c, loader)
         return args.epochs * len(loader.dataset) / (time.perf_counter() - start)
 
     runners = {"generated": generated, "plain": plain}
@@ -123,12 +140,27 @@ def main(argv=None) -> int:
     except ImportError:
         print("lightning is not installed: skipping the Lightning Trainer (pip install lightning)")
 
+    if args.profile:
+        profile_steps(
+            {
+                "generated": lambda c, loader: train.train_one_epoch(
+                    c, loader, cfg, train.Progress(), max_batches=args.profile
+                ),
+                "plain": lambda c, loader: plain_epoch(c, loader, max_batches=args.profile),
+            },
+            setup,
+            args.profile,
+        )
+
     results = {name: [] for name in runners}
     for name in runners:  # warm-up, not timed
         runners[name]()
-    for _ in range(args.reps):
-        for name, fn in runners.items():
-            results[name].append(fn())
+    load_before = os.getloadavg()[0]
+    names = list(runners)
+    for rep in range(args.reps):
+        for name in names if rep % 2 == 0 else names[::-1]:  # ABBA: drifts hit both alike
+            results[name].append(runners[name]())
+    load_after = os.getloadavg()[0]
     med = {name: statistics.median(v) for name, v in results.items()}
     print(
         f"date {dt.date.today()}  machine {platform.machine()} {platform.processor() or ''}".rstrip()
@@ -140,12 +172,49 @@ def main(argv=None) -> int:
     print(
         f"task {task}: {shown}; {len(setup()[1].dataset)} training samples, batch {cfg.batch_size}"
     )
+    print(f"load average {load_before:.2f} before the timed repetitions, {load_after:.2f} after")
     for name, value in med.items():
         spread = f"{min(results[name]):.0f}-{max(results[name]):.0f}"
+        pairs = [a / b for a, b in zip(results[name], results["plain"])]
+        q1, _, q3 = statistics.quantiles(pairs, n=4) if len(pairs) > 1 else (pairs[0],) * 3
         print(
-            f"{name:10s} median {value:9.0f} samples/s  (range {spread})  ratio to plain {value / med['plain']:.3f}"
+            f"{name:10s} median {value:9.0f} samples/s  (range {spread})  "
+            f"ratio to plain {statistics.median(pairs):.3f} (per-rep ratios, IQR {q1:.3f}-{q3:.3f})"
         )
     return 0
+
+
+def profile_steps(loops, setup, steps: int) -> None:
+    """Run `steps` steps of each loop under torch.profiler; print the operators per step.
+
+    Both loops share the model, data and optimizer, so an operator one calls more often than the
+    other is the bookkeeping that loop adds (or a step it skips).
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    counts, self_us = {}, {}
+    for name, run in loops.items():
+        c, loader = setup()
+        run(c, loader)  # warm-up: optimizer state, allocator
+        c, loader = setup()
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            run(c, loader)
+        events = prof.key_averages()
+        counts[name] = {e.key: e.count / steps for e in events if e.key.startswith("aten::")}
+        self_us[name] = sum(e.self_cpu_time_total for e in events) / steps
+    print(f"torch.profiler, {steps} steps of each loop (per step):")
+    for name in loops:
+        total = sum(counts[name].values())
+        print(f"  {name:10s} {total:7.1f} aten calls, {self_us[name] / 1000:8.2f} ms CPU")
+    diff = {
+        op: counts["generated"].get(op, 0) - counts["plain"].get(op, 0)
+        for op in counts["generated"].keys() | counts["plain"].keys()
+    }
+    extra = sorted((op for op in diff if abs(diff[op]) > 1e-9), key=lambda op: -abs(diff[op]))
+    print(
+        "  generated - plain, calls per step: "
+        + (", ".join(f"{op} {diff[op]:+.2f}" for op in extra[:16]) or "none")
+    )
 
 
 def make_lightning(train, cfg, setup, epochs):

@@ -11,9 +11,11 @@ it), into a new empty folder:
   the same with SCAFFOLD_BLACK_AHEAD=0     (black after copier, never a worker)
   copier copy --defaults TEMPLATE DEST    (bare copier, from the template folder)
   copier copy --defaults --vcs-ref V URL DEST  (bare copier, from the shipped bundle, like scaffold)
-The commands alternate so load on the machine hits them alike; medians are reported, and the
-ratio of `scaffold new --defaults` to bare `copier copy` of the template folder, measured in this
-run. Then one in-process breakdown says where scaffold's time goes.
+The commands alternate, in an order reversed every other repetition (ABBA), so that load on the
+machine hits them alike; medians are reported with their ranges, and the ratio of `scaffold new
+--defaults` to bare `copier copy` of the template folder: the ratio of the medians, and the median
+of the per-repetition ratios (each from two runs seconds apart) with its spread. `--main` times only
+those two commands. Then one in-process breakdown says where scaffold's time goes.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+NEW, BASE = "scaffold new --defaults", "copier copy (template folder)"
 
 
 def _env() -> dict[str, str]:
@@ -107,17 +110,24 @@ def breakdown() -> list[tuple[str, float]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument(
+        "--main", action="store_true", help="only scaffold new --defaults and copier copy"
+    )
     args = parser.parse_args()
     env = _env()
     load_before = os.getloadavg()
     times: dict[str, list[float]] = {}
     for rep in range(args.reps):
         with tempfile.TemporaryDirectory() as tmp:
-            for name, argv in commands(Path(tmp)).items():
-                times.setdefault(name, []).append(timed(argv, env))
+            runs = commands(Path(tmp))
+            if args.main:
+                runs = {name: runs[name] for name in (NEW, BASE)}
+            order = list(runs) if rep % 2 == 0 else list(runs)[::-1]
+            for name in order:
+                times.setdefault(name, []).append(timed(runs[name], env))
         print(f"rep {rep + 1}/{args.reps} done", file=sys.stderr)
     medians = {name: statistics.median(ts) for name, ts in times.items()}
-    base = medians["copier copy (template folder)"]
+    base = medians[BASE]
     load_after = os.getloadavg()
     print(
         f"median of {args.reps} fresh-process runs (os.cpu_count() = {os.cpu_count()}; "
@@ -126,8 +136,14 @@ def main() -> int:
     for name, value in medians.items():
         spread = f"{min(times[name]):.2f}-{max(times[name]):.2f}"
         print(f"  {name:<44} {value:6.2f} s   {value / base:5.2f}x   (range {spread} s)")
-    ratio = medians["scaffold new --defaults"] / base
+    ratio = medians[NEW] / base
+    pairs = sorted(a / b for a, b in zip(times[NEW], times[BASE]))
+    low, high = pairs[len(pairs) // 4], pairs[(3 * len(pairs)) // 4]
     print(f"ratio scaffold new --defaults / copier copy: {ratio:.2f}x (target <= 1.5x)")
+    print(
+        f"per-repetition ratios: median {statistics.median(pairs):.2f}x, "
+        f"quartiles {low:.2f}-{high:.2f}x, all {', '.join(f'{p:.2f}' for p in pairs)}"
+    )
     print("in-process breakdown of scaffold new --defaults:")
     for name, seconds in breakdown():
         print(f"  {name:<42} {seconds:6.2f} s")

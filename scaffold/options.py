@@ -81,7 +81,8 @@ def load_questions(path: Path | None = None) -> tuple[Question, ...]:
         The questions (settings such as `_envops` are skipped).
     """
     path = path or template_dir() / "copier.yml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster, same result
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - safe loader
     questions = []
     for name, spec in raw.items():
         if name.startswith("_"):

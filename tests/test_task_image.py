@@ -31,12 +31,12 @@ def render_and_import(dest, **answers):
     names = ("data", "model", "train")
     sys.path.insert(0, str(dest))
     try:
-        for name in names:
+        for name in ("config", *names):  # config.py too: each render has its own Config
             sys.modules.pop(name, None)
         modules = [importlib.import_module(name) for name in names]
     finally:
         sys.path.remove(str(dest))
-        for name in names:
+        for name in ("config", *names):
             sys.modules.pop(name, None)
     return (*modules, dest)
 

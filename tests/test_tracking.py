@@ -117,9 +117,10 @@ def test_grad_norm_is_the_pre_clip_norm_and_is_measured_without_clipping(project
 # --------------------------------------------------------------------------------------------
 def load_project(project: Path):
     """Import the project's train.py (and its tracking.py) as fresh modules."""
-    if str(project) not in sys.path:
-        sys.path.insert(0, str(project))
-    for module in ("data", "model", "tracking"):  # this project's copies, not another one's
+    if str(project) in sys.path:  # first on the path: its config.py, not another project's
+        sys.path.remove(str(project))
+    sys.path.insert(0, str(project))
+    for module in ("config", "data", "model", "tracking"):  # this project's copies, not another one's
         sys.modules.pop(module, None)
     name = f"train_{uuid.uuid4().hex[:8]}"
     spec = importlib.util.spec_from_file_location(name, project / "train.py")
@@ -262,7 +263,7 @@ def test_the_generated_pyproject_offers_each_backend_as_an_extra(project):
 
 def test_the_answer_sets_the_default_backend(tmp_path):
     project = write_project(tmp_path / "p", tracking="tensorboard")
-    assert 'tracking: str = option(\n        "tensorboard"' in (project / "train.py").read_text()
+    assert 'tracking: str = option(\n        "tensorboard"' in (project / "config.py").read_text()
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ when a scenario is missing from it or its message there differs.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import io
 import json
@@ -154,13 +155,14 @@ CSV_GOOD = [
 
 def load_module(project: Path, file: str):
     """Import one of a project's files as a fresh module (one per test: no state is shared)."""
-    # train.py imports data.py, model.py and tracking.py: those of THIS project, not of one loaded before.
-    for own in ("data", "model", "tracking"):
+    # train.py imports config.py, data.py, model.py and tracking.py: those of THIS project, not of one loaded before.
+    for own in ("config", "data", "model", "tracking"):
         loaded = sys.modules.get(own)
         if loaded is not None and Path(loaded.__file__).parent != project:
             del sys.modules[own]
-    if str(project) not in sys.path:
-        sys.path.insert(0, str(project))
+    if str(project) in sys.path:  # first on the path: its config.py, not another project's
+        sys.path.remove(str(project))
+    sys.path.insert(0, str(project))
     name = f"{Path(file).stem}_{uuid.uuid4().hex[:8]}"
     spec = importlib.util.spec_from_file_location(name, project / file)
     module = importlib.util.module_from_spec(spec)
@@ -172,6 +174,11 @@ def load_module(project: Path, file: str):
 def load_train(project: Path):
     """Import a project's train.py as a fresh module."""
     return load_module(project, "train.py")
+
+
+def config_of(train):
+    """The config.py module a loaded train.py took its Config from (the project's own)."""
+    return sys.modules[train.Config.__module__]
 
 
 @pytest.fixture(scope="module")
@@ -253,7 +260,7 @@ def test_config_ranges_agree_with_copier_validators(spiral, monkeypatch):
     train = load_train(spiral)
     questions = question_map()
     checked = 0
-    for f in train.fields(train.Config):
+    for f in dataclasses.fields(train.Config):
         interval = f.metadata["within"]
         if f.name not in questions or not interval:
             continue
@@ -262,7 +269,7 @@ def test_config_ranges_agree_with_copier_validators(spiral, monkeypatch):
         step = 1 if kind is int else 1e-9
         probes = [low - step, low, low + step, high - step, high, high + step]
         for value in (kind(v) for v in probes):
-            ours = train.within(value, interval)
+            ours = config_of(train).within(value, interval)
             try:
                 validate(questions[f.name], value, {})
                 theirs = True
@@ -280,7 +287,7 @@ def test_compile_mode_choices_are_copier_choices():
     from scaffold.options import resolve_answers
     from scaffold.render import render_in_memory
 
-    source = render_in_memory(resolve_answers({"compile": "default"}))["train.py"]
+    source = render_in_memory(resolve_answers({"compile": "default"}))["config.py"]
     config = next(node for node in ast.parse(source).body if getattr(node, "name", "") == "Config")
     field_ = next(
         node
@@ -354,7 +361,7 @@ def test_csv_dialects_load(tabular, tmp_path, name, data):
 def test_run_folders(spiral, monkeypatch, tmp_path):
     project = tmp_path / "p"
     project.mkdir()
-    for name in ("train.py", "data.py", "model.py"):
+    for name in ("train.py", "config.py", "data.py", "model.py"):
         (project / name).write_text((spiral / name).read_text())
     train = load_train(project)
     small = [*SPIRAL, "--epochs", "2", "--no-progress"]
@@ -400,7 +407,7 @@ def test_run_folders(spiral, monkeypatch, tmp_path):
 def test_summary_records_the_git_commit(spiral, monkeypatch, tmp_path):
     project = tmp_path / "g"
     project.mkdir()
-    for name in ("train.py", "data.py", "model.py"):
+    for name in ("train.py", "config.py", "data.py", "model.py"):
         (project / name).write_text((spiral / name).read_text())
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(project)]
     subprocess.run([*git, "init", "-q"], check=True)
@@ -587,7 +594,7 @@ def test_fuzz_flags(spiral, pairs):
             assert exc.code == 2
             assert re.fullmatch(r"train\.py: error: .+ \(see --help\)", one_line(err.getvalue()))
             return
-    train.validate_config(cfg)  # raises if parse_config let anything out of range through
+    config_of(train).validate_config(cfg)  # raises if parse_config let anything out of range through
 
 
 CELLS = st.one_of(

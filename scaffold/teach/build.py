@@ -51,9 +51,9 @@ def _key(bug_id: str, task: str) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted(base_overrides(bug_id, task).items()))
 
 
-# The files train.py imports (user-owned data.py, model.py; template-owned tracking.py): every
-# variant folder ships them unchanged beside it.
-BESIDE = ("data.py", "model.py", "tracking.py")
+# The files train.py imports (user-owned data.py, model.py; template-owned config.py, tracking.py):
+# every variant folder ships them unchanged beside it.
+BESIDE = ("config.py", "data.py", "model.py", "tracking.py")
 
 
 @functools.cache

@@ -33,6 +33,7 @@ def test_one_lesson(tmp_path):
     assert {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()} == {
         "train.py",
         "correct_train.py",
+        "config.py",
         "data.py",
         "model.py",
         "tracking.py",

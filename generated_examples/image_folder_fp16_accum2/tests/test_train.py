@@ -16,11 +16,15 @@ import io
 import json
 import math
 import pickle
+import subprocess
+import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 import torch
 
+import config
 import data
 import train
 
@@ -84,7 +88,7 @@ def make_config(tmp_path: Path, per_class: int = 50, **overrides) -> train.Confi
         **task_data(tmp_path, per_class),
     )
     values.update(overrides)
-    names = {f.name for f in train.fields(train.Config)}
+    names = {f.name for f in fields(train.Config)}
     return train.Config(**{k: v for k, v in values.items() if k in names})
 
 
@@ -599,7 +603,7 @@ def test_config_refuses_values_outside_its_ranges():
     """Every ranged field refuses NaN and a value just past each bound, naming its flag; the
     defaults themselves are inside (so `python train.py` with no flags always starts)."""
     defaults = train.Config()
-    for f in train.fields(train.Config):
+    for f in fields(train.Config):
         interval = f.metadata.get("within")
         if not interval:
             continue
@@ -612,7 +616,7 @@ def test_config_refuses_values_outside_its_ranges():
         if f.type == "float":
             outside.append(math.nan)
         flag = "--" + f.name.replace("_", "-")
-        assert train.within(getattr(defaults, f.name), interval), f"default of {flag}"
+        assert config.within(getattr(defaults, f.name), interval), f"default of {flag}"
         for value in outside:
             value = int(value) if f.type == "int" and math.isfinite(value) else value
             try:
@@ -621,6 +625,42 @@ def test_config_refuses_values_outside_its_ranges():
                 assert str(exc).startswith(f"argument {flag}: "), exc
             else:
                 raise AssertionError(f"{flag} {value} was accepted outside {interval}")
+
+
+def run_without_torch(*argv: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """`python train.py ARGV` in a fresh interpreter, and the heavy modules it imported.
+
+    `python -X importtime` lists on stderr every module the process imports, one per line."""
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "train.py", *argv],
+        cwd=Path(train.__file__).resolve().parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    timings = [line for line in run.stderr.splitlines() if line.startswith("import time:")]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in timings}
+    assert {"config", "argparse"} <= imported, "no import list on stderr: -X importtime ignored?"
+    heavy = sorted(name for name in imported if name.split(".")[0] in {"torch", "numpy", "tqdm"})
+    return run, heavy
+
+
+def test_help_and_a_bad_flag_answer_before_torch_is_imported():
+    """`--help` shows every Config field as a flag with its default, and a bad flag gets its one
+    line and exit 2, both without importing torch (seconds): train.py checks its flags with
+    config.py, which imports only the standard library, before it imports torch."""
+    run, heavy = run_without_torch("--help")
+    assert run.returncode == 0 and not heavy, f"--help imported {heavy[:3]}: {run.stderr[-500:]}"
+    shown = " ".join(run.stdout.split())
+    defaults = train.Config()
+    for f in fields(train.Config):
+        flag = "--" + f.name.replace("_", "-")
+        assert flag in shown, f"--help lacks {flag}"
+    assert f"(default: {defaults.batch_size})" in shown and f"(default: {defaults.lr})" in shown
+    run, heavy = run_without_torch("--lr", "-1")
+    assert run.returncode == 2 and not heavy, f"a bad flag imported {heavy[:3]}"
+    lines = [line for line in run.stderr.splitlines() if not line.startswith("import time:")]
+    assert lines == ["train.py: error: argument --lr: -1.0 is outside (0, 10] (see --help)"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,14 +32,9 @@ from typing import Protocol
 
 import torch
 
+from config import BACKENDS  # the --tracking choices and what each needs
+
 PROJECT = "lesson"  # the MLflow experiment and the wandb project
-# --tracking choice -> (module that must import, what to pip install); csv needs nothing.
-BACKENDS = {
-    "csv": None,
-    "tensorboard": ("torch.utils.tensorboard", "tensorboard"),
-    "mlflow": ("mlflow", "mlflow"),
-    "wandb": ("wandb", "wandb"),
-}
 STEP_COLUMNS = ["step", "epoch", "loss", "lr", "grad_norm"]  # the columns of steps.csv
 
 
