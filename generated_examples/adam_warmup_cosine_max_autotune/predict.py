@@ -3,8 +3,9 @@
     python predict.py runs/version_0 INPUT...     # a run folder, or a checkpoint file
     python predict.py runs/version_0 new.csv      # CSV rows in, one predicted label per row out
 
-The run folder's best.pt holds the weights and what inference needs besides them: the config the model was built from and data.py's DataInfo (normalisation statistics,
-label names or vocabulary).
+The run folder's best.pt holds the weights and what inference needs besides them: the
+config the model was built from and data.py's DataInfo (normalisation statistics, label names or
+vocabulary).
 data.py's load_inputs() turns INPUT... into one batch and its
 describe() turns the logits into the lines printed, so predict.py works unchanged with your own
 data.py and model.py.

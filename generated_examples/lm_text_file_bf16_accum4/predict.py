@@ -1,9 +1,11 @@
 """lm_text_file_bf16_accum4: run the best model of a training run on new inputs.
 
     python predict.py runs/version_0 INPUT...     # a run folder, or a checkpoint file
+    python predict.py runs/version_0 notes.txt    # the likeliest next tokens after each file
 
-The run folder's last.pt holds the weights and what inference needs besides them: the config the model was built from and data.py's DataInfo (normalisation statistics,
-label names or vocabulary).
+The run folder's last.pt holds the weights and what inference needs besides them: the
+config the model was built from and data.py's DataInfo (normalisation statistics, label names or
+vocabulary).
 data.py's load_inputs() turns INPUT... into one batch and its
 describe() turns the logits into the lines printed, so predict.py works unchanged with your own
 data.py and model.py.
