@@ -83,28 +83,43 @@ class LayoutChange:
     Attributes:
         version: The template version that made the change.
         moved_from: The file the code left (conflicted when the owner had edited that code).
-        moved_to: Each new file (the owner's from then on) and the entry point it must define.
+        moved_to: Each new file and what it defines (the entry point the loop calls).
         doc: Where docs/updating.md walks through the move.
+        what: The code that moved, as the printed line names it.
+        owner_files: The new files are the owner's from then on (`_skip_if_exists`), rather
+            than the template's.
     """
 
     version: str
     moved_from: str
     moved_to: Mapping[str, str]
     doc: str
+    what: str = "the data and model code"
+    owner_files: bool = True
 
     def note(self, conflicts: list[str], kept: tuple[str, ...] = ()) -> str:
         """One line telling the owner what the change means for their project and what to do."""
         kept = tuple(rel for rel in kept if rel in self.moved_to)
         targets = " and ".join(f"{rel} ({entry})" for rel, entry in self.moved_to.items())
-        head = f"template {self.version} moved the data and model code out of {self.moved_from} into {targets}"
+        head = f"template {self.version} moved {self.what} out of {self.moved_from} into {targets}"
         if self.moved_from in conflicts:
             text = (
                 f"{head}: your edits to that code are kept in {self.moved_from} between "
-                "'<<<<<<< before updating' and '=======': move them into those files, then keep "
+                "'<<<<<<< before updating' and '=======': move them into "
+                f"{'those files' if len(self.moved_to) > 1 else 'that file'}, then keep "
                 "the template's side of those hunks"
             )
-        else:
+        elif self.owner_files:
             text = f"{head}, which are yours from now on (update never rewrites them)"
+        else:
+            text = f"{head}; add new settings there"
+        clashes = [rel for rel in self.moved_to if rel in conflicts and not self.owner_files]
+        if clashes:  # the project had a module of that name: its text is the owner's side
+            text += (
+                f"; your own {', '.join(clashes)} is kept on the '<<<<<<< before updating' side "
+                "of its hunk: give your module another name, since train.py imports the "
+                "template's"
+            )
         if kept:
             text += (
                 f"; your own {', '.join(kept)} {'was' if len(kept) == 1 else 'were'} kept as "
@@ -121,6 +136,14 @@ LAYOUT_CHANGES = (
         moved_from="train.py",
         moved_to={"data.py": "build_datasets(cfg)", "model.py": "build_model(cfg, info)"},
         doc="docs/updating.md#from-020-to-030-your-model-and-data-move-out-of-trainpy",
+    ),
+    LayoutChange(
+        version="0.4.0",
+        moved_from="train.py",
+        moved_to={"config.py": "class Config"},
+        doc="docs/updating.md#from-030-to-040-config-moves-to-configpy",
+        what="Config and its flag parsing",
+        owner_files=False,
     ),
 )
 

@@ -27,6 +27,7 @@ import pytest
 from conftest import commit, git, render_at, tree
 from typer.testing import CliRunner
 
+from scaffold import __version__ as LATEST
 from scaffold.cli.app import app
 from scaffold.update import LAYOUT_CHANGES, crossed_layout_changes
 
@@ -160,7 +161,7 @@ def test_the_bundle_still_holds_0_2_0_with_the_code_in_train_py(v020):
 
 def test_exit_code_3_and_train_py_is_the_only_conflict(edited):
     assert edited.exit_code == 3, edited.stdout + edited.stderr
-    assert edited.stdout.splitlines()[0] == f"updated {edited.dest}: template 0.2.0 -> 0.3.0"
+    assert edited.stdout.splitlines()[0] == f"updated {edited.dest}: template 0.2.0 -> {LATEST}"
     listed = edited.stderr.split("marked inline):\n", 1)[1].splitlines()
     assert listed[0] == "  train.py" and not listed[1].startswith("  "), edited.stderr
     status = git(edited.dest, "status", "--porcelain", "--", ".").splitlines()
@@ -217,7 +218,7 @@ def test_fresh_data_and_model_files_are_the_templates_0_3_0(edited):
         compile(text, name, "exec")
         assert git(edited.dest, "status", "--porcelain", "--", name) == f"?? {name}\n"
     answers = (edited.dest / ".copier-answers.yml").read_text()
-    assert "_commit: 0.3.0" in answers and "task: tabular" in answers
+    assert f"_commit: {LATEST}" in answers and "task: tabular" in answers
 
 
 def test_nothing_outside_the_project_changes_and_nothing_is_committed(edited):
@@ -230,9 +231,11 @@ def test_nothing_outside_the_project_changes_and_nothing_is_committed(edited):
 
 
 def test_layout_changes_are_crossed_only_by_updates_that_span_them():
-    (change,) = LAYOUT_CHANGES
+    change, config_move = LAYOUT_CHANGES  # 0.3.0: data.py/model.py; 0.4.0: config.py
     assert crossed_layout_changes("0.2.0", "0.3.0") == [change]
     assert crossed_layout_changes("0.1.0", "0.3.0") == [change]
+    assert crossed_layout_changes("0.2.0", "0.4.0") == [change, config_move]
+    assert crossed_layout_changes("0.3.0", "0.4.0") == [config_move]
     assert crossed_layout_changes("0.3.0", "0.3.0") == []  # --set on a 0.3.0 project: no note
     assert crossed_layout_changes("0.1.0", "0.2.0") == []
     assert crossed_layout_changes("0.2.0", "0.3.0rc1") == []
@@ -302,3 +305,22 @@ def test_resolving_as_documented_gives_0_3_0s_train_py_with_the_other_edits(edit
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_config_move_note_names_what_the_owner_hit():
+    """0.3.0 -> 0.4.0 moved Config to config.py, the template's file: the printed line says where
+    the owner's Config edits are, or that a config.py of their own needs another name."""
+    config_move = LAYOUT_CHANGES[1]
+    clean = config_move.note([])
+    assert clean.startswith("template 0.4.0 moved Config and its flag parsing out of train.py")
+    assert "add new settings there" in clean and "yours from now on" not in clean
+    edited = config_move.note(["train.py"])
+    assert f"kept in train.py between '{OURS}' and '{BASE}'" in edited and "into that file" in edited
+    clash = config_move.note(["config.py"])
+    assert "your own config.py is kept" in clash and "another name" in clash
+    for note in (clean, edited, clash):
+        assert "\n" not in note and note.endswith(config_move.doc)
+        doc, anchor = note.rsplit("see ", 1)[1].split("#")
+        headings = [line[3:] for line in DOCS.read_text().splitlines() if line.startswith("## ")]
+        slugs = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-") for h in headings}
+        assert doc == "docs/updating.md" and anchor in slugs
