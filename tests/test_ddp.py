@@ -144,3 +144,47 @@ def test_scaffold_check_finds_nothing_in_a_ddp_render(given):
 
     source = render_in_memory(options.resolve_answers({**given, "distributed": "ddp"}))["train.py"]
     assert [f.id for f in check_source(source, "train.py")] == []
+
+
+# --- -m slow: the whole precision x accumulation x scheduler space under ddp ------------------
+SWEEP_PRECISIONS = ("fp32", "bf16", "fp16")
+SWEEP_ACCUM = (1, 3)  # 3: the generated tests' data leaves a short tail window
+SWEEP_SCHEDULERS = ("none", "cosine", "warmup_cosine", "onecycle", "step", "plateau")
+# The generated tests that share the one pair of runs (1 process x 2b, 2 processes x b): the
+# equivalence itself, the schedule, exact validation, sharding and no_sync. Resume and early
+# stopping start runs of their own and are covered by test_ddp_render_passes_its_own_ddp_tests.
+SWEEP_TESTS = (
+    "ddp_two_processes_equal_one_large_batch or ddp_schedule_steps_once or ddp_validation_is_exact"
+    " or ddp_reshuffles_every_epoch or ddp_no_sync_until"
+)
+
+
+def sweep_cases() -> list:
+    """Every precision x accumulation x scheduler family, with the family's default cadence."""
+    for name, values in (("precision", SWEEP_PRECISIONS), ("scheduler", SWEEP_SCHEDULERS)):
+        assert set(values) == set(options.question_map()[name].choices), f"{name}: the sweep misses a choice"
+    return [
+        pytest.param(p, a, s, marks=pytest.mark.slow, id=f"{p}-accum{a}-{s}")
+        for p in SWEEP_PRECISIONS
+        for a in SWEEP_ACCUM
+        for s in SWEEP_SCHEDULERS
+    ]
+
+
+@pytest.mark.parametrize(("precision", "accum_steps", "scheduler"), sweep_cases())
+def test_every_precision_accumulation_scheduler_passes_its_ddp_tests(
+    tmp_path, precision, accum_steps, scheduler
+):
+    """A ddp render of this combination passes its own 2-process gloo equivalence tests (one
+    process with a twice-larger batch: parameters, schedule, exact validation, sharding, no_sync)."""
+    given = {
+        "distributed": "ddp",
+        "precision": precision,
+        "accum_steps": accum_steps,
+        "scheduler": scheduler,
+        "annotations": "none",
+    }
+    project = write_project(tmp_path / "p", options.resolve_answers(given))
+    done = run_tests(project, SWEEP_TESTS)
+    assert done.returncode == 0, f"{given}:\n{done.stdout[-3000:]}"
+    assert " passed" in done.stdout.strip().splitlines()[-1], done.stdout[-500:]

@@ -1,0 +1,82 @@
+"""The DDP mistakes of the catalogue (issue 13) as minimal edits of the ddp render's train.py.
+
+Each variant is the default task rendered with `distributed=ddp`; the edit touches one DDP hook
+line (annotated `# [ddp]` in train.py). Like scaffold.teach.mutations, every edit is anchored on
+the exact statement text and fails loudly (MutationError) when the template moves it.
+This module never imports torch.
+"""
+
+from __future__ import annotations
+
+from scaffold.teach.mutations import Mutation, Source
+
+DDP = {"distributed": "ddp"}
+SET_EPOCH = "train_loader.batch_sampler.set_epoch(epoch)"
+SCHED_STEP = "c.scheduler.step()"
+SHARD_VAL = "return Subset(dataset, range(rank(), len(dataset), world_size()))"
+NO_SYNC = "with maybe_no_sync(c.net, sync=window_end):"
+
+
+def _missing_set_epoch(s: Source) -> None:
+    s.delete(SET_EPOCH, "the epoch no longer reaches the sampler, so its shuffle seed never changes")
+
+
+def _scheduler_per_process(s: Source) -> None:
+    i = s.find(SCHED_STEP)
+    pad = " " * (len(s.lines[i]) - len(s.lines[i].lstrip(" ")))
+    s.lines[i : i + 1] = [
+        s.note(len(pad), "one step per process, as if each process owned a share of the schedule"),
+        pad + "for _ in range(world_size()):",
+        pad + "    " + SCHED_STEP,
+    ]
+
+
+def _padded_validation(s: Source) -> None:
+    i = s.find(SHARD_VAL)
+    pad = " " * (len(s.lines[i]) - len(s.lines[i].lstrip(" ")))
+    s.lines[i : i + 1] = [
+        s.note(len(pad), "DistributedSampler pads the split to a multiple of the world size"),
+        pad + "from torch.utils.data import DistributedSampler",
+        "",
+        pad + "val_sampler = DistributedSampler(dataset, shuffle=False)",
+        pad + "return Subset(dataset, list(val_sampler))",
+    ]
+
+
+def _accumulation_without_no_sync(s: Source) -> None:
+    s.replace(
+        NO_SYNC,
+        "with contextlib.nullcontext():",
+        "no no_sync(): every micro-step's backward() all-reduces the gradients",
+    )
+
+
+DDP_MUTATIONS: dict[str, Mutation] = {
+    m.bug_id: m
+    for m in (
+        Mutation(
+            "ddp-missing-set-epoch",
+            _missing_set_epoch,
+            "Deletes `train_loader.batch_sampler.set_epoch(epoch)` from the epoch loop in `fit()` (ddp render).",
+            DDP,
+        ),
+        Mutation(
+            "ddp-scheduler-per-process",
+            _scheduler_per_process,
+            "Wraps the epoch scheduler's `c.scheduler.step()` in `for _ in range(world_size()):` (ddp render): what a wrapper that steps the scheduler once per process does.",
+            DDP,
+        ),
+        Mutation(
+            "ddp-padded-validation",
+            _padded_validation,
+            "Replaces the unpadded validation shard `Subset(dataset, range(rank(), len(dataset), world_size()))` by the indices of `DistributedSampler(dataset, shuffle=False)` (ddp render).",
+            DDP,
+        ),
+        Mutation(
+            "ddp-accumulation-without-no-sync",
+            _accumulation_without_no_sync,
+            "Replaces `with maybe_no_sync(c.net, sync=window_end):` around the micro-step by `with contextlib.nullcontext():` (ddp render, accum_steps=4).",
+            {**DDP, "accum_steps": 4},
+        ),
+    )
+}
