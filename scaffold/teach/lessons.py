@@ -467,3 +467,9 @@ def teaching_markdown() -> str:
             parts.append(f"- **Reference texts**: {fill(lesson.references, bug.id)}")
         parts.append("")
     return "\n".join(parts)
+
+
+# --- DDP lessons (issue 13): their prose lives in scaffold.teach.ddp_lessons -------------------
+from scaffold.teach.ddp_lessons import DDP_LESSONS  # noqa: E402  (it imports Lesson from here)
+
+LESSONS.update(DDP_LESSONS)
