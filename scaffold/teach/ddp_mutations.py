@@ -21,26 +21,34 @@ def _missing_set_epoch(s: Source) -> None:
     s.delete(SET_EPOCH, "the epoch no longer reaches the sampler, so its shuffle seed never changes")
 
 
+def _replace_with_lines(s: Source, statement: str, lines: list[str], why: str) -> None:
+    """Replace one code line by several (indented like it; "" stays blank), marked with a BUG note."""
+    i = s.find(statement)
+    pad = len(s.lines[i]) - len(s.lines[i].lstrip(" "))
+    s.lines[i : i + 1] = [s.note(pad, why)] + [" " * pad + line if line else "" for line in lines]
+
+
 def _scheduler_per_process(s: Source) -> None:
-    i = s.find(SCHED_STEP)
-    pad = " " * (len(s.lines[i]) - len(s.lines[i].lstrip(" ")))
-    s.lines[i : i + 1] = [
-        s.note(len(pad), "one step per process, as if each process owned a share of the schedule"),
-        pad + "for _ in range(world_size()):",
-        pad + "    " + SCHED_STEP,
-    ]
+    _replace_with_lines(
+        s,
+        SCHED_STEP,
+        ["for _ in range(world_size()):", "    " + SCHED_STEP],
+        "one step per process, as if each process owned a share of the schedule",
+    )
 
 
 def _padded_validation(s: Source) -> None:
-    i = s.find(SHARD_VAL)
-    pad = " " * (len(s.lines[i]) - len(s.lines[i].lstrip(" ")))
-    s.lines[i : i + 1] = [
-        s.note(len(pad), "DistributedSampler pads the split to a multiple of the world size"),
-        pad + "from torch.utils.data import DistributedSampler",
-        "",
-        pad + "val_sampler = DistributedSampler(dataset, shuffle=False)",
-        pad + "return Subset(dataset, list(val_sampler))",
-    ]
+    _replace_with_lines(
+        s,
+        SHARD_VAL,
+        [
+            "from torch.utils.data import DistributedSampler",
+            "",
+            "val_sampler = DistributedSampler(dataset, shuffle=False)",
+            "return Subset(dataset, list(val_sampler))",
+        ],
+        "DistributedSampler pads the split to a multiple of the world size",
+    )
 
 
 def _accumulation_without_no_sync(s: Source) -> None:
