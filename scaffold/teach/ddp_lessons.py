@@ -1,10 +1,11 @@
 """The prose of the DDP lessons (issue 13), keyed by catalogue ID, merged into
 scaffold.teach.lessons.LESSONS. Every variant is the ddp render (distributed=ddp) of the default
-task, and every number is measured by the lesson's symptom test with 2 processes on gloo (CPU)."""
+task, and every number is measured by the lesson's symptom test with 2 processes on gloo (CPU).
+
+Each entry holds the fields of scaffold.teach.lessons.Lesson, which builds them; this module
+imports nothing from it, so either can be imported first."""
 
 from __future__ import annotations
-
-from scaffold.teach.lessons import Lesson
 
 _DDP_RUN = (
     "The symptom test starts the lesson's train.py as a 2-process job on CPU (gloo; RANK, "
@@ -12,8 +13,8 @@ _DDP_RUN = (
     "as one process with twice the per-process batch. "
 )
 
-DDP_LESSONS: dict[str, Lesson] = {
-    "ddp-missing-set-epoch": Lesson(
+DDP_LESSONS: dict[str, dict[str, str]] = {
+    "ddp-missing-set-epoch": dict(
         headline="{v[epochs]} epochs, {v[distinct_epoch_orders_per_rank][0]} distinct sample order per rank "
         "(correct loop: {c[distinct_epoch_orders_per_rank][0]})",
         symptom=_DDP_RUN + "It records the order in which each rank received its training samples in each "
@@ -32,7 +33,7 @@ DDP_LESSONS: dict[str, Lesson] = {
         "In the code, every shuffling `DistributedSampler` needs a `sampler.set_epoch(epoch)` at the top of "
         "the epoch loop (`scaffold check` flags a file that never calls it).",
     ),
-    "ddp-scheduler-per-process": Lesson(
+    "ddp-scheduler-per-process": dict(
         headline="2 processes: lr {v[lr_by_epoch_two_processes][3]:.2e} at epoch 4 where one process has "
         "{v[lr_by_epoch_one_process][3]:.2e} (largest gap {v[max_relative_lr_gap]:.0%})",
         symptom=_DDP_RUN + "Both runs take {v[optimizer_steps_two_processes]} optimizer steps over {v[epochs]} "
@@ -52,7 +53,7 @@ DDP_LESSONS: dict[str, Lesson] = {
         "global batch: the curves must coincide. The same train.py run as one process shows nothing, "
         "which is why this slips through single-GPU testing.",
     ),
-    "ddp-padded-validation": Lesson(
+    "ddp-padded-validation": dict(
         headline="{v[val_counted_total]} samples validated for a {v[val_size]}-sample split; val_loss off by "
         "{v[val_loss_relative_gap]:.1e} (relative)",
         symptom=_DDP_RUN + "Dropout is off, so both runs train the same weights. The validation split has "
@@ -73,7 +74,7 @@ DDP_LESSONS: dict[str, Lesson] = {
         spot="Count the validation samples: all-reduce the count together with the sums and compare it with "
         "`len(val_set)`. Any mismatch is padding (or dropping).",
     ),
-    "ddp-accumulation-without-no-sync": Lesson(
+    "ddp-accumulation-without-no-sync": dict(
         headline="{v[allreduces_per_optimizer_step]:.2f} gradient all-reduces per optimizer step instead of "
         "{c[allreduces_per_optimizer_step]:.2f} ({v[samples_per_s]:.0f} vs {c[samples_per_s]:.0f} samples/s)",
         symptom=_DDP_RUN + "With accum_steps={v[accum_steps]}, a DDP communication hook counts the backward "
@@ -83,8 +84,9 @@ DDP_LESSONS: dict[str, Lesson] = {
         "{c[synced_backwards]} for {c[optimizer_steps]} ({c[allreduces_per_optimizer_step]:.2f}). Training "
         "throughput was {v[samples_per_s]:.0f} vs {c[samples_per_s]:.0f} samples/s on this shared CPU "
         "(hidden=512; noisy, only indicative: on one machine gloo's all-reduce is a memory copy, across "
-        "machines it is the network). The trained weights are the same: all-reducing a partial sum and "
-        "adding the next micro-batch gives the same average.",
+        "machines it is the network). The update is the same in exact arithmetic (averaging a partial "
+        "sum over ranks and then adding the next micro-batch's local gradient averages to the same "
+        "total); only the communication grows.",
         why="DDP all-reduces every gradient bucket at the end of each backward(). Under accumulation only "
         "the backward that ends a window needs it; `model.no_sync()` (or nanoGPT's "
         "`require_backward_grad_sync = False`) skips the all-reduce on the others, and the gradients "

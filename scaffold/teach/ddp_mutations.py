@@ -3,12 +3,16 @@
 Each variant is the default task rendered with `distributed=ddp`; the edit touches one DDP hook
 line (annotated `# [ddp]` in train.py). Like scaffold.teach.mutations, every edit is anchored on
 the exact statement text and fails loudly (MutationError) when the template moves it.
-This module never imports torch.
+scaffold.teach.mutations builds its Mutation entries from DDP_MUTATIONS; this module imports
+nothing from it (the edits take its Source), so either can be imported first. No torch.
 """
 
 from __future__ import annotations
 
-from scaffold.teach.mutations import Mutation, Source
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scaffold.teach.mutations import Source
 
 DDP = {"distributed": "ddp"}
 SET_EPOCH = "train_loader.batch_sampler.set_epoch(epoch)"
@@ -59,32 +63,30 @@ def _accumulation_without_no_sync(s: Source) -> None:
     )
 
 
-DDP_MUTATIONS: dict[str, Mutation] = {
-    m.bug_id: m
-    for m in (
-        Mutation(
-            "ddp-missing-set-epoch",
-            _missing_set_epoch,
-            "Deletes `train_loader.batch_sampler.set_epoch(epoch)` from the epoch loop in `fit()` (ddp render).",
-            DDP,
-        ),
-        Mutation(
-            "ddp-scheduler-per-process",
-            _scheduler_per_process,
-            "Wraps the epoch scheduler's `c.scheduler.step()` in `for _ in range(world_size()):` (ddp render): what a wrapper that steps the scheduler once per process does.",
-            DDP,
-        ),
-        Mutation(
-            "ddp-padded-validation",
-            _padded_validation,
-            "Replaces the unpadded validation shard `Subset(dataset, range(rank(), len(dataset), world_size()))` by the indices of `DistributedSampler(dataset, shuffle=False)` (ddp render).",
-            DDP,
-        ),
-        Mutation(
-            "ddp-accumulation-without-no-sync",
-            _accumulation_without_no_sync,
-            "Replaces `with maybe_no_sync(c.net, sync=window_end):` around the micro-step by `with contextlib.nullcontext():` (ddp render, accum_steps=4).",
-            {**DDP, "accum_steps": 4},
-        ),
-    )
-}
+# (bug_id, edit, change, base answers), as Mutation takes them
+DDP_MUTATIONS: tuple[tuple[str, Any, str, dict[str, Any]], ...] = (
+    (
+        "ddp-missing-set-epoch",
+        _missing_set_epoch,
+        "Deletes `train_loader.batch_sampler.set_epoch(epoch)` from the epoch loop in `fit()` (ddp render).",
+        DDP,
+    ),
+    (
+        "ddp-scheduler-per-process",
+        _scheduler_per_process,
+        "Wraps the epoch scheduler's `c.scheduler.step()` in `for _ in range(world_size()):` (ddp render): what a wrapper that steps the scheduler once per process does.",
+        DDP,
+    ),
+    (
+        "ddp-padded-validation",
+        _padded_validation,
+        "Replaces the unpadded validation shard `Subset(dataset, range(rank(), len(dataset), world_size()))` by the indices of `DistributedSampler(dataset, shuffle=False)` (ddp render).",
+        DDP,
+    ),
+    (
+        "ddp-accumulation-without-no-sync",
+        _accumulation_without_no_sync,
+        "Replaces `with maybe_no_sync(c.net, sync=window_end):` around the micro-step by `with contextlib.nullcontext():` (ddp render, accum_steps=4).",
+        {**DDP, "accum_steps": 4},
+    ),
+)

@@ -470,6 +470,6 @@ def teaching_markdown() -> str:
 
 
 # --- DDP lessons (issue 13): their prose lives in scaffold.teach.ddp_lessons -------------------
-from scaffold.teach.ddp_lessons import DDP_LESSONS  # noqa: E402  (it imports Lesson from here)
+from scaffold.teach.ddp_lessons import DDP_LESSONS  # noqa: E402
 
-LESSONS.update(DDP_LESSONS)
+LESSONS.update({bug_id: Lesson(**fields) for bug_id, fields in DDP_LESSONS.items()})

@@ -393,6 +393,6 @@ def mutate(text: str, bug_id: str) -> str:
 
 
 # --- DDP mistakes (issue 13): their edits live in scaffold.teach.ddp_mutations ----------------
-from scaffold.teach.ddp_mutations import DDP_MUTATIONS  # noqa: E402  (it imports Source from here)
+from scaffold.teach.ddp_mutations import DDP_MUTATIONS  # noqa: E402
 
-MUTATIONS.update(DDP_MUTATIONS)
+MUTATIONS.update({entry[0]: Mutation(*entry) for entry in DDP_MUTATIONS})

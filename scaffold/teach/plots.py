@@ -186,6 +186,6 @@ def _finish(ax, title: str, xlabel: str | None, ylabel: str, log: bool) -> None:
 
 
 # --- DDP lessons (issue 13): their charts live in scaffold.teach.ddp_charts --------------------
-from scaffold.teach.ddp_charts import DDP_CHARTS  # noqa: E402  (it imports Bars, Series from here)
+from scaffold.teach.ddp_charts import ddp_charts  # noqa: E402
 
-CHARTS.update(DDP_CHARTS)
+CHARTS.update(ddp_charts(Series, Bars))
