@@ -231,4 +231,20 @@ def test_ddp_lesson_numbers_reproduce(ddp_lesson_runs, bug_id):
     for which in ("variant", "correct"):
         for key, value in measured()[bug_id][which].items():
             if key not in TIMING_KEYS:
-                assert fresh[which][key] == pytest.approx(value, rel=1e-3, abs=1e-6), (bug_id, which, key)
+                assert_close(fresh[which][key], value, f"{bug_id} {which} {key}")
+
+
+def assert_close(fresh, stored, where: str) -> None:
+    """Numbers within rel 1e-3 (abs 1e-6), through nested lists and dicts; the rest equal."""
+    if isinstance(stored, dict):
+        assert isinstance(fresh, dict) and fresh.keys() == stored.keys(), where
+        for key in stored:
+            assert_close(fresh[key], stored[key], f"{where}.{key}")
+    elif isinstance(stored, list):
+        assert isinstance(fresh, list) and len(fresh) == len(stored), where
+        for i, (a, b) in enumerate(zip(fresh, stored, strict=True)):
+            assert_close(a, b, f"{where}[{i}]")
+    elif isinstance(stored, (int, float)) and not isinstance(stored, bool):
+        assert fresh == pytest.approx(stored, rel=1e-3, abs=1e-6), (where, fresh, stored)
+    else:
+        assert fresh == stored, (where, fresh, stored)
