@@ -111,6 +111,29 @@ BUGS: tuple[Bug, ...] = (
         "loaded before the move or with the overwrite-on-conversion flag",
         kind="myth",
     ),
+    # --- DDP mistakes (issue 13): taught on the ddp render (distributed=ddp) of the default task,
+    # measured with 2 processes on gloo (CPU).
+    Bug(
+        "ddp-missing-set-epoch",
+        "DistributedSampler.set_epoch() never called",
+        "the shuffle is seeded the same way every epoch, so every epoch visits the samples in the first epoch's order",
+    ),
+    Bug(
+        "ddp-scheduler-per-process",
+        "the scheduler stepped once per process for each optimizer step",
+        "the learning rate runs world-size times faster through its schedule than one process would",
+    ),
+    Bug(
+        "ddp-padded-validation",
+        "validating through a padding DistributedSampler",
+        "the sampler repeats samples until the set divides by the world size, so those are counted twice in the metrics",
+    ),
+    Bug(
+        "ddp-accumulation-without-no-sync",
+        "gradient accumulation under DDP without no_sync()",
+        "every micro-batch's backward() all-reduces the gradients, not only the one that steps: same update, more communication",
+        kind="hint",
+    ),
 )
 
 BUGS_BY_ID: dict[str, Bug] = {bug.id: bug for bug in BUGS}

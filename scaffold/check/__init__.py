@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from scaffold.catalogue import BUGS_BY_ID
+from scaffold.check.ddp import DdpRules
 from scaffold.check.flow import Flow
 from scaffold.check.index import ModuleIndex
 from scaffold.check.model import FileError, Finding, Report, confidence_of, severity_of
@@ -189,6 +190,7 @@ def _analyse(
     index = ModuleIndex.build(tree)
     Flow(index, emit).run()
     LocalRules(index, emit).run()
+    DdpRules(index, emit).run()
     return sorted(found.values(), key=lambda f: (f.line, f.col, f.id))
 
 

@@ -13,7 +13,9 @@ HINT = "hint"
 # How sure a finding is, by rule: "high" for the ordering rules (read from the order of calls),
 # "medium" where the rule leans on names (which loader is held-out, which file is "best"),
 # "low" for hints and myth checks. A finding may lower its own (a harmless case).
-_MEDIUM = frozenset({"validate-on-train-split", "checkpoint-last-not-best", "validation-in-train-mode"})
+_MEDIUM = frozenset(
+    {"validate-on-train-split", "checkpoint-last-not-best", "validation-in-train-mode", "ddp-padded-validation"}
+)
 
 
 def confidence_of(bug_id: str) -> str:

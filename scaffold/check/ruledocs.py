@@ -163,6 +163,55 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "Casts through another name than the one passed to the optimizer.",
         "optimizer = torch.optim.Adam(model.parameters())\nmodel.half()",
     ),
+    # --- DDP rules (issue 13), in scaffold/check/ddp.py
+    "ddp-missing-set-epoch": RuleDoc(
+        "A `DistributedSampler(...)` that shuffles (no `shuffle=False`), or an instance of a class "
+        "of the same file that defines `set_epoch` or subclasses DistributedSampler, in a file "
+        "where nothing calls `.set_epoch(x)` with a non-constant argument (`set_epoch(0)` once "
+        "does not count). Any such call counts, wherever it is (the checker does not follow it "
+        "to the sampler).",
+        "Samplers built in another module (`create_dataloader(...)` returning one), and a "
+        "`set_epoch(epoch)` call on some other object that hides the missing one.",
+        "sampler = DistributedSampler(train_set)\nloader = DataLoader(train_set, sampler=sampler)\n"
+        "for epoch in range(epochs):\n    train_one_epoch(model, loader)",
+    ),
+    "ddp-scheduler-per-process": RuleDoc(
+        "`scheduler.step()` (a variable built as a scheduler, or named *sched*) inside "
+        "`for _ in range(N)` where N names the world size (`world_size`, `get_world_size()`, "
+        "`num_processes`, `num_replicas`, `nprocs`, `ngpus`): the schedule advances N steps per "
+        "optimizer step.",
+        "A scheduler stepped per process by a wrapper (accelerate's prepared scheduler with a "
+        "schedule sized for one process), or a schedule length multiplied or divided by the "
+        "world size: both need the numbers, not the text.",
+        "optimizer.step()\nfor _ in range(dist.get_world_size()):\n    scheduler.step()",
+    ),
+    "ddp-padded-validation": RuleDoc(
+        "A `DistributedSampler(...)` without `drop_last=True` over held-out data: its dataset, the "
+        "variable or keyword it is assigned to, or (when those say nothing) the function that "
+        "builds it is named val/valid/test/eval/dev; a train name says no. Whenever the split does "
+        "not divide by the world size the sampler repeats samples, and metrics reduced over ranks "
+        "count them twice. `drop_last=True` drops the remainder instead (exact only with an extra "
+        "pass over it, as pytorch/examples' imagenet does).",
+        "One helper building the training and the validation loader alike "
+        "(`prepare_dataloader(dataset)` with a DistributedSampler inside), and padding samplers "
+        "of other libraries.",
+        "val_sampler = DistributedSampler(val_set, shuffle=False)\n"
+        "val_loader = DataLoader(val_set, sampler=val_sampler)",
+    ),
+    "ddp-accumulation-without-no-sync": RuleDoc(
+        "A hint: in a file that calls `DistributedDataParallel(...)` (or `DDP(...)`, `smart_DDP(...)`), "
+        "a backward() in a loop whose optimizer step is conditional (inside an `if`, after an "
+        "`if ...: continue` that follows the backward, or after a `for micro_step in "
+        "range(accum_steps)` loop), not inside a `with` whose expression mentions sync or "
+        "accumulate (`model.no_sync()`, `maybe_no_sync(...)`, `accelerator.accumulate(model)`), "
+        "and no assignment to `require_backward_grad_sync` in the file. The update is the same; "
+        "each skipped no_sync costs one all-reduce of every gradient. Hints alone exit 0 unless "
+        "`--strict`.",
+        "Backward through a helper (`_backward(loss)`, `accelerator.backward`) and DDP models "
+        "wrapped in another module.",
+        "model = DDP(model)\nfor i, (x, y) in enumerate(loader):\n    (criterion(model(x), y) / accum).backward()\n"
+        "    if (i + 1) % accum == 0:\n        optimizer.step()\n        optimizer.zero_grad()",
+    ),
 }
 
 

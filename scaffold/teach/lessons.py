@@ -562,3 +562,9 @@ def teaching_markdown() -> str:
             parts.append(f"- **Reference texts**: {fill(lesson.references, bug.id)}")
         parts.append("")
     return "\n".join(parts)
+
+
+# --- DDP lessons (issue 13): their prose lives in scaffold.teach.ddp_lessons -------------------
+from scaffold.teach.ddp_lessons import DDP_LESSONS  # noqa: E402
+
+LESSONS.update({bug_id: Lesson(**fields) for bug_id, fields in DDP_LESSONS.items()})

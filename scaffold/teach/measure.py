@@ -1,6 +1,7 @@
 """Measure every symptom and store the numbers the lessons quote.
 
     python -m scaffold.teach.measure            # rewrites scaffold/teach/measured.json
+    python -m scaffold.teach.measure ID ...     # re-measures only these IDs, keeps the others
 
 It writes each variant folder (train.py, correct_train.py, tests/test_symptom.py) to a temporary
 course, runs the shipped symptom tests there with pytest (CPU, one thread), and collects the
@@ -132,12 +133,21 @@ def project_tests_failing(bug_id: str) -> list[str]:
     return sorted(set(re.findall(r"FAILED tests/test_train\.py::(\w+)", result.stdout)))
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """`python -m scaffold.teach.measure [ID ...]`: every mistake, or only the IDs given (their
+    entries are replaced, the others kept)."""
     import torch
 
-    numbers = measure_all()
+    ids = list(sys.argv[1:] if argv is None else argv)
+    unknown = sorted(set(ids) - {b.id for b in BUGS})
+    if unknown:
+        print(f"unknown mistake ID {', '.join(unknown)} (scaffold teach --list)", file=sys.stderr)
+        return 2
+    numbers = measure_all(ids or None)
     for bug_id, entry in numbers.items():
         entry["project_tests_failing"] = project_tests_failing(bug_id)
+    kept = json.loads(MEASURED.read_text(encoding="utf-8")) if ids and MEASURED.is_file() else {}
+    numbers = {**{k: v for k, v in kept.items() if k != "_measured_with"}, **numbers}
     data = {"_measured_with": f"torch {torch.__version__}, CPU, OMP_NUM_THREADS=1", **numbers}
     MEASURED.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {MEASURED} ({len(numbers)} mistakes)")

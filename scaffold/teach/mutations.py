@@ -402,3 +402,9 @@ def mutate(text: str, bug_id: str, task: str = "tabular") -> str:
     if result == text:
         raise MutationError(f"{bug_id}: the mutation changed nothing")
     return result
+
+
+# --- DDP mistakes (issue 13): their edits live in scaffold.teach.ddp_mutations ----------------
+from scaffold.teach.ddp_mutations import DDP_MUTATIONS  # noqa: E402
+
+MUTATIONS.update({entry[0]: Mutation(*entry) for entry in DDP_MUTATIONS})

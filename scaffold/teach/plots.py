@@ -183,3 +183,9 @@ def _finish(ax, title: str, xlabel: str | None, ylabel: str, log: bool) -> None:
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
+
+
+# --- DDP lessons (issue 13): their charts live in scaffold.teach.ddp_charts --------------------
+from scaffold.teach.ddp_charts import ddp_charts  # noqa: E402
+
+CHARTS.update(ddp_charts(Series, Bars))

@@ -59,6 +59,7 @@ def test_mutation_fails_loudly_when_its_anchor_is_gone(bug_id):
     broken = broken.replace("with torch.no_grad():", "with torch.enable_grad():").replace(
         "save_atomic", "save_file"
     )
+    broken = broken.replace("set_epoch", "seed_epoch").replace("range(rank()", "range(rnk()").replace("c.net", "c.nt")  # DDP
     with pytest.raises(MutationError):
         mutate(broken, bug_id)
 
