@@ -38,7 +38,7 @@ from pathlib import Path
 from config import Config, ConfigError, exit_bad_flag, flag_error, parse_flags
 
 if __name__ == "__main__":
-    parse_flags(sys.argv[1:])  # prints --help, or one line for a bad flag, and exits
+    parse_flags(sys.argv[1:])  # --help and a bad flag exit here; good flags go on
 
 import torch
 from torch import nn

@@ -18,22 +18,28 @@ compile=off, checkpoint=best_and_last.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import math
 import os
 import pickle
 import random
-import re
 import shlex
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+
+# Config and its flags live in config.py, which imports no torch. Checking the flags before the
+# imports below load torch (seconds) lets `python train.py --help`, or a mistyped flag, answer at
+# once. main() parses the same flags again, in milliseconds, and then trains.
+from config import Config, ConfigError, exit_bad_flag, flag_error, parse_flags
+
+if __name__ == "__main__":
+    parse_flags(sys.argv[1:])  # --help and a bad flag exit here; good flags go on
 
 import torch
 import torch.distributed as dist
@@ -45,7 +51,7 @@ from tqdm import tqdm
 # Your code, beside this file (see their docstrings for the contract the loop relies on).
 from data import DataError, DataInfo, build_datasets
 from model import build_model
-from tracking import BACKENDS, Tracker, eta_text, missing_dependency, open_tracker
+from tracking import Tracker, eta_text, missing_dependency, open_tracker
 
 # ---------------------------------------------------------------------------------------------
 # Fixed at generation time (change them with `scaffold update --set KEY=VALUE`)
@@ -56,166 +62,25 @@ MONITOR = "val_loss"  # the metric that defines "best"
 MONITOR_MODE = "min"  # lower is better
 METRIC_MODES = {"val_acc": "max", "val_ppl": "min"}  # the task metrics DataInfo.metric may name
 RUNS = Path("runs")  # each run writes to its own folder here: runs/NAME or runs/version_N
-RUN_NAME = r"(?!\.\.?$)[A-Za-z0-9._-]{0,100}"  # one folder name: no "/", not "." or ".."
 
 
 # ---------------------------------------------------------------------------------------------
-# Config: every knob of a run; each field is also a command-line flag
+# Config: every knob of a run is a field of Config in config.py, and a command-line flag
 # ---------------------------------------------------------------------------------------------
-def option(default, text, within=None, choices=None, pattern=None):
-    """A Config field. Its help text, range and choices are the ONE place both `--help` and
-    validate_config() read, so the flag help can never promise what the validation refuses.
-
-    Args:
-        within: an interval such as "[1, 100000]" or "(0, 10]" ("(" and ")" exclude the bound).
-        choices: the allowed values of a string field.
-        pattern: a regular expression the whole string must match (described by `text`).
-    """
-    meta = {"help": text, "within": within, "choices": choices, "pattern": pattern}
-    return field(default=default, metadata=meta)
-
-
-@dataclass
-class Config:
-    """Settings of one run. `python train.py --help` lists them as flags, with their ranges."""
-
-    # data
-    samples_per_class: int = option(1000, "spiral points generated per class", "[1, 1000000]")
-    noise: float = option(0.2, "angular noise of the spiral (higher is harder)", "[0, 10]")
-    val_fraction: float = option(0.2, "share of the data held out for validation", "(0, 1)")
-    # model
-    hidden: int = option(128, "width of the two hidden layers", "[1, 65536]")
-    dropout: float = option(0.1, "dropout probability after each hidden layer", "[0, 1)")
-    batchnorm: bool = option(False, "BatchNorm after each hidden linear layer")
-    num_workers: int = option(
-        0, "DataLoader worker processes (0 = load in the main process)", "[0, 256]"
-    )
-    # optimisation
-    epochs: int = option(40, "full passes over the training data", "[1, 100000]")
-    batch_size: int = option(64, "samples per forward pass (micro-batch)", "[1, 65536]")
-    accum_steps: int = option(4, "micro-batches per optimizer step", "[1, 1024]")
-    lr: float = option(0.01, "peak learning rate", "(0, 10]")
-    weight_decay: float = option(0.01, "weight decay", "[0, 1]")
-    grad_clip: float = option(1.0, "max global gradient norm (0 = off)", "[0, 1000]")
-    early_stopping: int = option(
-        0, "stop after N epochs without improvement (0 = off)", "[0, 100000]"
-    )
-    # reproducibility and devices
-    seed: int = option(0, "seed for data, initialisation and shuffling", "[0, 4294967295]")
-    deterministic: bool = option(False, "force deterministic kernels")
-    device: str = option(
-        "auto", "auto, cpu, cuda, cuda:N or mps", pattern=r"auto|cpu|mps|cuda(:[0-9]+)?"
-    )
-    # run control
-    name: str = option(
-        "",
-        "run folder runs/NAME: letters, digits, . _ - (default: the next runs/version_N)",
-        pattern=RUN_NAME,
-    )
-    out: str = option("", "exact output folder instead of runs/NAME (overrides --name)")
-    resume: str = option("", "continue from a run folder or its last.pt (e.g. runs/version_0)")
-    dry_run: bool = option(
-        False, "one epoch of a few batches in runs/dry_run, no checkpoints: checks the wiring"
-    )
-    progress: bool = option(True, "show progress bars and an ETA (only when stdout is a terminal)")
-    # tracking (tracking.py): metrics.csv and steps.csv are always written
-    tracking: str = option(
-        "csv",
-        "experiment tracker beside metrics.csv and steps.csv (both always written)",
-        choices=list(BACKENDS),
-    )
-    log_every: int = option(
-        10, "log train loss, lr and grad norm every N optimizer steps (steps.csv)", "[1, 1000000]"
-    )
-
-    def __post_init__(self) -> None:
-        validate_config(self)  # every Config, from flags or from code, is checked once, here
-
-
-class ConfigError(ValueError):
-    """A setting outside its allowed values; parse_config() prints it argparse-style (exit 2)."""
-
-
-def within(value: float, interval: str) -> bool:
-    """Whether `value` lies in an interval such as "(0, 10]"; NaN lies in none."""
-    low, high = (float(bound) for bound in interval[1:-1].split(","))
-    above = value > low if interval[0] == "(" else value >= low
-    below = value < high if interval[-1] == ")" else value <= high
-    return above and below  # NaN fails every comparison, so it is refused too
-
-
-def validate_config(cfg: Config) -> None:
-    """Check every field against its range, choices or pattern from option().
-
-    Raises:
-        ConfigError: "argument --flag: ...", naming the first field that is out of bounds.
-    """
-    for f in fields(cfg):
-        value, meta = getattr(cfg, f.name), f.metadata
-        flag = "--" + f.name.replace("_", "-")
-        interval, choices, pattern = (meta.get(key) for key in ("within", "choices", "pattern"))
-        if interval and not isinstance(value, (int, float)):
-            raise ConfigError(f"argument {flag}: expected a number, got {value!r}")
-        if interval and not within(value, interval):
-            raise ConfigError(f"argument {flag}: {value} is outside {interval}")
-        if choices and value not in choices:
-            allowed = ", ".join(choices)
-            raise ConfigError(f"argument {flag}: invalid choice {value!r} (choose from {allowed})")
-        if pattern and not (isinstance(value, str) and re.fullmatch(pattern, value)):
-            raise ConfigError(f"argument {flag}: invalid value {value!r} ({meta['help']})")
-
-
-def flag_error(message: str) -> str:
-    """A bad flag's one line, in argparse's words: "train.py: error: argument --lr: ..."."""
-    return f"{Path(__file__).name}: error: {message} (see --help)"
-
-
-class FlagParser(argparse.ArgumentParser):
-    """argparse whose errors are one line (exit 2), not the whole usage block of every flag."""
-
-    def error(self, message: str):
-        self.exit(2, flag_error(message) + "\n")
-
-
-def flag_parser() -> FlagParser:
-    """One flag per Config field; the help shows the field's range or choices and its default."""
-    parser = FlagParser(
-        prog=Path(__file__).name,
-        allow_abbrev=False,  # --res must not silently mean --resume
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    for f in fields(Config):
-        flag = "--" + f.name.replace("_", "-")
-        meta = f.metadata
-        text = meta["help"].replace("%", "%%")
-        if meta.get("within"):
-            text += f"; in {meta['within']}"
-        if f.type == "bool":
-            action = argparse.BooleanOptionalAction
-            parser.add_argument(flag, action=action, default=f.default, help=text)
-        else:
-            kind = {"int": int, "float": float}.get(f.type, str)
-            parser.add_argument(
-                flag, type=kind, default=f.default, help=text, choices=meta.get("choices")
-            )
-    return parser
-
-
 def parse_config(argv: list[str] | None = None) -> Config:
     """Build a validated Config from command-line flags (`--batch-size 32`, `--no-progress`).
 
-    A bad flag exits 2 with one line naming it, before anything is imported onto a device or
-    written to disk.
+    config.py checks every flag against its range; this adds the checks that need torch or the
+    tracker's package. A bad flag exits 2 with one line naming it, before anything is moved onto
+    a device or written to disk.
     """
-    parser = flag_parser()
+    cfg = parse_flags(argv)
     try:
-        cfg = Config(**vars(parser.parse_args(argv)))
         check_device_available(cfg.device)
         if missing := missing_dependency(cfg.tracking):  # before anything is written
             raise ConfigError(f"argument --tracking: {missing}")
     except ConfigError as exc:
-        parser.error(str(exc))
+        exit_bad_flag(str(exc))
     return cfg
 
 

@@ -32,14 +32,9 @@ from typing import Protocol
 
 import torch
 
+from config import BACKENDS  # the --tracking choices and what each needs
+
 PROJECT = "lesson"  # the MLflow experiment and the wandb project
-# --tracking choice -> (module that must import, what to pip install); csv needs nothing.
-BACKENDS = {
-    "csv": None,
-    "tensorboard": ("torch.utils.tensorboard", "tensorboard"),
-    "mlflow": ("mlflow", "mlflow"),
-    "wandb": ("wandb", "wandb"),
-}
 STEP_COLUMNS = ["step", "epoch", "loss", "lr", "grad_norm"]  # the columns of steps.csv
 
 
@@ -68,8 +63,11 @@ class MetricLogger(Protocol):
     def log_scalars(self, metrics: dict[str, float], step: int) -> None:
         """Record named floats at x = `step` (optimizer steps)."""
 
-    def close(self) -> None:
-        """Flush and release files; the logger is not used afterwards."""
+    def close(self, finished: bool = True) -> None:
+        """Flush and release files; the logger is not used afterwards.
+
+        `finished` is False when the run stopped early (an error, Ctrl-C): a resume continues it.
+        """
 
 
 class CSVLogger:
@@ -94,7 +92,7 @@ class CSVLogger:
         with self.path.open("a", newline="") as handle:  # one open per row: nothing buffered
             csv.DictWriter(handle, STEP_COLUMNS).writerow(row)
 
-    def close(self) -> None:
+    def close(self, finished: bool = True) -> None:
         pass
 
 
@@ -115,7 +113,7 @@ class TensorBoardLogger:
         for name, value in metrics.items():
             self.writer.add_scalar(name, value, step)
 
-    def close(self) -> None:
+    def close(self, finished: bool = True) -> None:
         self.writer.close()
 
 
@@ -140,7 +138,8 @@ class MLflowLogger:
         else:
             experiment_id = experiment.experiment_id
         id_file = out / "mlflow_run_id"
-        if start_step and id_file.exists():
+        self.resumed = bool(start_step) and id_file.exists()
+        if self.resumed:
             self.run_id = id_file.read_text().strip()
             self.client.update_run(self.run_id, status="RUNNING")
         else:
@@ -148,10 +147,19 @@ class MLflowLogger:
             id_file.write_text(self.run_id + "\n")
 
     def log_config(self, config: dict) -> None:
-        from mlflow.entities import Param
+        from mlflow.entities import Param, RunTag
 
-        params = [Param(key, str(value)) for key, value in config.items()]
-        self.client.log_batch(self.run_id, params=params)
+        values = {key: str(value) for key, value in config.items()}
+        logged = self.client.get_run(self.run_id).data.params if self.resumed else {}
+        # MLflow params never change, and a resume changes some flags (--resume, --out,
+        # --device...): those go to `resumed.<flag>` tags; the first run's params stay.
+        params = [Param(key, value) for key, value in values.items() if key not in logged]
+        tags = [
+            RunTag(f"resumed.{key}", value)
+            for key, value in values.items()
+            if key in logged and logged[key] != value
+        ]
+        self.client.log_batch(self.run_id, params=params, tags=tags)
 
     def log_scalars(self, metrics: dict[str, float], step: int) -> None:
         from mlflow.entities import Metric
@@ -160,20 +168,34 @@ class MLflowLogger:
         rows = [Metric(key, value, now, step) for key, value in metrics.items()]
         self.client.log_batch(self.run_id, metrics=rows)
 
-    def close(self) -> None:
-        self.client.set_terminated(self.run_id)
+    def close(self, finished: bool = True) -> None:
+        # KILLED, not FINISHED, for a run that stopped early: `mlflow ui` shows it unfinished
+        self.client.set_terminated(self.run_id, status="FINISHED" if finished else "KILLED")
 
 
 class WandbLogger:
-    """An offline wandb run in RUN/wandb: nothing is sent; `wandb sync` uploads it later."""
+    """An offline wandb run in RUN/wandb: nothing is sent; `wandb sync` uploads it later.
+
+    A resumed run continues the same wandb run: its id is kept in RUN/wandb_run_id, and each
+    process writes its part into its own RUN/wandb/offline-run-*-ID folder, synced into that run.
+    """
 
     def __init__(self, out: Path, start_step: int = 0) -> None:
         import wandb
 
+        id_file = out / "wandb_run_id"
+        run_id = id_file.read_text().strip() if start_step and id_file.exists() else None
         settings = wandb.Settings(console="off", silent=True)  # train.py keeps its own output
         self.run = wandb.init(
-            project=PROJECT, name=out.name, dir=str(out), mode="offline", settings=settings
+            project=PROJECT,
+            name=out.name,
+            dir=str(out),
+            mode="offline",
+            id=run_id,  # None: wandb draws a new one
+            resume="allow" if run_id else None,
+            settings=settings,
         )
+        id_file.write_text(self.run.id + "\n")
 
     def log_config(self, config: dict) -> None:
         self.run.config.update(config, allow_val_change=True)
@@ -181,8 +203,8 @@ class WandbLogger:
     def log_scalars(self, metrics: dict[str, float], step: int) -> None:
         self.run.log(metrics, step=step)
 
-    def close(self) -> None:
-        self.run.finish()
+    def close(self, finished: bool = True) -> None:
+        self.run.finish(exit_code=0 if finished else 1)
 
 
 LOGGERS = {"tensorboard": TensorBoardLogger, "mlflow": MLflowLogger, "wandb": WandbLogger}
@@ -248,12 +270,12 @@ class Tracker:
         for logger in self.trackers:
             logger.log_scalars(scalars, step)
 
-    def close(self) -> None:
+    def close(self, finished: bool = True) -> None:
         """Close every logger once; later calls (atexit after a normal end) do nothing."""
         loggers = ([self.steps] if self.steps else []) + self.trackers
         self.steps, self.trackers = None, []
         for logger in loggers:
-            logger.close()
+            logger.close(finished)
 
 
 def eta_text(elapsed: float, done: int, remaining: int) -> str:
@@ -278,5 +300,7 @@ def open_tracker(backend: str, every: int, out: Path, config: dict, start_step: 
     for logger in trackers:
         logger.log_config(config)
     tracker = Tracker(steps, trackers, every)
-    atexit.register(tracker.close)  # a run that stops on an error still flushes its trackers
+    # A run that stops early (an error, Ctrl-C) still flushes its trackers, marked unfinished;
+    # fit() closes a finished run first, so this call then does nothing.
+    atexit.register(tracker.close, finished=False)
     return tracker

@@ -17,6 +17,7 @@ import os
 import pytest
 
 import copy
+import dataclasses
 import importlib.util
 import math
 import sys
@@ -29,16 +30,17 @@ import torch
 def load_loop(path: Path):
     """Import a train.py file as a fresh module (train.py and correct_train.py side by side).
 
-    train.py imports data.py, model.py and tracking.py from its own folder: that folder goes first on
+    train.py imports config.py, data.py, model.py and tracking.py from its own folder: that folder goes first on
     sys.path, and copies another folder's loop imported before are forgotten.
     """
     folder = str(Path(path).resolve().parent)
-    for module in ("data", "model", "tracking"):
+    for module in ("config", "data", "model", "tracking"):
         loaded = sys.modules.get(module)
         if loaded is not None and str(Path(getattr(loaded, "__file__", "") or "").parent) != folder:
             del sys.modules[module]
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
+    if folder in sys.path:  # first on the path: its own config.py, not another folder's
+        sys.path.remove(folder)
+    sys.path.insert(0, folder)
     name = f"loop_{Path(path).stem}_{uuid.uuid4().hex[:8]}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -65,7 +67,7 @@ def make_config(train, tmp_path: Path, **overrides):
         samples_per_class=100,
     )
     values.update(overrides)
-    names = {f.name for f in train.fields(train.Config)}
+    names = {f.name for f in dataclasses.fields(train.Config)}
     return train.Config(**{k: v for k, v in values.items() if k in names})
 
 

@@ -1,0 +1,190 @@
+"""Config: every knob of a run, its range, and its command-line flag (`python train.py --help`).
+
+This file imports nothing but the standard library, on purpose: train.py parses its flags with
+it before importing torch, so `--help` and a mistyped flag answer in a fraction of a second
+instead of after torch has loaded. Keep torch (and anything that imports it) out of here; the
+checks that need torch (is --device there, is the --tracking package installed) run in
+train.py's parse_config(), after this file's checks.
+
+A new hyper-parameter is one field here, e.g. `my_width: int = option(64, "width", "[1, 4096]")`:
+it becomes the flag --my-width with that range in its help, it is validated, and it is saved
+in config.json and best.pt. data.py and model.py read it as cfg.my_width.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import dataclass, field, fields
+from typing import NoReturn
+
+PROG = "train.py"  # the script these flags belong to: it names itself in --help and errors
+RUN_NAME = r"(?!\.\.?$)[A-Za-z0-9._-]{0,100}"  # one folder name: no "/", not "." or ".."
+# --tracking choice -> (module that must import, what to pip install); csv needs nothing.
+# tracking.py reads this too: its missing_dependency() imports the module when a run starts.
+BACKENDS = {
+    "csv": None,
+    "tensorboard": ("torch.utils.tensorboard", "tensorboard"),
+    "mlflow": ("mlflow", "mlflow"),
+    "wandb": ("wandb", "wandb"),
+}
+
+
+def option(default, text, within=None, choices=None, pattern=None):
+    """A Config field. Its help text, range and choices are the ONE place both `--help` and
+    validate_config() read, so the flag help can never promise what the validation refuses.
+
+    Args:
+        within: an interval such as "[1, 100000]" or "(0, 10]" ("(" and ")" exclude the bound).
+        choices: the allowed values of a string field.
+        pattern: a regular expression the whole string must match (described by `text`).
+    """
+    meta = {"help": text, "within": within, "choices": choices, "pattern": pattern}
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class Config:
+    """Settings of one run. `python train.py --help` lists them as flags, with their ranges."""
+
+    # data
+    samples_per_class: int = option(1000, "spiral points generated per class", "[1, 1000000]")
+    noise: float = option(0.2, "angular noise of the spiral (higher is harder)", "[0, 10]")
+    val_fraction: float = option(0.2, "share of the data held out for validation", "(0, 1)")
+    # model
+    hidden: int = option(128, "width of the two hidden layers", "[1, 65536]")
+    dropout: float = option(0.1, "dropout probability after each hidden layer", "[0, 1)")
+    batchnorm: bool = option(False, "BatchNorm after each hidden linear layer")
+    num_workers: int = option(
+        0, "DataLoader worker processes (0 = load in the main process)", "[0, 256]"
+    )
+    # optimisation
+    epochs: int = option(40, "full passes over the training data", "[1, 100000]")
+    batch_size: int = option(64, "samples per forward pass (micro-batch)", "[1, 65536]")
+    accum_steps: int = option(4, "micro-batches per optimizer step", "[1, 1024]")
+    lr: float = option(0.01, "peak learning rate", "(0, 10]")
+    weight_decay: float = option(0.01, "weight decay", "[0, 1]")
+    grad_clip: float = option(1.0, "max global gradient norm (0 = off)", "[0, 1000]")
+    early_stopping: int = option(
+        0, "stop after N epochs without improvement (0 = off)", "[0, 100000]"
+    )
+    # reproducibility and devices
+    seed: int = option(0, "seed for data, initialisation and shuffling", "[0, 4294967295]")
+    deterministic: bool = option(False, "force deterministic kernels")
+    device: str = option(
+        "auto", "auto, cpu, cuda, cuda:N or mps", pattern=r"auto|cpu|mps|cuda(:[0-9]+)?"
+    )
+    # run control
+    name: str = option(
+        "",
+        "run folder runs/NAME: letters, digits, . _ - (default: the next runs/version_N)",
+        pattern=RUN_NAME,
+    )
+    out: str = option("", "exact output folder instead of runs/NAME (overrides --name)")
+    resume: str = option("", "continue from a run folder or its last.pt (e.g. runs/version_0)")
+    dry_run: bool = option(
+        False, "one epoch of a few batches in runs/dry_run, no checkpoints: checks the wiring"
+    )
+    progress: bool = option(True, "show progress bars and an ETA (only when stdout is a terminal)")
+    # tracking (tracking.py): metrics.csv and steps.csv are always written
+    tracking: str = option(
+        "csv",
+        "experiment tracker beside metrics.csv and steps.csv (both always written)",
+        choices=list(BACKENDS),
+    )
+    log_every: int = option(
+        10, "log train loss, lr and grad norm every N optimizer steps (steps.csv)", "[1, 1000000]"
+    )
+
+    def __post_init__(self) -> None:
+        validate_config(self)  # every Config, from flags or from code, is checked once, here
+
+
+class ConfigError(ValueError):
+    """A setting outside its allowed values; train.py prints it argparse-style (exit 2)."""
+
+
+def within(value: float, interval: str) -> bool:
+    """Whether `value` lies in an interval such as "(0, 10]"; NaN lies in none."""
+    low, high = (float(bound) for bound in interval[1:-1].split(","))
+    above = value > low if interval[0] == "(" else value >= low
+    below = value < high if interval[-1] == ")" else value <= high
+    return above and below  # NaN fails every comparison, so it is refused too
+
+
+def validate_config(cfg: Config) -> None:
+    """Check every field against its range, choices or pattern from option().
+
+    Raises:
+        ConfigError: "argument --flag: ...", naming the first field that is out of bounds.
+    """
+    for f in fields(cfg):
+        value, meta = getattr(cfg, f.name), f.metadata
+        flag = "--" + f.name.replace("_", "-")
+        interval, choices, pattern = (meta.get(key) for key in ("within", "choices", "pattern"))
+        if interval and not isinstance(value, (int, float)):
+            raise ConfigError(f"argument {flag}: expected a number, got {value!r}")
+        if interval and not within(value, interval):
+            raise ConfigError(f"argument {flag}: {value} is outside {interval}")
+        if choices and value not in choices:
+            allowed = ", ".join(choices)
+            raise ConfigError(f"argument {flag}: invalid choice {value!r} (choose from {allowed})")
+        if pattern and not (isinstance(value, str) and re.fullmatch(pattern, value)):
+            raise ConfigError(f"argument {flag}: invalid value {value!r} ({meta['help']})")
+
+
+def flag_error(message: str) -> str:
+    """A bad flag's one line, in argparse's words: "train.py: error: argument --lr: ..."."""
+    return f"{PROG}: error: {message} (see --help)"
+
+
+def exit_bad_flag(message: str) -> NoReturn:
+    """Print a bad flag's one line on stderr and exit 2, as argparse does, without its usage block."""
+    sys.stderr.write(flag_error(message) + "\n")
+    raise SystemExit(2)
+
+
+class FlagParser(argparse.ArgumentParser):
+    """argparse whose errors are one line (exit 2), not the whole usage block of every flag."""
+
+    def error(self, message: str) -> NoReturn:
+        exit_bad_flag(message)
+
+
+def flag_parser() -> FlagParser:
+    """One flag per Config field; the help shows the field's range or choices and its default."""
+    parser = FlagParser(
+        prog=PROG,
+        allow_abbrev=False,  # --res must not silently mean --resume
+        description="Train lesson: every flag is a Config field (config.py).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    for f in fields(Config):
+        flag = "--" + f.name.replace("_", "-")
+        meta = f.metadata
+        text = meta["help"].replace("%", "%%")
+        if meta.get("within"):
+            text += f"; in {meta['within']}"
+        if f.type == "bool":
+            action = argparse.BooleanOptionalAction
+            parser.add_argument(flag, action=action, default=f.default, help=text)
+        else:
+            kind = {"int": int, "float": float}.get(f.type, str)
+            parser.add_argument(
+                flag, type=kind, default=f.default, help=text, choices=meta.get("choices")
+            )
+    return parser
+
+
+def parse_flags(argv: list[str] | None = None) -> Config:
+    """A validated Config from command-line flags (`--batch-size 32`, `--no-progress`).
+
+    `--help` prints every flag with its range and default and exits 0; a bad flag exits 2 with
+    one line naming it. Nothing here imports torch or touches a device or a file.
+    """
+    parser = flag_parser()
+    try:
+        return Config(**vars(parser.parse_args(argv)))
+    except ConfigError as exc:
+        exit_bad_flag(str(exc))
