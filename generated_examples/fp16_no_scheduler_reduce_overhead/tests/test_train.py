@@ -32,6 +32,7 @@ TASK_SETTINGS = dict(hidden=32, dropout=0.1)
 NO_NOISE = dict(dropout=0.0, batchnorm=False)  # a train-mode forward that is exact per sample
 SHAPE_FIELD = "hidden"  # a Config field that changes the model's shape (resume must refuse it)
 LEARN_SETTINGS = dict(hidden=64)  # test_learns: a wider model, on 150 samples per class
+LEARN_STEPS = 120  # test_learns trains this many optimizer steps, whatever accum_steps is
 
 
 def task_data(tmp_path: Path, per_class: int) -> dict:
@@ -57,7 +58,6 @@ TEST_SETTINGS = dict(
     early_stopping=0,  # tests that stop early say so
     tracking="csv",  # a tracker backend is an optional install: tested on its own, below
 )
-LEARN_STEPS = 120  # test_learns trains this many optimizer steps, whatever accum_steps is
 
 
 class Crash(Exception):

@@ -33,7 +33,10 @@ TASK_SETTINGS = dict(width=8, image_size=12, dropout=0.1)
 # A train-mode forward that is exact per sample: no dropout, no batch statistics, no augmentation.
 NO_NOISE = dict(dropout=0.0, batchnorm=False, crop_padding=0, flip=False)
 SHAPE_FIELD = "width"  # a Config field that changes the model's shape (resume must refuse it)
-LEARN_SETTINGS = dict()  # test_learns: the test-scale CNN learns the shapes in 120 steps
+LEARN_SETTINGS = dict()  # test_learns: the test-scale CNN, at the tests' stable settings
+# test_learns trains this many optimizer steps, whatever accum_steps is: a CNN needs more than
+# the other tasks' 120 (at 120, bf16 with Adam and no clipping reached only val_acc 0.46).
+LEARN_STEPS = 200
 
 
 def task_data(tmp_path: Path, per_class: int) -> dict:
@@ -64,7 +67,6 @@ TEST_SETTINGS = dict(
     early_stopping=0,  # tests that stop early say so
     tracking="csv",  # a tracker backend is an optional install: tested on its own, below
 )
-LEARN_STEPS = 120  # test_learns trains this many optimizer steps, whatever accum_steps is
 
 
 class Crash(Exception):

@@ -35,6 +35,7 @@ NO_NOISE = dict(dropout=0.0)  # a train-mode forward that is exact per sample (n
 SHAPE_FIELD = "n_layer"  # a Config field that changes the model's shape (resume must refuse it)
 # test_learns: the same small model.
 LEARN_SETTINGS = dict()
+LEARN_STEPS = 120  # test_learns trains this many optimizer steps, whatever accum_steps is
 
 
 def task_data(tmp_path: Path, per_class: int) -> dict:
@@ -89,7 +90,6 @@ TEST_SETTINGS = dict(
     early_stopping=0,  # tests that stop early say so
     tracking="csv",  # a tracker backend is an optional install: tested on its own, below
 )
-LEARN_STEPS = 120  # test_learns trains this many optimizer steps, whatever accum_steps is
 
 
 class Crash(Exception):
