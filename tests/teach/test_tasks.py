@@ -49,8 +49,8 @@ def test_mode_layers_are_those_of_the_task_default_model(task, tmp_path, monkeyp
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)
     monkeypatch.syspath_prepend(str(tmp_path))
-    # train.py imports data, model and tracking from its folder: fresh copies, removed afterwards
-    for name in ("data", "model", "tracking", f"teach_task_{task}"):
+    # train.py imports config, data, model and tracking from its folder: fresh copies, removed after
+    for name in ("config", "data", "model", "tracking", f"teach_task_{task}"):
         monkeypatch.setitem(sys.modules, name, None)
         monkeypatch.delitem(sys.modules, name)
     spec = importlib.util.spec_from_file_location(f"teach_task_{task}", tmp_path / "train.py")

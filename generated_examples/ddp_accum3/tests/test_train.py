@@ -843,7 +843,7 @@ DDP_TIMEOUT = 240  # seconds before a run counts as hung (env DDP_TEST_TIMEOUT o
 # Runs train.main() in one process of a job (RANK/WORLD_SIZE from the environment, as torchrun
 # sets them) in float64 and without autocast, and records what the tests compare.
 DDP_WORKER = r"""
-import builtins, contextlib, dataclasses, io, json, os, sys
+import builtins, contextlib, io, json, os, sys
 from pathlib import Path
 
 import torch
@@ -976,7 +976,7 @@ sys.exit(code)
 
 def ddp_flags(values: dict) -> list[str]:
     """Command-line flags for the Config fields in `values` (others are not options here)."""
-    names = {f.name for f in dataclasses.fields(train.Config)}
+    names = {f.name for f in fields(train.Config)}
     flags = []
     for key, value in values.items():
         if key not in names:
@@ -1071,7 +1071,7 @@ def ddp_values(tmp_path: Path) -> dict:
             compile_mode="off",
             accum_steps=3,
         )
-        names = {f.name for f in dataclasses.fields(train.Config)}
+        names = {f.name for f in fields(train.Config)}
         cfg = train.Config(**{k: v for k, v in values.items() if k in names})
         train_set, val_set, _ = data.build_datasets(cfg)
         if len(val_set) % 2 == 1 and len(train_set) % (2 * DDP_MICRO) % 2 == 1:

