@@ -22,19 +22,13 @@ NO_SYNC = "with maybe_no_sync(c.net, sync=window_end):"
 
 
 def _missing_set_epoch(s: Source) -> None:
-    s.delete(SET_EPOCH, "the epoch no longer reaches the sampler, so its shuffle seed never changes")
-
-
-def _replace_with_lines(s: Source, statement: str, lines: list[str], why: str) -> None:
-    """Replace one code line by several (indented like it; "" stays blank), marked with a BUG note."""
-    i = s.find(statement)
-    pad = len(s.lines[i]) - len(s.lines[i].lstrip(" "))
-    s.lines[i : i + 1] = [s.note(pad, why)] + [" " * pad + line if line else "" for line in lines]
+    s.delete(
+        SET_EPOCH, "the epoch no longer reaches the sampler, so its shuffle seed never changes"
+    )
 
 
 def _scheduler_per_process(s: Source) -> None:
-    _replace_with_lines(
-        s,
+    s.replace(
         SCHED_STEP,
         ["for _ in range(world_size()):", "    " + SCHED_STEP],
         "one step per process, as if each process owned a share of the schedule",
@@ -42,8 +36,7 @@ def _scheduler_per_process(s: Source) -> None:
 
 
 def _padded_validation(s: Source) -> None:
-    _replace_with_lines(
-        s,
+    s.replace(
         SHARD_VAL,
         [
             "from torch.utils.data import DistributedSampler",

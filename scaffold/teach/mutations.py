@@ -97,11 +97,13 @@ class Source:
     def note(self, indent: int, text: str) -> str:
         return " " * indent + f"# BUG({self.bug_id}): {text}"
 
-    def replace(self, statement: str, new: str, why: str) -> None:
-        """Replace one code line, marking it with a BUG comment above."""
+    def replace(self, statement: str, new: str | list[str], why: str) -> None:
+        """Replace one code line by `new` (a line, or several indented like it, where "" stays
+        a blank line), marking it with a BUG comment above."""
         i = self.find(statement)
         pad = _indent(self.lines[i])
-        self.lines[i : i + 1] = [self.note(pad, why), " " * pad + new]
+        lines = [new] if isinstance(new, str) else new
+        self.lines[i : i + 1] = [self.note(pad, why)] + [" " * pad + n if n else "" for n in lines]
 
     def replace_line(self, index: int, new: str, why: str) -> None:
         pad = _indent(self.lines[index])
