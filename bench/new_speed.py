@@ -5,9 +5,10 @@
 Each repetition runs, in turn and as fresh processes (interpreter start included, as a user sees
 it), into a new empty folder:
   scaffold new DEST --defaults            (answers, copier from the bundle, black, git commit;
-                                           black in a worker beside copier when a core is free)
+                                           black in a worker beside copier when there are 2+ cores,
+                                           then shared between both processes)
   scaffold new DEST --defaults --no-git   (the same without the commit)
-  the same with SCAFFOLD_BLACK_AHEAD=1     (the black worker forced, however busy the machine)
+  the same with SCAFFOLD_BLACK_AHEAD=1     (the black worker forced, even on one core)
   the same with SCAFFOLD_BLACK_AHEAD=0     (black after copier, never a worker)
   copier copy --defaults TEMPLATE DEST    (bare copier, from the template folder)
   copier copy --defaults --vcs-ref V URL DEST  (bare copier, from the shipped bundle, like scaffold)

@@ -227,6 +227,19 @@ def format_tree(
     return changed
 
 
+def python_files_largest_first(files: list[str]) -> list[str]:
+    """The Python files among `files`, by the size of their template, largest first (the order
+    in which `scaffold.prefetch` hands them out, so the last one anybody waits for is small)."""
+    suffix = _settings().get("_templates_suffix", ".jinja")
+    root = template_dir()
+
+    def size(rel: str) -> int:
+        source = root / f"{rel}{suffix}"
+        return source.stat().st_size if source.is_file() else 0
+
+    return sorted((rel for rel in files if rel.endswith(".py")), key=lambda rel: (-size(rel), rel))
+
+
 def replaced_files(dest: Path, files: list[str]) -> list[str]:
     """Which of `files` already exist in `dest` (what writing the project would replace)."""
     return [rel for rel in files if (dest / rel).exists() or (dest / rel).is_symlink()]
@@ -271,9 +284,10 @@ def render_project(
     """
     from scaffold.prefetch import BlackAhead
 
+    files = owned_files(answers)
     # Forked first, so black formats in the worker while this process imports copier (about half
     # of copier's time) and renders; forking after `import copier` would overlap only the render.
-    ahead = BlackAhead(answers)
+    ahead = BlackAhead(answers, python_files_largest_first(files))
     created_parents = [p for p in reversed(dest.absolute().parents) if not p.exists()]
     moved = False
     stage = None
@@ -295,11 +309,13 @@ def render_project(
                 unsafe=False,
                 vcs_ref=vcs_ref,
             )
-        files = owned_files(answers)
         written = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
         if written != files:  # the template and `owned_paths` disagree: a scaffold bug
             raise RenderError(f"rendered files {written} differ from the owned list {files}")
-        format_tree(stage, files, ahead.result())
+        # copier is done, so this process joins the worker: both format until no file is left
+        format_tree(
+            stage, files, ahead.result(lambda rel: (stage / rel).read_text(encoding="utf-8"))
+        )
         if not dest.exists():
             os.replace(stage, dest)  # one step: the project appears whole or not at all
         else:  # an existing folder stays (it may be someone's working directory): fill it

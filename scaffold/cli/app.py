@@ -8,6 +8,7 @@ imported when the command runs or its own `--help` is shown.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import typer
@@ -130,5 +131,38 @@ def main(
 
 
 def run(argv: Any = None) -> None:
-    """Console-script entry point."""
-    app(argv)
+    """Console-script entry point: run the command, then leave without tearing the interpreter down.
+
+    After `scaffold new` the interpreter holds copier, Jinja's compiled templates and black;
+    freeing all of that object by object at shutdown takes 0.2-0.3 s on a 2-core machine, a sixth
+    of the command. Everything a normal exit does that matters still happens, in order: the
+    atexit handlers run (temporary folders, worker processes, plumbum's cleanups) and stdout and
+    stderr are flushed; then `os._exit` ends the process with the command's exit code.
+    """
+    try:
+        app(argv)
+        code: Any = 0
+    except SystemExit as done:
+        code = done.code
+    _leave(code)
+
+
+def _leave(code: Any) -> None:
+    """Exit like `sys.exit(code)` would, minus the interpreter's teardown (see `run`)."""
+    import atexit
+    import os
+
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):  # sys.exit("message"): the message, then status 1
+        print(code, file=sys.stderr)
+        code = 1
+    try:
+        atexit._run_exitfuncs()  # noqa: SLF001 - the handlers a normal exit would run
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe: nothing more can reach it anyway
+                pass
+        os._exit(code & 0xFF)
