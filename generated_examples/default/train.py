@@ -261,8 +261,10 @@ class Progress:
 
 
 def build_optimizer(model: nn.Module, cfg: Config, device: torch.device) -> torch.optim.Optimizer:
-    """AdamW, with fused kernels on CUDA (one launch updates every parameter)."""
-    fused = device.type == "cuda"
+    """AdamW, with the fused kernel: one call updates every parameter."""
+    # Left to itself, torch steps CPU parameters one tensor at a time in Python (several ops each):
+    # the fused kernel (CUDA, and CPU since torch 2.4) is 2-8x faster at the same arithmetic.
+    fused = device.type in ("cuda", "cpu")
     return torch.optim.AdamW(
         model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused
     )

@@ -91,7 +91,15 @@ def record_step_grad_norms(c) -> list:
     norms: list = []
 
     def hook(optimizer, args, kwargs):
-        norms.append(global_norm([p.grad for g in optimizer.param_groups for p in g["params"]]))
+        # Under GradScaler a fused optimizer gets its gradients still scaled, with the scale
+        # (`grad_scale`, None once unscale_ ran) and `found_inf` set: its kernel unscales them, or
+        # skips the step, itself. An unfused one is called only with finite, unscaled gradients.
+        found_inf = getattr(optimizer, "found_inf", None)
+        if found_inf is not None and found_inf.item() > 0:
+            return  # skipped, as GradScaler skips an unfused optimizer's step()
+        scale = getattr(optimizer, "grad_scale", None)
+        norm = global_norm([p.grad for g in optimizer.param_groups for p in g["params"]])
+        norms.append(norm / scale.item() if scale is not None else norm)
 
     c.optimizer.register_step_pre_hook(hook)
     return norms
