@@ -1,6 +1,6 @@
 """The render matrix: every headline combination and a pairwise cover of every other answer.
 
-The default run renders the whole pairwise cover and a rotating eighth of the headline product
+The default run renders the whole pairwise cover and a rotating sixteenth of the headline product
 (the seed is printed at the end of the run; SCAFFOLD_SEED=N replays it); `-m slow` renders all
 864 headline combinations.
 
@@ -32,7 +32,7 @@ KNOWN_BLACK_DEFECTS: list = []  # e.g. (lambda a: a.get("data") == "csv", "what 
 KNOWN_RUFF_DEFECTS: list = []
 
 
-HEADLINE_BLOCKS = 8  # the default run renders one eighth of the headline product (rotating)
+HEADLINE_BLOCKS = 16  # the default run renders one sixteenth of the headline product (rotating)
 
 
 def _sampled_answer_sets() -> list[dict]:

@@ -3,7 +3,7 @@ cases, each rendered and put through its OWN generated tests (`pytest` inside th
 
 The seed rotates per run and is printed; `SCAFFOLD_SEED=N` replays a run, and every failure
 prints the `scaffold new ... --set` command that renders the failing project. The default run
-takes a sample sized for CI (SCAFFOLD_DRAWS, default 6: a seed-dependent share of the edge
+takes a sample sized for CI (SCAFFOLD_DRAWS, default 4: a seed-dependent share of the edge
 cases, so rotating seeds cover them all); `pytest -m matrix` runs every edge case and random
 draws up to 500.
 
@@ -30,7 +30,7 @@ from helpers import PYTHON, child_env, reproduce_command
 from scaffold import matrix
 from scaffold.options import load_questions, resolve_answers
 
-DEFAULT_DRAWS = int(os.environ.get("SCAFFOLD_DRAWS", "6"))  # ~10 s a draw on 2 workers (CI)
+DEFAULT_DRAWS = int(os.environ.get("SCAFFOLD_DRAWS", "4"))  # ~45 s a draw on 2 workers (CI)
 MATRIX_DRAWS = max(500, len(matrix.edge_cases()))
 DRAW_TIMEOUT_S = 600
 
