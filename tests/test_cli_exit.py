@@ -9,9 +9,10 @@ import sys
 import pytest
 
 SCRIPT = """
-import atexit, sys
+import atexit, sys, threading, time
 from scaffold.cli.app import run
 atexit.register(lambda: print("atexit ran", flush=True))
+threading.Thread(target=lambda: (time.sleep(0.3), print("thread done", flush=True))).start()
 run(sys.argv[1:])
 print("never reached")
 """
@@ -31,6 +32,7 @@ def test_exit_code_output_and_atexit_handlers_survive_the_fast_exit(argv, code):
     done = _run(*argv)
     assert done.returncode == code, done.stderr
     assert "atexit ran" in done.stdout  # the handlers ran, and stdout (a pipe) was flushed
+    assert done.stdout.index("thread done") < done.stdout.index("atexit ran")  # as a normal exit
     assert "never reached" not in done.stdout
     assert "Traceback" not in done.stderr
     if argv == ["--version"]:
