@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import io
+import stat
 import sys
 import tokenize
 from collections.abc import Callable, Iterable, Sequence
@@ -194,6 +195,13 @@ def _analyse(
     return sorted(found.values(), key=lambda f: (f.line, f.col, f.id))
 
 
+def _is_pipe(path: Path) -> bool:
+    try:
+        return stat.S_ISFIFO(path.stat().st_mode)
+    except OSError:
+        return False
+
+
 def _expand(paths: Sequence[Path | str]) -> list[Path]:
     files: list[Path] = []
     for raw in paths:
@@ -202,8 +210,10 @@ def _expand(paths: Sequence[Path | str]) -> list[Path]:
             files.extend(
                 p for p in sorted(path.rglob("*.py")) if not (_SKIP_DIRS & set(p.relative_to(path).parts[:-1]))
             )
-        elif path.is_file():
+        elif path.is_file() or _is_pipe(path):  # a pipe: bash's <(...) process substitution
             files.append(path)
+        elif path.exists():  # a device or a socket: reading it may never end
+            raise CheckError(f"{path}: not a file, a folder or a pipe")
         else:
             raise CheckError(f"{path}: no such file or directory")
     return files

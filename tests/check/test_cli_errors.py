@@ -78,6 +78,13 @@ SCENARIOS: list[tuple[str, Callable[[Path], None], list[str], str, int]] = [
         2,
     ),
     (
+        "a device (or a socket) instead of a file",
+        lambda folder: None,
+        ["/dev/null"],
+        "error: /dev/null: not a file, a folder or a pipe",
+        2,
+    ),
+    (
         "an unknown rule ID or prefix",
         _write("ok.py", "x = 1\n"),
         ["ok.py", "--select", "nope"],
@@ -130,6 +137,27 @@ def test_one_bad_file_does_not_hide_the_others(app, tmp_path: Path) -> None:
     assert [f["id"] for f in data["findings"]] == ["zero-grad-missing"]
     assert data["file_errors"][0]["path"].endswith("a_broken.py") and data["file_errors"][0]["line"] == 1
     assert data["files_checked"] == 1
+
+
+def test_a_pipe_is_checked_like_a_file(tmp_path: Path) -> None:
+    """`scaffold check <(git show HEAD:train.py)`: bash hands over a pipe, not a regular file."""
+    import os
+    import subprocess
+    import sys
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    done = subprocess.Popen(
+        [sys.executable, "-m", "scaffold", "check", str(pipe), "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with pipe.open("w") as writer:  # blocks until the checker opens the pipe to read
+        writer.write(BUGGY)
+    out, err = done.communicate(timeout=120)
+    assert done.returncode == 1, err  # 1: findings
+    assert [f["id"] for f in json.loads(out)["findings"]] == ["zero-grad-missing"]
 
 
 def test_bom_and_latin1_files_are_checked_like_python_reads_them(app, tmp_path: Path) -> None:
