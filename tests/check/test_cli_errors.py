@@ -144,6 +144,7 @@ def test_a_pipe_is_checked_like_a_file(tmp_path: Path) -> None:
     import os
     import subprocess
     import sys
+    import time
 
     pipe = tmp_path / "pipe"
     os.mkfifo(pipe)
@@ -153,7 +154,18 @@ def test_a_pipe_is_checked_like_a_file(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    with pipe.open("w") as writer:  # blocks until the checker opens the pipe to read
+    deadline = time.monotonic() + 60
+    while True:  # open without blocking: a checker that never reads must fail, not hang, the test
+        try:
+            fd = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError:  # ENXIO: nobody has opened it for reading yet
+            if done.poll() is not None or time.monotonic() > deadline:
+                done.kill()
+                pytest.fail(f"the checker never read the pipe: {done.communicate()[1][-300:]}")
+            time.sleep(0.05)
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "w") as writer:
         writer.write(BUGGY)
     out, err = done.communicate(timeout=120)
     assert done.returncode == 1, err  # 1: findings
