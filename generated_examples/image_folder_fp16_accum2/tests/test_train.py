@@ -741,6 +741,30 @@ def test_optimizer_steps_count_only_the_steps_taken(tmp_path):
     assert progress.step == len(taken)
 
 
+def test_the_steps_after_a_skipped_first_step_are_sound(tmp_path):
+    """GradScaler skips the very first step (inf gradients); the optimizer state it leaves must
+    be sound, so the steps after it move the weights by ordinary amounts."""
+    cfg = make_config(tmp_path)
+    c, loader, _ = build(cfg)
+    window = getattr(cfg, "accum_steps", 1)
+    poisoned = [True]
+    first = next(c.model.parameters())
+    first.register_hook(lambda grad: torch.full_like(grad, math.inf) if poisoned[0] else grad)
+    progress = train.Progress()
+    train.train_one_epoch(c, loader, cfg, progress, max_batches=window)
+    assert progress.step == 0, "the first step should have been skipped"
+    poisoned[0] = False
+    before = [param.detach().clone() for param in c.model.parameters()]
+    train.train_one_epoch(c, loader, cfg, progress, max_batches=2 * window)
+    assert progress.step > 0, "no step was taken after the skipped one"
+    moved = max(
+        (param.detach() - old).abs().max().item()
+        for param, old in zip(c.model.parameters(), before)
+    )
+    # two steps move a weight by a few learning rates; garbage in the state moves it by 1e30
+    assert math.isfinite(moved) and moved < 100 * cfg.lr, f"a weight moved by {moved:.3g}"
+
+
 def resumed(cfg: train.Config, **changes) -> train.Config:
     """`cfg` resuming from its own last.pt, with some flags changed."""
     values = {**train.asdict(cfg), "resume": str(Path(cfg.out) / "last.pt"), **changes}
