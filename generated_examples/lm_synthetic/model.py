@@ -41,7 +41,10 @@ class CausalSelfAttention(nn.Module):
     def __init__(self, n_embd: int, n_head: int, dropout: float):
         super().__init__()
         self.n_head, self.dropout = n_head, dropout
-        self.qkv = nn.Linear(n_embd, 3 * n_embd)  # queries, keys and values in one matmul
+        # Queries, keys and values in one matmul, without a bias: a key bias shifts every score of
+        # a query alike, which softmax ignores, so its gradient is exactly zero and Adam would
+        # turn the rounding noise in it into full-size updates.
+        self.qkv = nn.Linear(n_embd, 3 * n_embd, bias=False)
         self.proj = nn.Linear(n_embd, n_embd)
         self.drop = nn.Dropout(dropout)
 
