@@ -240,8 +240,9 @@ def test_loss_takes_raw_logits(tmp_path):
 def skipped_by_scaler(optimizer: torch.optim.Optimizer) -> bool:
     """Whether GradScaler gave this step() inf gradients, from inside a step hook.
 
-    GradScaler skips an unfused optimizer's step() outright, but calls a fused one (the project's,
-    see build_optimizer) with `found_inf` set, and the kernel leaves the parameters alone.
+    GradScaler skips an unfused optimizer's step() outright, but calls a fused one (see
+    build_optimizer for when the project's is fused) with `found_inf` set, and the kernel leaves
+    the parameters alone.
     """
     found_inf = getattr(optimizer, "found_inf", None)
     return found_inf is not None and found_inf.item() > 0
