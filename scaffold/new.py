@@ -112,9 +112,10 @@ class NewPlan:
     commit_note: str
 
 
-def plan_new(dest: Path) -> NewPlan:
-    """The files `new` writes into `dest`, which of them already exist, and whether it commits."""
-    files = owned_files()
+def plan_new(dest: Path, answers: Mapping[str, Any] | None = None) -> NewPlan:
+    """The files `new` writes into `dest` for `answers` (default: the default answers), which of
+    them already exist, and whether it commits."""
+    files = owned_files(answers)
     replaced = replaced_files(dest, files) if dest.is_dir() else []
     parent = next((p for p in [dest, *dest.absolute().parents] if p.is_dir()), None)
     top = enclosing_repository(parent) if parent is not None else None
@@ -164,7 +165,7 @@ def create_project(
     given.setdefault("project_name", default_project_name(dest))
     answers = resolve_answers(given, ask=ask, should_ask=should_ask)
     check_destination(dest, force)  # prompts take time: look again right before writing
-    plan = plan_new(dest)
+    plan = plan_new(dest, answers)
     if pretend:
         return plan
     if before_writing is not None:

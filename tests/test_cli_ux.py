@@ -249,6 +249,36 @@ def test_real_prompts_in_a_pseudo_terminal(tmp_path):
     assert (got["precision"], got["accum_steps"], got["scheduler_cadence"]) == ("bf16", 2, "step")
 
 
+@pytest.mark.parametrize("where", ["first question", "write it?"])
+def test_ctrl_c_at_a_prompt_exits_130_in_one_line(tmp_path, where):
+    pexpect = pytest.importorskip("pexpect")
+    dest = tmp_path / "interrupted"
+    env = {**os.environ, "COLUMNS": "100", "TERM": "dumb"}
+    child = pexpect.spawn(
+        sys.executable, ["-m", "scaffold", "new", str(dest), "--no-git"], env=env, encoding="utf-8",
+        timeout=60,
+    )
+    try:
+        child.expect_exact("task (tabular, image, lm) [tabular]:")
+        if where == "write it?":
+            for _ in range(12):  # accept every default until the confirmation
+                child.sendline("")
+                if child.expect_exact(["Write it? [Y/n]:", "]:", "[y/N]:"]) == 0:
+                    break
+            else:
+                raise AssertionError("never reached the confirmation")
+        child.sendintr()
+        child.expect(pexpect.EOF)
+        tail = child.before
+    finally:
+        child.close()
+    assert child.exitstatus == 130, tail
+    lines = [line for line in tail.splitlines() if line.strip()]
+    assert lines[-1].endswith(f"error: interrupted: nothing was written to {dest}"), tail
+    assert "Traceback" not in tail and "input ended" not in tail
+    assert not dest.exists()
+
+
 # --- speed: only what a command needs is imported -----------------------------------------------
 
 HEAVY = ("copier", "black", "jinja2", "yaml", "plumbum", "pydantic", "torch", "scaffold.check")

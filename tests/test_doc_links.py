@@ -93,3 +93,17 @@ def test_the_checker_catches_a_broken_link(tmp_path):
         "there.md#nope (no such heading)",
         "https://pypi.org/x (external host not known to serve it)",
     ]
+
+
+PIP_INSTALL = re.compile(r"pip install\s+(?:-[-\w]+\s+)*([\w.\-\[\]\"'=<>]+)")
+
+
+def test_install_commands_name_our_distribution():
+    """`scaffold` on the package index is an unrelated project: ours is torch-loop-scaffold."""
+    wrong = []
+    for path in markdown_files():
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            for name in PIP_INSTALL.findall(line):
+                if name.strip("\"'").split("[")[0].lower() == "scaffold":
+                    wrong.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not wrong, "\n".join(wrong)

@@ -85,6 +85,7 @@ def test_force_lists_what_it_replaces_and_touches_nothing_else(tmp_path: Path) -
     for rel in ("train.py", "README.md", "tests/test_train.py"):
         assert f"replace {rel}" in pretend.stdout
     assert "create  pyproject.toml" in pretend.stdout and "utils.py" not in pretend.stdout
+    assert "sample.py" not in pretend.stdout  # only the lm task writes it
 
     result = invoke("new", dest, "--defaults", "--force")
     assert result.exit_code == 0, result.output
@@ -447,3 +448,15 @@ def test_new_in_the_current_empty_folder_keeps_that_folder(tmp_path: Path, monke
     assert result.exit_code == 0, result.output
     assert dest.stat().st_ino == inode and Path("train.py").is_file()
     assert yaml.safe_load(Path(".copier-answers.yml").read_text())["project_name"] == "here"
+
+
+@pytest.mark.parametrize("task", ["tabular", "image", "lm"])
+def test_pretend_lists_exactly_the_files_the_render_writes(tmp_path: Path, task: str) -> None:
+    """`--pretend` plans with the given answers, not the defaults (lm adds sample.py)."""
+    dest = tmp_path / task
+    pretend = invoke("new", dest, "--defaults", "--no-git", "--pretend", "--set", f"task={task}")
+    assert pretend.exit_code == 0, pretend.output
+    listed = sorted(line.split()[-1] for line in pretend.stdout.splitlines()[1:] if line.strip())
+    result = invoke("new", dest, "--defaults", "--no-git", "--set", f"task={task}")
+    assert result.exit_code == 0, result.output
+    assert listed == sorted(files_of(dest)), f"{task}: --pretend and the render disagree"

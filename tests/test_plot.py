@@ -116,6 +116,82 @@ def test_generated_pyproject_offers_matplotlib_as_an_extra(project):
     assert "matplotlib" not in text.split("[project.optional-dependencies]")[0]
 
 
+def test_plot_with_no_arguments_writes_inside_runs_and_skips_dry_runs(project, tmp_path):
+    """`python plot.py` as the README says: the picture lands in runs/ (gitignored), never in the
+    project root, and a dry run's few batches are not drawn among the real runs."""
+    pytest.importorskip("matplotlib")
+    dry = run(project, "train.py", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    done = run(project, "plot.py")
+    assert done.returncode == 0, done.stderr
+    assert "2 runs" in done.stdout and not (project / "curves.png").exists()
+    assert (project / "runs" / "curves.png").is_file()
+    repo = tmp_path / "repo"  # the project's .gitignore in a repository of its own
+    repo.mkdir()
+    (repo / ".gitignore").write_text((project / ".gitignore").read_text())
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    ignored = subprocess.run(["git", "check-ignore", "-q", "runs/curves.png"], cwd=repo)
+    assert ignored.returncode == 0, ".gitignore does not cover runs/curves.png"
+    with_dry = run(project, "plot.py", "--include-dry-runs", "-o", "runs/all.png")
+    assert with_dry.returncode == 0, with_dry.stderr
+    dry_runs = [p for p in (project / "runs").glob("*/config.json") if '"dry_run": true' in p.read_text()]
+    assert dry_runs and f"{2 + len(dry_runs)} runs" in with_dry.stdout, with_dry.stdout
+
+
+def test_a_folder_of_dry_runs_only_is_one_line(project, tmp_path):
+    plot = _import_plot(project)
+    folder = tmp_path / "runs"
+    (folder / "dry_run").mkdir(parents=True)
+    (folder / "dry_run" / "metrics.csv").write_text("epoch,train_loss\n1,0.5\n")
+    (folder / "dry_run" / "config.json").write_text('{"dry_run": true}')
+    with pytest.raises(plot.PlotError, match="only dry runs"):
+        plot.find_runs([folder])
+    assert [name for _, name in plot.find_runs([folder], include_dry_runs=True)] == ["runs/dry_run"]
+
+
+def test_the_loss_axis_turns_log_over_a_decade_and_the_best_epoch_is_marked(project, tmp_path):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    plot = _import_plot(project)
+    run_dir = tmp_path / "r"
+    run_dir.mkdir()
+    lines = ["epoch,train_loss,val_loss,val_acc,lr"]
+    lines += [f"{e},{10.0 / e**2},{12.0 / e**2},{e / 10},0.1" for e in range(1, 7)]
+    (run_dir / "metrics.csv").write_text("\n".join(lines) + "\n")
+    (run_dir / "summary.json").write_text('{"best_epoch": 4}')
+    run_ = plot.read_run(run_dir, "r")
+    assert run_.best_epoch == 4
+    assert plot.loss_spans_a_decade([run_], ["train_loss", "val_loss"])
+    drawn = {}
+    real_savefig = plt.Figure.savefig
+
+    def keep(fig, *args, **kwargs):
+        drawn["fig"] = fig
+        return real_savefig(fig, *args, **kwargs)
+
+    plt.Figure.savefig = keep
+    try:
+        for choice, scale in (("auto", "log"), ("off", "linear"), ("on", "log")):
+            plot.plot([run_], tmp_path / f"{choice}.png", log_loss=choice)
+            loss_ax = drawn["fig"].axes[0]
+            assert loss_ax.get_yscale() == scale, choice
+            marks = [line.get_xdata() for line in loss_ax.get_lines() if line.get_linestyle() == ":"]
+            assert [list(m) for m in marks] == [[4, 4]]
+        labels = [t.get_text() for t in drawn["fig"].legends[0].get_texts()]
+        # raw/smoothed and train/validation each have an encoding of their own in the key
+        assert labels[:4] == [
+            "raw (thin, faint)",
+            "smoothed, EMA 0.6 (thick)",
+            "train (dashed)",
+            "validation (solid)",
+        ] and "best epoch (dotted)" in labels
+    finally:
+        plt.Figure.savefig = real_savefig
+    flat = run_.columns["val_loss"][3:]
+    assert not plot.loss_spans_a_decade([plot.Run("f", {"val_loss": flat})], ["val_loss"])
+
+
 def _import_plot(project: Path):
     import importlib.util
 

@@ -79,7 +79,12 @@ FLAG_CASES = [
         "argument --device: cuda:99 requested but torch sees",
     ),
     ("--name ../x", ["--name", "../x"], "argument --name: invalid value '../x'"),
-    ("--bacth-size 8 (a typo)", ["--bacth-size", "8"], "unrecognized arguments: --bacth-size 8"),
+    (
+        "--bacth-size 8 (a typo)",
+        ["--bacth-size", "8"],
+        "unrecognized arguments: --bacth-size 8; did you mean --batch-size?",
+    ),
+    ("--epoch 3 (a typo)", ["--epoch", "3"], "unrecognized arguments: --epoch 3; did you mean --epochs?"),
     ("--res (an abbreviation)", ["--res", "x"], "unrecognized arguments: --res x"),
 ]
 
@@ -253,6 +258,9 @@ def test_help_shows_the_ranges_the_validation_checks(spiral, monkeypatch):
     flat = " ".join(out.split())
     for needle in ["in [1, 65536] (default: 64)", "in (0, 10]", "in (0, 1)", "(default: 40)"]:
         assert needle in flat, needle
+    # An empty default means "not set" and is not shown; a help that explains its default keeps
+    # only its own words.
+    assert "(default: )" not in flat and "(default: the next runs/version_N) (default" not in flat
 
 
 def test_config_ranges_agree_with_copier_validators(spiral, monkeypatch):

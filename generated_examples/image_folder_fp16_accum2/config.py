@@ -14,6 +14,7 @@ in config.json and best.pt. data.py and model.py read it as cfg.my_width.
 from __future__ import annotations
 
 import argparse
+import difflib
 import re
 import sys
 from dataclasses import dataclass, field, fields
@@ -171,7 +172,30 @@ class FlagParser(argparse.ArgumentParser):
     """argparse whose errors are one line (exit 2), not the whole usage block of every flag."""
 
     def error(self, message: str) -> NoReturn:
-        exit_bad_flag(message)
+        exit_bad_flag(message + self.suggestion(message))
+
+    def suggestion(self, message: str) -> str:
+        """ "; did you mean --epochs?" for a mistyped flag (empty when nothing is close)."""
+        if not message.startswith("unrecognized arguments:"):
+            return ""
+        known = [s for action in self._actions for s in action.option_strings if s.startswith("--")]
+        for word in message.split(":", 1)[1].split():
+            typed = word.split("=", 1)[0]
+            if typed.startswith("--"):
+                close = difflib.get_close_matches(typed, known, n=1, cutoff=0.6)
+                if close:
+                    return f"; did you mean {close[0]}?"
+        return ""
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a flag's default, except an empty one, or one its help already explains."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default in ("", None) or "(default" in text:
+            return text
+        return super()._get_help_string(action)
 
 
 def flag_parser() -> FlagParser:
@@ -180,7 +204,7 @@ def flag_parser() -> FlagParser:
         prog=PROG,
         allow_abbrev=False,  # --res must not silently mean --resume
         description="Train image_folder_fp16_accum2: every flag is a Config field (config.py).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     for f in fields(Config):
         flag = "--" + f.name.replace("_", "-")

@@ -12,7 +12,7 @@ import click
 import typer
 
 from scaffold.cli.errors import exit_code, fail
-from scaffold.cli.prompts import Prompter, summary_lines
+from scaffold.cli.prompts import Prompter, interruptible, summary_lines
 from scaffold.docs import PROJECT_NAME_DEFAULT, valid_range
 from scaffold.options import AnswerError, Question, describe_default, load_questions
 
@@ -135,7 +135,7 @@ def _confirmed(dest: Path, answers: dict[str, Any], *, ask: bool) -> bool:
     from scaffold.new import default_project_name
 
     typer.echo("\n".join(summary_lines(answers, {"project_name": default_project_name(dest)})))
-    return typer.confirm("Write it?", default=True) if ask else True
+    return interruptible(typer.confirm, "Write it?", default=True) if ask else True
 
 
 def _list_replaced(plan: Any) -> None:

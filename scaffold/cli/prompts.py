@@ -7,12 +7,32 @@ its only value is shown and taken.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
+import click
 import typer
 
 from scaffold.options import AnswerError, Question, evaluate_default, load_questions, parse_answer
+
+
+T = TypeVar("T")
+
+
+def interruptible(read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call a click prompt, keeping Ctrl-C apart from the end of input.
+
+    click (and typer's own copy of its prompts) turns both KeyboardInterrupt and EOFError into
+    `Abort`; the caller needs to tell them apart (Ctrl-C exits 130 as everywhere else, the end of
+    input is a usage error), so an Abort raised while handling a KeyboardInterrupt becomes that
+    KeyboardInterrupt again.
+    """
+    try:
+        return read(*args, **kwargs)
+    except (click.exceptions.Abort, typer.Abort) as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            raise exc.__context__ from None
+        raise
 
 
 class Prompter:
@@ -27,7 +47,8 @@ class Prompter:
         if question.headline:
             return True
         if self._customise is None:
-            self._customise = typer.confirm(
+            self._customise = interruptible(
+                typer.confirm,
                 "Customise more (optimizer, lr, data, model, ...)?", default=False
             )
         return self._customise
@@ -44,12 +65,14 @@ class Prompter:
         typer.echo(f"\n{question.help}")
         while True:
             if question.type == "bool":
-                raw: Any = typer.confirm(question.name, default=bool(default))
+                raw: Any = interruptible(typer.confirm, question.name, default=bool(default))
             else:
                 label = question.name
                 if choices:
                     label += " (" + ", ".join(str(c) for c in choices) + ")"
-                raw = match_choice(question, typer.prompt(label, default=str(default)))
+                raw = match_choice(
+                    question, interruptible(typer.prompt, label, default=str(default))
+                )
             try:
                 return parse_answer(question, raw, context)
             except AnswerError as exc:
