@@ -207,6 +207,20 @@ def test_next_hint_quotes_a_path_with_spaces(tmp_path):
     assert f"next: cd '{dest}' && python train.py --dry-run" in result.output
 
 
+def test_next_hint_says_what_to_install_when_torch_is_missing(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
+    result = invoke("new", tmp_path / "p", "--defaults", "--no-git")
+    assert result.exit_code == 0, result.output
+    hint = [line for line in result.output.splitlines() if line.startswith("next:")]
+    assert hint and 'python -m pip install -e ".[test]" && python train.py' in hint[0]
+    assert "torch is not installed here" in hint[0]
+
+
 # --- the real terminal ------------------------------------------------------------------------
 
 

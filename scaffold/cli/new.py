@@ -126,7 +126,24 @@ def _new(
         return
     note = f" ({result.note})" if result.note and not no_git else ""
     typer.echo(f"created {dest} ({len(result.files)} files){note}")
-    typer.echo(f"next: cd {shlex.quote(str(dest))} && python train.py --dry-run && pytest")
+    typer.echo(next_hint(dest))
+
+
+def next_hint(dest: Path) -> str:
+    """What to type after `new`: install first when this Python lacks torch or pytest.
+
+    Looked up without importing either (find_spec), so the hint costs no start-up time.
+    """
+    import importlib.util
+
+    steps = f"cd {shlex.quote(str(dest))} && "
+    missing = [name for name in ("torch", "pytest") if importlib.util.find_spec(name) is None]
+    if missing:
+        steps += 'python -m pip install -e ".[test]" && '  # the project's own extras pull both
+    hint = f"next: {steps}python train.py --dry-run && pytest"
+    if "torch" in missing:
+        hint += " (torch is not installed here: see pytorch.org for the build that fits your machine)"
+    return hint
 
 
 def _confirmed(dest: Path, answers: dict[str, Any], *, ask: bool) -> bool:
