@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from scaffold.git import GitError, run_git
 from scaffold.versioning import BUNDLE_PATH, bundle_refs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -60,20 +60,16 @@ class Release:
 
 def _git(
     *args: str,
-    cwd: Path | None = None,
+    cwd: Path,
     env: dict[str, str] | None = None,
     data: bytes | None = None,
 ) -> bytes:
-    # Neither the caller's git config nor variables like GIT_DIR (set inside git hooks) may change
-    # what is read or written.
-    base = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    base.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, **(env or {})})
-    proc = subprocess.run(
-        ["git", *args], cwd=cwd, env=base, input=data, capture_output=True, check=False
-    )
-    if proc.returncode != 0:
-        message = proc.stderr.decode(errors="replace").strip()
-        raise BundleError(f"git {' '.join(args[:2])} failed: {message}")
+    # Isolated: neither the caller's git config nor its variables (GIT_DIR inside a git hook) may
+    # change what is read or written; the private repository is named on purpose in `env`.
+    try:
+        proc = run_git(args, cwd, env=env, isolated=True, input=data)
+    except GitError as exc:
+        raise BundleError(f"git {' '.join(args[:2])} failed: {exc.stderr.strip()}") from None
     return proc.stdout
 
 
@@ -150,32 +146,32 @@ def build_repository(
     releases: list[tuple[str, dict[str, tuple[str, bytes]]]], git_dir: Path
 ) -> dict[str, str]:
     """Write a bare repository with one commit per release; returns version -> commit id."""
-    _git("init", "-q", "--bare", "-b", "main", str(git_dir))
+    _git("init", "-q", "--bare", "-b", "main", str(git_dir), cwd=git_dir.parent)
     env = {"GIT_DIR": str(git_dir), "GIT_INDEX_FILE": str(git_dir / "build-index"), **_IDENTITY}
     commits: dict[str, str] = {}
     parent: str | None = None
     for version, files in releases:
-        _git("read-tree", "--empty", env=env)
+        _git("read-tree", "--empty", cwd=git_dir, env=env)
         lines = []
         for rel, (mode, content) in sorted(files.items()):
-            sha = _git("hash-object", "-w", "--stdin", env=env, data=content).decode().strip()
+            sha = _git("hash-object", "-w", "--stdin", cwd=git_dir, env=env, data=content).decode().strip()
             lines.append(f"{mode} {sha}\t{rel}")
         _git(
             "update-index",
             "--add",
             "--index-info",
-            env=env,
+            cwd=git_dir, env=env,
             data=("\n".join(lines) + "\n").encode(),
         )
-        tree = _git("write-tree", env=env).decode().strip()
+        tree = _git("write-tree", cwd=git_dir, env=env).decode().strip()
         args = ["commit-tree", tree, "-m", f"scaffold template {version}"]
         if parent:
             args += ["-p", parent]
-        parent = _git(*args, env=env).decode().strip()
-        _git("update-ref", f"refs/tags/{version}", parent, env=env)
+        parent = _git(*args, cwd=git_dir, env=env).decode().strip()
+        _git("update-ref", f"refs/tags/{version}", parent, cwd=git_dir, env=env)
         commits[version] = parent
     if parent:
-        _git("update-ref", "refs/heads/main", parent, env=env)
+        _git("update-ref", "refs/heads/main", parent, cwd=git_dir, env=env)
     (git_dir / "build-index").unlink(missing_ok=True)
     return commits
 
@@ -221,6 +217,7 @@ def build_bundle(
             "-q",
             str(partial),
             "--all",
+            cwd=git_dir,
             env={"GIT_DIR": str(git_dir)},
         )
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,6 @@ import functools
 import os
 import shlex
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -377,19 +376,14 @@ def move_into(stage: Path, dest: Path, files: list[str]) -> None:
 
 def enclosing_repository(path: Path) -> Path | None:
     """The top folder of the git work tree holding `path`, or None (also when git is missing)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+    from scaffold.git import run_git
+
     try:
-        proc = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=path,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        proc = run_git(["rev-parse", "--show-toplevel"], path, check=False)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    return Path(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip() else None
+    top = proc.stdout.decode(errors="replace").strip()
+    return Path(top) if proc.returncode == 0 and top else None
 
 
 def commit_files(dest: Path, files: list[str], message: str) -> tuple[bool, str]:
@@ -403,6 +397,8 @@ def commit_files(dest: Path, files: list[str], message: str) -> tuple[bool, str]
     Returns:
         (committed, note): the note is empty when committed, else one line saying why not.
     """
+    from scaffold.git import GitError, run_git
+
     if shutil.which("git") is None:
         return False, "git not found: no initial commit"
     top = enclosing_repository(dest)
@@ -422,14 +418,12 @@ def commit_files(dest: Path, files: list[str], message: str) -> tuple[bool, str]
         "-c",
         "commit.gpgsign=false",
     ]
-    run = functools.partial(subprocess.run, cwd=dest, check=True, capture_output=True)
     try:
-        run(["git", "init", "-q", "-b", "main"])
-        run(["git", "add", "--", *files])
-        run(["git", *identity, "commit", "-q", "--no-verify", "-m", message, "--", *files])
-    except subprocess.CalledProcessError as exc:
-        reason = " ".join((exc.stderr or b"").decode(errors="replace").split())
-        return False, f"not committed: git failed ({reason[:120]})"
+        run_git(["init", "-q", "-b", "main"], dest)
+        run_git(["add", "--", *files], dest)
+        run_git([*identity, "commit", "-q", "--no-verify", "-m", message, "--", *files], dest)
+    except GitError as exc:
+        return False, f"not committed: git failed ({' '.join(exc.stderr.split())[:120]})"
     return True, ""
 
 

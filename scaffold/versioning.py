@@ -199,8 +199,14 @@ def git_redirect_env(
 
 @contextlib.contextmanager
 def git_redirect(bundle: Path | None = None) -> Iterator[None]:
-    """While active, copier's git reads `TEMPLATE_URL` from `bundle`, with a private mirror cache."""
+    """While active, copier's git reads `TEMPLATE_URL` from `bundle`, with a private mirror cache.
+
+    copier's git also runs without the inherited `GIT_DIR`/`GIT_WORK_TREE`/`GIT_INDEX_FILE`
+    (`scaffold.git.copier_git_env`), so it works on the project, not on another repository.
+    """
     from plumbum import local
+
+    from scaffold.git import copier_git_env
 
     bundle = resolve_bundle(bundle)
 
@@ -208,7 +214,10 @@ def git_redirect(bundle: Path | None = None) -> Iterator[None]:
         raise VersioningError(f"the template bundle {bundle} is missing; reinstall scaffold")
     env = git_redirect_env(bundle, local.env)
     saved_cache = os.environ.get("COPIER_CACHE_DIR")
-    with tempfile.TemporaryDirectory(prefix="scaffold-copier-cache-") as cache, local.env(**env):
+    with (
+        tempfile.TemporaryDirectory(prefix="scaffold-copier-cache-") as cache,
+        copier_git_env(env),
+    ):
         os.environ["COPIER_CACHE_DIR"] = cache  # copier reads this one from os.environ
         try:
             yield
@@ -235,9 +244,11 @@ def copier_source(
     import shutil
 
     if bundle is None and version is None and shutil.which("git") is None:
+        from scaffold.git import copier_git_env
         from scaffold.paths import template_dir
 
-        yield str(template_dir()), None
+        with copier_git_env():
+            yield str(template_dir()), None
         return
     version = version or latest_version(bundle)
     with git_redirect(bundle):
