@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from scaffold import options, render
-from scaffold.matrix import scheduler_pairs
+from tools.matrix import scheduler_pairs
 
 CSV_ROWS = 1000  # spiral points per class written to the CSV variant's data file
 

@@ -23,6 +23,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 TEMPLATE_URL = "https://scaffold.invalid/template.git"
 BUNDLE_PATH = Path(__file__).resolve().parent / "_template_versions.bundle"
@@ -81,10 +82,8 @@ def _checkout_bundle() -> Path | None:
         else:
             expected = "manifest:" + "|".join(versions)
         if expected not in _CHECKOUT_BUNDLES:
-            from scaffold.bundle import build_bundle
-
             out = Path(tempfile.mkdtemp(prefix="scaffold-checkout-bundle-")) / "versions.bundle"
-            build_bundle(out, manifest, root)
+            _checkout_tool("bundle").build_bundle(out, manifest, root)
             import atexit
             import shutil
 
@@ -95,6 +94,30 @@ def _checkout_bundle() -> Path | None:
         return None
 
 
+def _checkout_tool(name: str) -> Any:
+    """The development tool `tools/NAME.py` beside this package's source, loaded by its path.
+
+    Tools are not in the wheel: only a source checkout has them (an installed package raises
+    ImportError). The checkout's root need not be on `sys.path`, hence the load by path.
+    """
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_scaffold_checkout_{name}", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise ImportError(f"no development tool {path}")
+    if spec.name in sys.modules:
+        return sys.modules[spec.name]
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[spec.name]
+        raise
+    return module
+
+
 def _git_object_id(kind: str, body: bytes) -> str:
     import hashlib
 
@@ -102,7 +125,7 @@ def _git_object_id(kind: str, body: bytes) -> str:
 
 
 def _tree_id(folder: Path) -> str | None:
-    """The git tree id of `folder` (what `scaffold.bundle` commits; caches and bytecode left out).
+    """The git tree id of `folder` (what `tools/bundle.py` commits; caches and bytecode left out).
 
     None for a folder without files (git has no empty trees).
     """
@@ -128,7 +151,7 @@ def _tree_id(folder: Path) -> str | None:
 
 
 def _commit_id(tree: str | None, parent: str | None, version: str) -> str:
-    """The id of the commit `scaffold.bundle` makes for `version` (fixed identity and date)."""
+    """The id of the commit `tools/bundle.py` makes for `version` (fixed identity and date)."""
     stamp = "scaffold <scaffold@localhost> 1704067200 +0000"
     head = f"tree {tree}\n" + (f"parent {parent}\n" if parent else "")
     return _git_object_id(
@@ -262,7 +285,7 @@ def main() -> int:
     one a stale source checkout would use; a stale checkout is pointed out on stderr instead.
     """
     if BUNDLE_PATH == _PACKAGED_BUNDLE and _checkout_bundle() is not None:
-        print("# warning: the committed bundle is stale; run python -m scaffold.bundle", file=sys.stderr)
+        print("# warning: the committed bundle is stale; run python -m tools.bundle", file=sys.stderr)
     for key, value in git_redirect_env(BUNDLE_PATH).items():
         print(f"export {key}={shlex.quote(value)}")
     print(

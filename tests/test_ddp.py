@@ -197,7 +197,7 @@ TIMING_KEYS = {"samples_per_s", "wall_s_main"}  # measured, but not reproducible
 
 @pytest.fixture(scope="module")
 def ddp_lesson_runs(tmp_path_factory):
-    from scaffold.teach.measure import collect, run_symptom_tests, write_test_course
+    from tools.teach_measure import collect, run_symptom_tests, write_test_course
 
     root = tmp_path_factory.mktemp("ddp-teach")
     write_test_course(root / "course", DDP_LESSONS)
@@ -225,7 +225,7 @@ def test_ddp_lessons_show_their_symptom_and_the_correct_loop_does_not(ddp_lesson
 @pytest.mark.parametrize("bug_id", DDP_LESSONS)
 def test_ddp_lesson_numbers_reproduce(ddp_lesson_runs, bug_id):
     """The numbers LESSON.md and docs/teaching.md quote are the ones measured today (timings aside)."""
-    from scaffold.teach.build import measured
+    from scaffold.teach.course import measured
 
     fresh = ddp_lesson_runs[2][bug_id]
     for which in ("variant", "correct"):

@@ -22,7 +22,7 @@ import pytest
 import sampling
 from helpers import answers_diff, as_set_flags
 
-from scaffold import matrix
+from tools import matrix
 from scaffold.options import AnswerError, load_questions, resolve_answers
 
 # Template defects reported to the lead and not fixed yet: (predicate on answers, description).

@@ -89,8 +89,8 @@ class Synthetic:
 
 @pytest.fixture(scope="session")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Synthetic:
-    """A bundle of three template versions, built by scaffold.bundle from a temporary repository."""
-    from scaffold.bundle import build_bundle
+    """A bundle of three template versions, built by tools/bundle.py from a temporary repository."""
+    from tools.bundle import build_bundle
 
     root = tmp_path_factory.mktemp("template-history")
     project = root / "templates" / "project"

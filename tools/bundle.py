@@ -1,7 +1,7 @@
 """Build the git bundle of released template versions that ships inside the package.
 
-    python -m scaffold.bundle            # rebuild scaffold/_template_versions.bundle
-    python -m scaffold.bundle --check    # exit 1 if the committed bundle is stale
+    python -m tools.bundle            # rebuild scaffold/_template_versions.bundle
+    python -m tools.bundle --check    # exit 1 if the committed bundle is stale
 
 The template's history is this repository's `templates/project/` folder. `templates/releases.toml`
 lists the released versions, oldest first, each with the git revision of this repository whose
@@ -13,8 +13,8 @@ commit per release (fixed identity, dates and messages, each the child of the on
 with the PEP 440 version, and bundles it. The same inputs give the same commit ids, so staleness is
 checked by comparing commit ids (`check`), and the bundle bytes are reproducible with the same git.
 
-This is a development tool: it needs git and a checkout of the repository. At run time scaffold only
-reads the bundle (see `scaffold.versioning`).
+This is a development tool: it needs git and a checkout of the repository, and is not in the wheel.
+At run time scaffold only reads the bundle (see `scaffold.versioning`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = REPO_ROOT / "templates" / "releases.toml"
 TEMPLATE_SUBDIR = "templates/project"
 WORKTREE = "WORKTREE"
-REBUILD_COMMAND = "python -m scaffold.bundle"
+REBUILD_COMMAND = "python -m tools.bundle"
 
 # Fixed identity and dates: the commit ids depend only on the template files and the version list.
 _IDENTITY = {
@@ -247,7 +247,7 @@ def stale_reason(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m scaffold.bundle", description=__doc__.split("\n\n")[0]
+        prog="python -m tools.bundle", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument(
         "--check", action="store_true", help="exit 1 if the bundle is stale; write nothing"
