@@ -22,13 +22,8 @@ from typing import Any
 
 import yaml
 
+from scaffold.formatting import RenderError, format_python
 from scaffold.paths import template_dir
-
-BLACK_LINE_LENGTH = 100
-
-
-class RenderError(RuntimeError):
-    """The template produced output that is not valid Python (a bug in scaffold, not the user)."""
 
 
 @dataclass(frozen=True)
@@ -40,20 +35,6 @@ class RenderedProject:
     files: tuple[str, ...]
     committed: bool
     note: str = ""
-
-
-def format_python(source: str, filename: str = "<generated>") -> str:
-    """Format with black in process.
-
-    Raises:
-        RenderError: if the source does not parse.
-    """
-    import black
-
-    try:
-        return black.format_str(source, mode=black.Mode(line_length=BLACK_LINE_LENGTH))
-    except black.InvalidInput as exc:
-        raise RenderError(f"{filename}: rendered code does not parse: {exc}") from None
 
 
 # libyaml's safe loader where PyYAML was built with it: the same documents, about 10x faster than
@@ -208,7 +189,7 @@ def format_tree(
         dest: The project folder.
         files: Only these (relative paths); default every scaffold-owned file (`owned_files`).
             A user's own Python file is never formatted, so one that does not parse cannot matter.
-        known: relative path -> (text, black's output for it), formatted ahead (scaffold.prefetch);
+        known: relative path -> (text, black's output for it), formatted ahead (scaffold.format_worker);
             used only for a file whose text is exactly that input.
     """
     changed = []
@@ -228,7 +209,8 @@ def format_tree(
 
 def python_files_largest_first(files: list[str]) -> list[str]:
     """The Python files among `files`, by the size of their template, largest first (the order
-    in which `scaffold.prefetch` hands them out, so the last one anybody waits for is small)."""
+    in which `scaffold.format_worker` hands them out, so the last one anybody waits for is small).
+    """
     suffix = _settings().get("_templates_suffix", ".jinja")
     root = template_dir()
 
@@ -281,12 +263,15 @@ def render_project(
     Raises:
         OSError: the destination cannot be written (the caller turns it into one line).
     """
-    from scaffold.prefetch import BlackAhead
+    from scaffold.format_worker import BlackAhead
 
     files = owned_files(answers)
     # Forked first, so black formats in the worker while this process imports copier (about half
     # of copier's time) and renders; forking after `import copier` would overlap only the render.
-    ahead = BlackAhead(answers, python_files_largest_first(files))
+    ahead = BlackAhead(
+        functools.partial(render_in_memory, dict(answers), black_check=False),
+        python_files_largest_first(files),
+    )
     created_parents = [p for p in reversed(dest.absolute().parents) if not p.exists()]
     moved = False
     stage = None
