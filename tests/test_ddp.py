@@ -1,7 +1,7 @@
 """distributed=ddp: a DDP render passes its own 2-process gloo tests, and each of those tests
 fails on the DDP mistake it names (a minimal edit of the rendered train.py).
 
-The mistakes come from issue 13: no set_epoch, no no_sync, a scheduler stepped once per rank,
+The mistakes: no set_epoch, no no_sync, a scheduler stepped once per rank,
 a barrier only rank 0 reaches (a hang, which the generated tests' timeout turns into a failure),
 padded duplicates counted in validation, an early stop decided per rank, ranks > 0 writing.
 Each generated DDP run starts processes that import torch: about a minute per mutation on a
