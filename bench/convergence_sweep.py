@@ -1,4 +1,4 @@
-"""Train one variant per answer value for N epochs on CPU and print best_val_acc (issue 2's bar).
+"""Train one variant per answer value for N epochs on CPU and print best_val_acc (the convergence bar).
 
 Every optimizer, precision, scheduler/cadence pair and checkpoint policy, each with the other
 answers at their defaults, plus a few combined variants. Reproduce the figures in the closing
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from scaffold import options, render
-from scaffold.matrix import scheduler_pairs
+from tools.matrix import scheduler_pairs
 
 CSV_ROWS = 1000  # spiral points per class written to the CSV variant's data file
 

@@ -35,7 +35,7 @@ DEFAULT_MIN_ACC = 0.90
 def render(folder: Path, select: str = "", limit: int = 0) -> list[str]:
     """Render the headline matrix into folder/<variant>/ (needs scaffold, not copier)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from scaffold.matrix import headline_matrix, variant_name
+    from tools.matrix import headline_matrix, variant_name
     from scaffold.render import render_in_memory
 
     folder.mkdir(parents=True, exist_ok=True)

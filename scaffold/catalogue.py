@@ -111,7 +111,7 @@ BUGS: tuple[Bug, ...] = (
         "loaded before the move or with the overwrite-on-conversion flag",
         kind="myth",
     ),
-    # --- DDP mistakes (issue 13): taught on the ddp render (distributed=ddp) of the default task,
+    # --- DDP mistakes: taught on the ddp render (distributed=ddp) of the default task,
     # measured with 2 processes on gloo (CPU).
     Bug(
         "ddp-missing-set-epoch",

@@ -14,7 +14,6 @@ import functools
 import os
 import shlex
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,13 +22,8 @@ from typing import Any
 
 import yaml
 
+from scaffold.formatting import RenderError, format_python
 from scaffold.paths import template_dir
-
-BLACK_LINE_LENGTH = 100
-
-
-class RenderError(RuntimeError):
-    """The template produced output that is not valid Python (a bug in scaffold, not the user)."""
 
 
 @dataclass(frozen=True)
@@ -41,20 +35,6 @@ class RenderedProject:
     files: tuple[str, ...]
     committed: bool
     note: str = ""
-
-
-def format_python(source: str, filename: str = "<generated>") -> str:
-    """Format with black in process.
-
-    Raises:
-        RenderError: if the source does not parse.
-    """
-    import black
-
-    try:
-        return black.format_str(source, mode=black.Mode(line_length=BLACK_LINE_LENGTH))
-    except black.InvalidInput as exc:
-        raise RenderError(f"{filename}: rendered code does not parse: {exc}") from None
 
 
 # libyaml's safe loader where PyYAML was built with it: the same documents, about 10x faster than
@@ -209,7 +189,7 @@ def format_tree(
         dest: The project folder.
         files: Only these (relative paths); default every scaffold-owned file (`owned_files`).
             A user's own Python file is never formatted, so one that does not parse cannot matter.
-        known: relative path -> (text, black's output for it), formatted ahead (scaffold.prefetch);
+        known: relative path -> (text, black's output for it), formatted ahead (scaffold.format_worker);
             used only for a file whose text is exactly that input.
     """
     changed = []
@@ -229,7 +209,8 @@ def format_tree(
 
 def python_files_largest_first(files: list[str]) -> list[str]:
     """The Python files among `files`, by the size of their template, largest first (the order
-    in which `scaffold.prefetch` hands them out, so the last one anybody waits for is small)."""
+    in which `scaffold.format_worker` hands them out, so the last one anybody waits for is small).
+    """
     suffix = _settings().get("_templates_suffix", ".jinja")
     root = template_dir()
 
@@ -282,12 +263,15 @@ def render_project(
     Raises:
         OSError: the destination cannot be written (the caller turns it into one line).
     """
-    from scaffold.prefetch import BlackAhead
+    from scaffold.format_worker import BlackAhead
 
     files = owned_files(answers)
     # Forked first, so black formats in the worker while this process imports copier (about half
     # of copier's time) and renders; forking after `import copier` would overlap only the render.
-    ahead = BlackAhead(answers, python_files_largest_first(files))
+    ahead = BlackAhead(
+        functools.partial(render_in_memory, dict(answers), black_check=False),
+        python_files_largest_first(files),
+    )
     created_parents = [p for p in reversed(dest.absolute().parents) if not p.exists()]
     moved = False
     stage = None
@@ -377,19 +361,14 @@ def move_into(stage: Path, dest: Path, files: list[str]) -> None:
 
 def enclosing_repository(path: Path) -> Path | None:
     """The top folder of the git work tree holding `path`, or None (also when git is missing)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+    from scaffold.git import run_git
+
     try:
-        proc = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=path,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        proc = run_git(["rev-parse", "--show-toplevel"], path, check=False)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    return Path(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip() else None
+    top = proc.stdout.decode(errors="replace").strip()
+    return Path(top) if proc.returncode == 0 and top else None
 
 
 def commit_files(dest: Path, files: list[str], message: str) -> tuple[bool, str]:
@@ -403,6 +382,8 @@ def commit_files(dest: Path, files: list[str], message: str) -> tuple[bool, str]
     Returns:
         (committed, note): the note is empty when committed, else one line saying why not.
     """
+    from scaffold.git import GitError, run_git
+
     if shutil.which("git") is None:
         return False, "git not found: no initial commit"
     top = enclosing_repository(dest)
@@ -422,14 +403,12 @@ def commit_files(dest: Path, files: list[str], message: str) -> tuple[bool, str]
         "-c",
         "commit.gpgsign=false",
     ]
-    run = functools.partial(subprocess.run, cwd=dest, check=True, capture_output=True)
     try:
-        run(["git", "init", "-q", "-b", "main"])
-        run(["git", "add", "--", *files])
-        run(["git", *identity, "commit", "-q", "--no-verify", "-m", message, "--", *files])
-    except subprocess.CalledProcessError as exc:
-        reason = " ".join((exc.stderr or b"").decode(errors="replace").split())
-        return False, f"not committed: git failed ({reason[:120]})"
+        run_git(["init", "-q", "-b", "main"], dest)
+        run_git(["add", "--", *files], dest)
+        run_git([*identity, "commit", "-q", "--no-verify", "-m", message, "--", *files], dest)
+    except GitError as exc:
+        return False, f"not committed: git failed ({' '.join(exc.stderr.split())[:120]})"
     return True, ""
 
 

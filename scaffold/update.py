@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from scaffold.git import run_git
 from scaffold.options import (
     AnswerError,
     Asker,
@@ -199,22 +199,11 @@ class UpdateResult:
 
 
 def _git(dest: Path, *args: str, check: bool = True) -> str:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")
-    }
-    proc = subprocess.run(
-        ["git", "-c", "core.quotepath=off", *args],
-        cwd=dest,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = run_git(["-c", "core.quotepath=off", *args], dest, check=False)
     if check and proc.returncode != 0:
-        raise UpdateError(f"git {args[0]} failed in {dest}: {' '.join(proc.stderr.split())}")
-    return proc.stdout
+        reason = " ".join(proc.stderr.decode(errors="replace").split())
+        raise UpdateError(f"git {args[0]} failed in {dest}: {reason}")
+    return proc.stdout.decode("utf-8", errors="replace")
 
 
 def answers_file_names() -> list[str]:
@@ -326,12 +315,7 @@ def check_version(
 
 def check_git(dest: Path) -> None:
     """Refuse a project outside git, or one with uncommitted or untracked changes."""
-    if (
-        subprocess.run(
-            ["git", "rev-parse", "--git-dir"], cwd=dest, capture_output=True, check=False
-        ).returncode
-        != 0
-    ):
+    if run_git(["rev-parse", "--git-dir"], dest, check=False).returncode != 0:
         raise UpdateError(
             f"{dest} is not in a git repository; update needs git to merge and to undo "
             "(git init && git add -A && git commit -m init)"
@@ -352,13 +336,12 @@ class BundleReader:
 
     def __init__(self, bundle: Path | None = None) -> None:
         self.bundle = resolve_bundle(bundle)
-        self._env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
         self._fetched: set[str] = set()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
     def __enter__(self) -> BundleReader:
         self._tmp = tempfile.TemporaryDirectory(prefix="scaffold-read-")
-        self._git("init", "-q", "--bare", self._tmp.name)
+        self._git("init", "-q", "--bare", ".")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -366,7 +349,9 @@ class BundleReader:
         self._tmp.cleanup()
 
     def _git(self, *args: str) -> bytes:
-        proc = subprocess.run(["git", *args], env=self._env, capture_output=True, check=False)
+        assert self._tmp is not None, "use BundleReader as a context manager"
+        # Isolated: the user's git config and variables have no say in what a bundle holds.
+        proc = run_git(args, self._tmp.name, isolated=True, check=False)
         if proc.returncode != 0:
             reason = " ".join(proc.stderr.decode(errors="replace").split())
             raise UpdateError(f"cannot read the template from {self.bundle}: {reason}")
@@ -376,24 +361,22 @@ class BundleReader:
         assert self._tmp is not None, "use BundleReader as a context manager"
         if version not in self._fetched:
             ref = f"refs/tags/{version}"
-            self._git("-C", self._tmp.name, "fetch", "-q", str(self.bundle), f"{ref}:{ref}")
+            self._git("fetch", "-q", str(self.bundle.resolve()), f"{ref}:{ref}")
             self._fetched.add(version)
         return self._tmp.name
 
     def read(self, version: str, relpath: str) -> str:
         """One file of one version."""
-        repo = self._fetch(version)
+        self._fetch(version)
         try:
-            return self._git("-C", repo, "show", f"{version}:{relpath}").decode("utf-8")
+            return self._git("show", f"{version}:{relpath}").decode("utf-8")
         except UpdateError:
             raise UpdateError(f"template {version} has no {relpath}") from None
 
     def files(self, version: str) -> list[str]:
         """Every file path of one version's template."""
-        repo = self._fetch(version)
-        out = self._git(
-            "-C", repo, "-c", "core.quotepath=off", "ls-tree", "-r", "--name-only", version
-        )
+        self._fetch(version)
+        out = self._git("-c", "core.quotepath=off", "ls-tree", "-r", "--name-only", version)
         return out.decode("utf-8").splitlines()
 
     def questions(self, version: str) -> tuple[Question, ...]:

@@ -23,6 +23,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 TEMPLATE_URL = "https://scaffold.invalid/template.git"
 BUNDLE_PATH = Path(__file__).resolve().parent / "_template_versions.bundle"
@@ -81,10 +82,8 @@ def _checkout_bundle() -> Path | None:
         else:
             expected = "manifest:" + "|".join(versions)
         if expected not in _CHECKOUT_BUNDLES:
-            from scaffold.bundle import build_bundle
-
             out = Path(tempfile.mkdtemp(prefix="scaffold-checkout-bundle-")) / "versions.bundle"
-            build_bundle(out, manifest, root)
+            _checkout_tool("bundle").build_bundle(out, manifest, root)
             import atexit
             import shutil
 
@@ -95,6 +94,30 @@ def _checkout_bundle() -> Path | None:
         return None
 
 
+def _checkout_tool(name: str) -> Any:
+    """The development tool `tools/NAME.py` beside this package's source, loaded by its path.
+
+    Tools are not in the wheel: only a source checkout has them (an installed package raises
+    ImportError). The checkout's root need not be on `sys.path`, hence the load by path.
+    """
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_scaffold_checkout_{name}", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise ImportError(f"no development tool {path}")
+    if spec.name in sys.modules:
+        return sys.modules[spec.name]
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[spec.name]
+        raise
+    return module
+
+
 def _git_object_id(kind: str, body: bytes) -> str:
     import hashlib
 
@@ -102,7 +125,7 @@ def _git_object_id(kind: str, body: bytes) -> str:
 
 
 def _tree_id(folder: Path) -> str | None:
-    """The git tree id of `folder` (what `scaffold.bundle` commits; caches and bytecode left out).
+    """The git tree id of `folder` (what `tools/bundle.py` commits; caches and bytecode left out).
 
     None for a folder without files (git has no empty trees).
     """
@@ -128,7 +151,7 @@ def _tree_id(folder: Path) -> str | None:
 
 
 def _commit_id(tree: str | None, parent: str | None, version: str) -> str:
-    """The id of the commit `scaffold.bundle` makes for `version` (fixed identity and date)."""
+    """The id of the commit `tools/bundle.py` makes for `version` (fixed identity and date)."""
     stamp = "scaffold <scaffold@localhost> 1704067200 +0000"
     head = f"tree {tree}\n" + (f"parent {parent}\n" if parent else "")
     return _git_object_id(
@@ -199,8 +222,14 @@ def git_redirect_env(
 
 @contextlib.contextmanager
 def git_redirect(bundle: Path | None = None) -> Iterator[None]:
-    """While active, copier's git reads `TEMPLATE_URL` from `bundle`, with a private mirror cache."""
+    """While active, copier's git reads `TEMPLATE_URL` from `bundle`, with a private mirror cache.
+
+    copier's git also runs without the inherited `GIT_DIR`/`GIT_WORK_TREE`/`GIT_INDEX_FILE`
+    (`scaffold.git.copier_git_env`), so it works on the project, not on another repository.
+    """
     from plumbum import local
+
+    from scaffold.git import copier_git_env
 
     bundle = resolve_bundle(bundle)
 
@@ -208,7 +237,10 @@ def git_redirect(bundle: Path | None = None) -> Iterator[None]:
         raise VersioningError(f"the template bundle {bundle} is missing; reinstall scaffold")
     env = git_redirect_env(bundle, local.env)
     saved_cache = os.environ.get("COPIER_CACHE_DIR")
-    with tempfile.TemporaryDirectory(prefix="scaffold-copier-cache-") as cache, local.env(**env):
+    with (
+        tempfile.TemporaryDirectory(prefix="scaffold-copier-cache-") as cache,
+        copier_git_env(env),
+    ):
         os.environ["COPIER_CACHE_DIR"] = cache  # copier reads this one from os.environ
         try:
             yield
@@ -235,9 +267,11 @@ def copier_source(
     import shutil
 
     if bundle is None and version is None and shutil.which("git") is None:
+        from scaffold.git import copier_git_env
         from scaffold.paths import template_dir
 
-        yield str(template_dir()), None
+        with copier_git_env():
+            yield str(template_dir()), None
         return
     version = version or latest_version(bundle)
     with git_redirect(bundle):
@@ -251,7 +285,7 @@ def main() -> int:
     one a stale source checkout would use; a stale checkout is pointed out on stderr instead.
     """
     if BUNDLE_PATH == _PACKAGED_BUNDLE and _checkout_bundle() is not None:
-        print("# warning: the committed bundle is stale; run python -m scaffold.bundle", file=sys.stderr)
+        print("# warning: the committed bundle is stale; run python -m tools.bundle", file=sys.stderr)
     for key, value in git_redirect_env(BUNDLE_PATH).items():
         print(f"export {key}={shlex.quote(value)}")
     print(

@@ -14,7 +14,7 @@ import sampling  # noqa: E402
 
 
 def pytest_configure(config):
-    # Also declared in pyproject.toml by the lead; registering here keeps --strict-markers happy.
+    # Also declared in pyproject.toml; registering here keeps --strict-markers happy.
     config.addinivalue_line("markers", "fuzz: the long hypothesis run (>= 500 answer sets)")
     sampling.configure(config)
     # pytest-xdist workers (the default run uses them: pyproject addopts) must collect the same

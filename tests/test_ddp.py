@@ -1,7 +1,7 @@
 """distributed=ddp: a DDP render passes its own 2-process gloo tests, and each of those tests
 fails on the DDP mistake it names (a minimal edit of the rendered train.py).
 
-The mistakes come from issue 13: no set_epoch, no no_sync, a scheduler stepped once per rank,
+The mistakes: no set_epoch, no no_sync, a scheduler stepped once per rank,
 a barrier only rank 0 reaches (a hang, which the generated tests' timeout turns into a failure),
 padded duplicates counted in validation, an early stop decided per rank, ranks > 0 writing.
 Each generated DDP run starts processes that import torch: about a minute per mutation on a
@@ -197,7 +197,7 @@ TIMING_KEYS = {"samples_per_s", "wall_s_main"}  # measured, but not reproducible
 
 @pytest.fixture(scope="module")
 def ddp_lesson_runs(tmp_path_factory):
-    from scaffold.teach.measure import collect, run_symptom_tests, write_test_course
+    from tools.teach_measure import collect, run_symptom_tests, write_test_course
 
     root = tmp_path_factory.mktemp("ddp-teach")
     write_test_course(root / "course", DDP_LESSONS)
@@ -225,7 +225,7 @@ def test_ddp_lessons_show_their_symptom_and_the_correct_loop_does_not(ddp_lesson
 @pytest.mark.parametrize("bug_id", DDP_LESSONS)
 def test_ddp_lesson_numbers_reproduce(ddp_lesson_runs, bug_id):
     """The numbers LESSON.md and docs/teaching.md quote are the ones measured today (timings aside)."""
-    from scaffold.teach.build import measured
+    from scaffold.teach.course import measured
 
     fresh = ddp_lesson_runs[2][bug_id]
     for which in ("variant", "correct"):

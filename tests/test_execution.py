@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from helpers import PYTHON, answers_diff, child_env, write_project
 
-from scaffold import matrix
+from tools import matrix
 from scaffold.options import resolve_answers
 
 BEST_VAL_ACC = 0.90  # spiral (and the spiral CSV): the bar every variant must clear

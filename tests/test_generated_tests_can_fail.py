@@ -85,7 +85,7 @@ MUTATIONS = {
         "test_scheduler_cadence",
         [("\n        seen += y.numel()\n", "\n        seen += y.numel()\n        c.scheduler.step()\n")],
     ),
-    # The gaps of issue 9: each went unnoticed by the generated tests before.
+    # Gaps that each went unnoticed by the generated tests before their tests were added.
     "scaler-state-not-restored": (
         "fp16-onecycle",
         "test_resume_matches_uninterrupted",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scaffold import goldens
+from tools import goldens
 from scaffold.render import render_project
 
 

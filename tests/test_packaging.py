@@ -55,6 +55,33 @@ def test_wheel_holds_the_template_and_the_bundle(wheel):
     assert not any(n.startswith(("tests/", "templates/", "generated_examples/")) for n in names)
 
 
+# Development tooling that used to live in the package; it is run from a checkout only.
+MOVED_TO_TOOLS = (
+    "scaffold/matrix.py",
+    "scaffold/goldens.py",
+    "scaffold/bundle.py",
+    "scaffold/teach/measure.py",
+    "scaffold/teach/regen.py",
+)
+
+
+def test_wheel_holds_the_runtime_and_no_development_tooling(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert not [n for n in names if n.startswith("tools/")], "tools/ is in the wheel"
+    assert not names & set(MOVED_TO_TOOLS)
+    tool_modules = {p.name for p in (ROOT / "tools").glob("*.py") if p.name != "__init__.py"}
+    assert not [n for n in names if n.startswith("scaffold/") and n.rsplit("/", 1)[-1] in tool_modules]
+    # Every module of the package is shipped (the runtime: CLI, rendering, git, update, teach, check).
+    package = {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "scaffold").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
+    }
+    assert package <= names, sorted(package - names)
+    for module in ("scaffold/git.py", "scaffold/versioning.py", "scaffold/cli/app.py"):
+        assert module in names
+
+
 @pytest.fixture(scope="module")
 def installed(wheel, tmp_path_factory) -> Path:
     """bin/ of a fresh venv holding the wheel (dependencies borrowed from this environment)."""

@@ -22,10 +22,10 @@ import pytest
 import sampling
 from helpers import answers_diff, as_set_flags
 
-from scaffold import matrix
+from tools import matrix
 from scaffold.options import AnswerError, load_questions, resolve_answers
 
-# Template defects reported to the lead and not fixed yet: (predicate on answers, description).
+# Known template defects, not fixed yet: (predicate on answers, description).
 # The black test xfails (loudly) while only these fail, and fails when one of them is fixed
 # (so the entry gets removed) or when anything else is unstable.
 KNOWN_BLACK_DEFECTS: list = []  # e.g. (lambda a: a.get("data") == "csv", "what is wrong")
@@ -167,7 +167,7 @@ def test_every_render_is_black_stable(analysed, answer_sets, python_texts):
             f"{description} ({len(hits)} variants, e.g. {as_set_flags(answer_sets[hits[0]])})"
         )
     if known_hit:
-        pytest.xfail("known template defect(s), reported to the lead: " + "; ".join(known_hit))
+        pytest.xfail("known template defect(s), not fixed yet: " + "; ".join(known_hit))
 
 
 def _mutations(text: str) -> list[str]:
@@ -257,7 +257,7 @@ def test_every_render_is_ruff_clean_for_f401_f821(python_texts, answer_sets, tmp
             f"{description} ({len(hits)} files, e.g. {as_set_flags(answer_sets[hits[0]])})"
         )
     if known:
-        pytest.xfail("known template defect(s), reported to the lead: " + "; ".join(known))
+        pytest.xfail("known template defect(s), not fixed yet: " + "; ".join(known))
 
 
 @pytest.mark.slow

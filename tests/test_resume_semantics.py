@@ -1,4 +1,4 @@
-"""`python train.py` end to end on the cases of issue 9: resume with changed flags, finished and
+"""`python train.py` end to end on the resume cases: resume with changed flags, finished and
 early-stopped runs, bad checkpoint files, strict JSON, and a batch of one under batchnorm.
 
 Each case runs the real command line of a rendered project (CPU, one thread) and checks the exit

@@ -1,4 +1,4 @@
-"""The task question and the project layout of issue 15: train.py is the loop, data.py and
+"""The task question and the project layout: train.py is the loop, data.py and
 model.py are the user's code, rendered only from task-level answers."""
 
 from __future__ import annotations

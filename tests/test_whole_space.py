@@ -27,7 +27,7 @@ import helpers
 import pytest
 from helpers import PYTHON, child_env, reproduce_command
 
-from scaffold import matrix
+from tools import matrix
 from scaffold.options import load_questions, resolve_answers
 
 DEFAULT_DRAWS = int(os.environ.get("SCAFFOLD_DRAWS", "4"))  # ~45 s a draw on 2 workers (CI)

@@ -11,16 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from scaffold.catalogue import BUGS
-from scaffold.teach.build import (
-    DEFAULT_TASK,
-    TeachError,
-    course_files,
-    course_ids,
-    require_task,
-    unknown_id_message,
-    variant_files,
-    write_files,
-)
+from scaffold.teach.build import course_files, unknown_id_message, variant_files, write_files
+from scaffold.teach.course import DEFAULT_TASK, TeachError, course_ids, require_task
 
 __all__ = ["TeachError", "list_text", "plot_symptom", "teach"]
 
@@ -46,7 +38,7 @@ def plot_symptom(bug_id: str, path: Path) -> bool:
         TeachError: matplotlib is not installed.
     """
     from scaffold.teach import plots
-    from scaffold.teach.build import measured
+    from scaffold.teach.course import measured
 
     entry = measured().get(bug_id, {})
     if not plots.has_chart(bug_id, entry):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -19,26 +18,17 @@ from scaffold.catalogue import (
     tasks_for,
     teaching_tasks,
 )
+from scaffold.teach.course import DEFAULT_TASK, TeachError, course_ids, require_task
 from scaffold.teach.mutations import MUTATIONS, mutate
 
 _HERE = Path(__file__).resolve().parent
 SYMPTOMS = _HERE / "symptoms"
-MEASURED = _HERE / "measured.json"
 PROJECT_NAME = "lesson"
 MARKER = "from ._common import *"
-MEASURE_COMMAND = "python -m scaffold.teach.measure"
-REGENERATE_COMMAND = "python -m scaffold.teach.regen"
-
-
-class TeachError(ValueError):
-    """A mistake in how `teach` was called; `str(err)` is one readable line."""
 
 
 def module_name(bug_id: str) -> str:
     return bug_id.replace("-", "_")
-
-
-DEFAULT_TASK = MEASURED_ON  # `scaffold teach` without --task, and the goldens
 
 
 def base_overrides(bug_id: str, task: str = DEFAULT_TASK) -> dict[str, Any]:
@@ -203,21 +193,6 @@ def test_correct_loop_does_not_show_it(tmp_path):
     return format_python(header + common + "\n" + body + footer, f"{bug_id}/tests/test_symptom.py")
 
 
-@functools.lru_cache(maxsize=1)
-def measured() -> dict[str, Any]:
-    """The stored measurements (written by `python -m scaffold.teach.measure`)."""
-    if not MEASURED.is_file():
-        return {}
-    return json.loads(MEASURED.read_text(encoding="utf-8"))
-
-
-def require_task(task: str) -> None:
-    """Refuse a task the template does not have (one line, for the CLI)."""
-    if task not in teaching_tasks():
-        choices = ", ".join(teaching_tasks())
-        raise TeachError(f"unknown task {task!r}: choose one of {choices}")
-
-
 def require_applicable(bug_id: str, task: str) -> None:
     """Refuse a mistake that `task`'s model cannot show, naming the tasks that do show it."""
     require_task(task)
@@ -251,12 +226,6 @@ def variant_files(bug_id: str, task: str = DEFAULT_TASK) -> dict[str, str]:
     if task == MEASURED_ON:  # the measurement is written for (and measured on) this task's loop
         files["tests/test_symptom.py"] = symptom_test(bug_id)
     return files
-
-
-def course_ids(task: str = DEFAULT_TASK) -> list[str]:
-    """The catalogue IDs that `task` shows, in catalogue order."""
-    require_task(task)
-    return [bug.id for bug in BUGS if applies(bug.id, task)]
 
 
 def teaching_pairs() -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""symptom.png of the DDP lessons (issue 13): which measured values tell each story. Merged into
+"""symptom.png of the DDP lessons: which measured values tell each story. Merged into
 scaffold.teach.plots.CHARTS (ddp-scheduler-per-process draws its stored lr curve instead).
 
 plots.py passes its Series and Bars classes in; this module imports nothing from it, so either

@@ -1,4 +1,4 @@
-"""The prose of the DDP lessons (issue 13), keyed by catalogue ID, merged into
+"""The prose of the DDP lessons, keyed by catalogue ID, merged into
 scaffold.teach.lessons.LESSONS. Every variant is the ddp render (distributed=ddp) of the default
 task, and every number is measured by the lesson's symptom test with 2 processes on gloo (CPU).
 

@@ -1,18 +1,18 @@
-"""The DDP mistakes of the catalogue (issue 13) as minimal edits of the ddp render's train.py.
+"""The DDP mistakes of the catalogue as minimal edits of the ddp render's train.py.
 
 Each variant is the default task rendered with `distributed=ddp`; the edit touches one DDP hook
 line (annotated `# [ddp]` in train.py). Like scaffold.teach.mutations, every edit is anchored on
 the exact statement text and fails loudly (MutationError) when the template moves it.
-scaffold.teach.mutations builds its Mutation entries from DDP_MUTATIONS; this module imports
-nothing from it (the edits take its Source), so either can be imported first. No torch.
+scaffold.teach.mutations builds its Mutation entries from DDP_MUTATIONS; the edits are written
+against `scaffold.teach.edits.Source`, so this module does not import scaffold.teach.mutations.
+No torch.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from scaffold.teach.mutations import Source
+from scaffold.teach.edits import Source
 
 DDP = {"distributed": "ddp"}
 SET_EPOCH = "train_loader.batch_sampler.set_epoch(epoch)"

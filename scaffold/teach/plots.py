@@ -185,7 +185,7 @@ def _finish(ax, title: str, xlabel: str | None, ylabel: str, log: bool) -> None:
     ax.legend(fontsize=7)
 
 
-# --- DDP lessons (issue 13): their charts live in scaffold.teach.ddp_charts --------------------
+# --- DDP lessons: their charts live in scaffold.teach.ddp_charts ------------------------------
 from scaffold.teach.ddp_charts import ddp_charts  # noqa: E402
 
 CHARTS.update(ddp_charts(Series, Bars))

@@ -1,15 +1,14 @@
 """docs/teaching.md and generated_examples/teaching/ are regenerated, never hand-edited.
 
-Regenerate both with: python -m scaffold.teach.regen
+Regenerate both with: python -m tools.teach_regen
 """
 
 from __future__ import annotations
 
 from scaffold.teach.build import course_files
-from scaffold.teach.lessons import teaching_markdown
-from scaffold.teach.regen import DOCS, GOLDENS
+from tools.teach_regen import DOCS, GOLDENS, teaching_markdown
 
-STALE = "stale: run `python -m scaffold.teach.regen` and commit the result"
+STALE = "stale: run `python -m tools.teach_regen` and commit the result"
 
 
 def test_teaching_doc_is_up_to_date():

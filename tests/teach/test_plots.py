@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from scaffold.catalogue import BUGS
 from scaffold.cli.app import app
 from scaffold.teach import plots
-from scaffold.teach.build import measured
+from scaffold.teach.course import measured
 
 
 def test_every_catalogue_id_has_a_chart_from_its_measurements():

@@ -14,8 +14,8 @@ import re
 import pytest
 
 from scaffold.catalogue import BUGS
-from scaffold.teach.build import measured
-from scaffold.teach.measure import collect, run_symptom_tests, write_test_course
+from scaffold.teach.course import measured
+from tools.teach_measure import collect, run_symptom_tests, write_test_course
 
 IDS = [bug.id for bug in BUGS if not bug.id.startswith("ddp-")]  # DDP lessons: tests/test_ddp.py, -m slow
 
@@ -73,7 +73,7 @@ def test_stored_numbers_reproduce(variant_run, bug_id):
         for key, value in stored[which].items():
             assert _close(fresh[key], value), (
                 f"{bug_id} {which} {key}: stored {json.dumps(value)[:200]}, measured {json.dumps(fresh[key])[:200]}; "
-                "rerun python -m scaffold.teach.measure && python -m scaffold.teach.regen"
+                "rerun python -m tools.teach_measure && python -m tools.teach_regen"
             )
 
 
@@ -81,6 +81,6 @@ def test_stored_numbers_reproduce(variant_run, bug_id):
 @pytest.mark.parametrize("bug_id", ["zero-grad-missing", "log-loss-tensor"])
 def test_stored_project_test_results_reproduce(bug_id):
     """The 'caught by the generated project's tests' line of each lesson is measured, not guessed."""
-    from scaffold.teach.measure import project_tests_failing
+    from tools.teach_measure import project_tests_failing
 
     assert project_tests_failing(bug_id) == measured()[bug_id]["project_tests_failing"]

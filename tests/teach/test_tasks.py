@@ -19,7 +19,6 @@ from scaffold.options import question_map
 from scaffold.render import format_python
 from scaffold.teach.build import (
     BESIDE,
-    TeachError,
     correct_for,
     correct_project,
     course_files,
@@ -27,6 +26,7 @@ from scaffold.teach.build import (
     variant_files,
     variant_train,
 )
+from scaffold.teach.course import TeachError
 from scaffold.teach.mutations import CLASS_DIM, MutationError
 
 # ID@task, sorted by ID first, so that a rotating block mixes IDs and tasks

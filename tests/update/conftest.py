@@ -3,7 +3,7 @@
 `synthetic` builds a template history of three versions from the current templates/project:
 0.1.0 (as is), 0.2.0 (a header line in train.py and README, a new test file, a new question
 `log_every` used by a new NOTES.md), 0.3.0 (a second header line in train.py, a changed one in
-README). The edits sit at the top of files, so they survive the lead's edits to the template.
+README). The edits sit at the top of files, so they survive later edits to the template.
 """
 
 from __future__ import annotations
@@ -89,8 +89,8 @@ class Synthetic:
 
 @pytest.fixture(scope="session")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Synthetic:
-    """A bundle of three template versions, built by scaffold.bundle from a temporary repository."""
-    from scaffold.bundle import build_bundle
+    """A bundle of three template versions, built by tools/bundle.py from a temporary repository."""
+    from tools.bundle import build_bundle
 
     root = tmp_path_factory.mktemp("template-history")
     project = root / "templates" / "project"
@@ -110,7 +110,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Synthetic:
     commit(root, "template 0.2.0")
     git(root, "tag", "v0.2.0")
 
-    # 0.3.0 is the work tree, not committed, as while the lead edits the template.
+    # 0.3.0 is the work tree, not committed, as while the template is being edited.
     train = project / "train.py.jinja"
     train.write_text(
         train.read_text().replace(V2_TRAIN_LINE, f"{V2_TRAIN_LINE}\n{V3_TRAIN_LINE}", 1)

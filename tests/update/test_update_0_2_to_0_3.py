@@ -1,4 +1,4 @@
-"""Updating a real 0.2.0 project whose owner edited the data and model code in train.py (issue 15).
+"""Updating a real 0.2.0 project whose owner edited the data and model code in train.py.
 
 Template 0.2.0 kept the spiral loader and the MLP inside train.py; 0.3.0 moved them to data.py and
 model.py (the owner's files, copier's `_skip_if_exists`). Here a 0.2.0 project is rendered from the

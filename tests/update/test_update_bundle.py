@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO, Synthetic
 
 import scaffold
-from scaffold import bundle as bundle_mod
+from tools import bundle as bundle_mod
 from scaffold.versioning import (
     BUNDLE_PATH,
     TEMPLATE_URL,
@@ -99,7 +99,7 @@ def test_check_command_reports_a_stale_bundle(
         pytest.skip("needs the repository's git history")
     missing = tmp_path / "missing.bundle"
     assert bundle_mod.main(["--check", "--out", str(missing)]) == 1
-    assert "python -m scaffold.bundle" in capsys.readouterr().err
+    assert "python -m tools.bundle" in capsys.readouterr().err
 
 
 def test_redirect_appends_to_git_config_the_caller_set() -> None:

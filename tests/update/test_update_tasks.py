@@ -1,5 +1,5 @@
 """`scaffold update` never fights the user's code: for every task, edits to model.py and data.py
-survive an update of loop answers byte for byte, with no conflict (issue 15).
+survive an update of loop answers byte for byte, with no conflict.
 
 data.py and model.py are rendered only from task-level answers and listed in copier's
 `_skip_if_exists`, so an update leaves them to their owner; train.py, the template's, changes.

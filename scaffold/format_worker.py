@@ -1,8 +1,9 @@
-"""Black beside copier: `scaffold new` formats on the second core while copier renders.
+"""The black worker: `scaffold new` formats on the second core while copier renders.
 
 black is about half of `scaffold new`'s CPU time, and copier (its import and its Jinja compiles)
 most of the rest; both are single-threaded. So while copier renders the project, a forked worker
-renders the same answers in memory (`render_in_memory`, the same Jinja settings) and puts the
+renders the same answers in memory (the caller passes `render_in_memory` for its answers: the
+same Jinja settings) and puts the
 Python files through black, largest first. When copier is done, this process joins in: both take
 the next file from one shared counter, this process formatting the text copier wrote, until none
 is left. Afterwards each file copier wrote is matched against the worker's input for it: when the
@@ -28,6 +29,8 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from scaffold.formatting import format_python
+
 Formatted = dict[str, tuple[str, str]]  # relative path -> (text black was given, black's output)
 
 
@@ -39,14 +42,14 @@ def _claim(counter: Any) -> int:
     return index
 
 
-def _work(answers: dict[str, Any], order: Sequence[str], counter: Any, conn: Any) -> None:
+def _work(
+    render: Callable[[], Mapping[str, str]], order: Sequence[str], counter: Any, conn: Any
+) -> None:
     """The worker: render in memory, format the files it claims, send all results at the end."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it stops us)
     done: Formatted = {}
     try:
-        from scaffold.render import format_python, render_in_memory
-
-        texts = render_in_memory(answers, black_check=False)
+        texts = render()
         while (index := _claim(counter)) < len(order):
             rel = order[index]
             done[rel] = (texts[rel], format_python(texts[rel], rel))
@@ -78,15 +81,16 @@ def _worth_a_worker() -> bool:
 
 
 class BlackAhead:
-    """A worker process formatting the in-memory render of `answers` (see the module docstring).
+    """A worker process formatting an in-memory render (see the module docstring).
 
     Args:
-        answers: A complete answer set.
+        render: Called in the worker: relative path -> the unformatted text of every file (for
+            `scaffold new`, `render_in_memory` of its answers with `black_check=False`).
         order: The Python files to format, in the order they are taken (put the largest first,
             so that the last file either process waits on is a small one).
     """
 
-    def __init__(self, answers: Mapping[str, Any], order: Sequence[str]) -> None:
+    def __init__(self, render: Callable[[], Mapping[str, str]], order: Sequence[str]) -> None:
         self._order = list(order)
         self._proc = None
         self._conn = None
@@ -100,7 +104,7 @@ class BlackAhead:
             self._counter = ctx.Value("i", 0)
             self._conn, child_end = ctx.Pipe(duplex=False)
             self._proc = ctx.Process(
-                target=_work, args=(dict(answers), self._order, self._counter, child_end)
+                target=_work, args=(render, self._order, self._counter, child_end)
             )
             self._proc.daemon = True
             self._proc.start()
@@ -127,8 +131,6 @@ class BlackAhead:
         Raises:
             RenderError: a file this process formatted does not parse.
         """
-        from scaffold.render import format_python
-
         out: Formatted = {}
         try:
             if read_here is not None and self._counter is not None:

@@ -1,4 +1,4 @@
-"""black beside copier (scaffold.prefetch): same bytes as formatting in process, never stale."""
+"""The black worker beside copier (scaffold.format_worker): same bytes as formatting in process, never stale."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from scaffold import prefetch
+from scaffold import format_worker
 from scaffold.options import default_answers
-from scaffold.prefetch import BlackAhead
+from scaffold.format_worker import BlackAhead
 from scaffold.render import (
     RenderError,
     format_python,
@@ -24,6 +24,11 @@ def worker_forced(monkeypatch):
     monkeypatch.setenv("SCAFFOLD_BLACK_AHEAD", "1")  # a worker even on a busy machine
 
 
+def _render(answers):
+    """What `scaffold new` hands the worker: the in-memory render of `answers`, unformatted."""
+    return lambda: render_in_memory(answers, black_check=False)
+
+
 def _order(answers):
     return python_files_largest_first(owned_files(answers))
 
@@ -37,7 +42,7 @@ def test_files_are_handed_out_largest_template_first():
 
 def test_the_worker_alone_formats_exactly_what_render_in_memory_gives(worker_forced):
     answers = default_answers()
-    ahead = BlackAhead(answers, _order(answers))
+    ahead = BlackAhead(_render(answers), _order(answers))
     assert ahead.running
     got = ahead.result()  # no read_here: this process only waits
     raw = render_in_memory(answers, black_check=False)
@@ -57,7 +62,7 @@ def test_both_processes_share_the_files_and_each_result_matches_its_input(worker
         here.append(rel)
         return raw[rel] + "# formatted here\n"
 
-    got = BlackAhead(answers, order).result(read_here)
+    got = BlackAhead(_render(answers), order).result(read_here)
     assert sorted(got) == sorted(order)  # every file exactly once, by one process or the other
     # this process starts taking files at once, while the worker still renders: it gets some
     assert here, "this process took no file: the shared counter is not shared"
@@ -69,7 +74,7 @@ def test_both_processes_share_the_files_and_each_result_matches_its_input(worker
 def test_a_file_that_does_not_parse_in_this_process_fails_loudly(worker_forced):
     answers = default_answers()
     with pytest.raises(RenderError, match="does not parse"):
-        BlackAhead(answers, ["nosuch.py"] * 50).result(lambda rel: "def (:\n")
+        BlackAhead(_render(answers), ["nosuch.py"] * 50).result(lambda rel: "def (:\n")
 
 
 def test_format_tree_uses_a_known_result_only_for_the_same_text(tmp_path):
@@ -86,27 +91,31 @@ def test_format_tree_uses_a_known_result_only_for_the_same_text(tmp_path):
 
 
 def test_a_failing_worker_leaves_every_file_to_this_process(worker_forced):
-    ahead = BlackAhead({"not": "an answer set"}, ["train.py"])  # render_in_memory raises there
+    ahead = BlackAhead(
+        _render({"not": "an answer set"}), ["train.py"]
+    )  # render_in_memory raises there
     assert ahead.result() == {}
-    ahead = BlackAhead({"not": "an answer set"}, ["a.py", "b.py"])
+    ahead = BlackAhead(_render({"not": "an answer set"}), ["a.py", "b.py"])
     got = ahead.result(lambda rel: "x  =  1\n")
     assert got == {"a.py": ("x  =  1\n", "x = 1\n"), "b.py": ("x  =  1\n", "x = 1\n")}
 
 
 def test_a_worker_with_a_second_core_unless_told(monkeypatch):
     monkeypatch.delenv("SCAFFOLD_BLACK_AHEAD", raising=False)
-    monkeypatch.setattr(prefetch, "usable_cores", lambda: 1)
-    assert not prefetch._worth_a_worker()  # one core: the worker would only compete with copier
-    monkeypatch.setattr(prefetch, "usable_cores", lambda: 2)
-    assert prefetch._worth_a_worker()
+    monkeypatch.setattr(format_worker, "usable_cores", lambda: 1)
+    assert (
+        not format_worker._worth_a_worker()
+    )  # one core: the worker would only compete with copier
+    monkeypatch.setattr(format_worker, "usable_cores", lambda: 2)
+    assert format_worker._worth_a_worker()
     monkeypatch.setenv("SCAFFOLD_BLACK_AHEAD", "0")
-    assert not prefetch._worth_a_worker()
-    ahead = BlackAhead(default_answers(), ["train.py"])
+    assert not format_worker._worth_a_worker()
+    ahead = BlackAhead(_render(default_answers()), ["train.py"])
     assert not ahead.running and ahead.result() == {}  # the caller then formats in process
     monkeypatch.setenv("SCAFFOLD_BLACK_AHEAD", "1")
-    monkeypatch.setattr(prefetch, "usable_cores", lambda: 1)
-    assert prefetch._worth_a_worker()
+    monkeypatch.setattr(format_worker, "usable_cores", lambda: 1)
+    assert format_worker._worth_a_worker()
 
 
 def test_usable_cores_is_at_least_one():
-    assert 1 <= prefetch.usable_cores() <= (os.cpu_count() or 1)
+    assert 1 <= format_worker.usable_cores() <= (os.cpu_count() or 1)

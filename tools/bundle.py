@@ -1,7 +1,7 @@
 """Build the git bundle of released template versions that ships inside the package.
 
-    python -m scaffold.bundle            # rebuild scaffold/_template_versions.bundle
-    python -m scaffold.bundle --check    # exit 1 if the committed bundle is stale
+    python -m tools.bundle            # rebuild scaffold/_template_versions.bundle
+    python -m tools.bundle --check    # exit 1 if the committed bundle is stale
 
 The template's history is this repository's `templates/project/` folder. `templates/releases.toml`
 lists the released versions, oldest first, each with the git revision of this repository whose
@@ -13,27 +13,27 @@ commit per release (fixed identity, dates and messages, each the child of the on
 with the PEP 440 version, and bundles it. The same inputs give the same commit ids, so staleness is
 checked by comparing commit ids (`check`), and the bundle bytes are reproducible with the same git.
 
-This is a development tool: it needs git and a checkout of the repository. At run time scaffold only
-reads the bundle (see `scaffold.versioning`).
+This is a development tool: it needs git and a checkout of the repository, and is not in the wheel.
+At run time scaffold only reads the bundle (see `scaffold.versioning`).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from scaffold.git import GitError, run_git
 from scaffold.versioning import BUNDLE_PATH, bundle_refs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = REPO_ROOT / "templates" / "releases.toml"
 TEMPLATE_SUBDIR = "templates/project"
 WORKTREE = "WORKTREE"
-REBUILD_COMMAND = "python -m scaffold.bundle"
+REBUILD_COMMAND = "python -m tools.bundle"
 
 # Fixed identity and dates: the commit ids depend only on the template files and the version list.
 _IDENTITY = {
@@ -60,20 +60,16 @@ class Release:
 
 def _git(
     *args: str,
-    cwd: Path | None = None,
+    cwd: Path,
     env: dict[str, str] | None = None,
     data: bytes | None = None,
 ) -> bytes:
-    # Neither the caller's git config nor variables like GIT_DIR (set inside git hooks) may change
-    # what is read or written.
-    base = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    base.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, **(env or {})})
-    proc = subprocess.run(
-        ["git", *args], cwd=cwd, env=base, input=data, capture_output=True, check=False
-    )
-    if proc.returncode != 0:
-        message = proc.stderr.decode(errors="replace").strip()
-        raise BundleError(f"git {' '.join(args[:2])} failed: {message}")
+    # Isolated: neither the caller's git config nor its variables (GIT_DIR inside a git hook) may
+    # change what is read or written; the private repository is named on purpose in `env`.
+    try:
+        proc = run_git(args, cwd, env=env, isolated=True, input=data)
+    except GitError as exc:
+        raise BundleError(f"git {' '.join(args[:2])} failed: {exc.stderr.strip()}") from None
     return proc.stdout
 
 
@@ -150,32 +146,32 @@ def build_repository(
     releases: list[tuple[str, dict[str, tuple[str, bytes]]]], git_dir: Path
 ) -> dict[str, str]:
     """Write a bare repository with one commit per release; returns version -> commit id."""
-    _git("init", "-q", "--bare", "-b", "main", str(git_dir))
+    _git("init", "-q", "--bare", "-b", "main", str(git_dir), cwd=git_dir.parent)
     env = {"GIT_DIR": str(git_dir), "GIT_INDEX_FILE": str(git_dir / "build-index"), **_IDENTITY}
     commits: dict[str, str] = {}
     parent: str | None = None
     for version, files in releases:
-        _git("read-tree", "--empty", env=env)
+        _git("read-tree", "--empty", cwd=git_dir, env=env)
         lines = []
         for rel, (mode, content) in sorted(files.items()):
-            sha = _git("hash-object", "-w", "--stdin", env=env, data=content).decode().strip()
+            sha = _git("hash-object", "-w", "--stdin", cwd=git_dir, env=env, data=content).decode().strip()
             lines.append(f"{mode} {sha}\t{rel}")
         _git(
             "update-index",
             "--add",
             "--index-info",
-            env=env,
+            cwd=git_dir, env=env,
             data=("\n".join(lines) + "\n").encode(),
         )
-        tree = _git("write-tree", env=env).decode().strip()
+        tree = _git("write-tree", cwd=git_dir, env=env).decode().strip()
         args = ["commit-tree", tree, "-m", f"scaffold template {version}"]
         if parent:
             args += ["-p", parent]
-        parent = _git(*args, env=env).decode().strip()
-        _git("update-ref", f"refs/tags/{version}", parent, env=env)
+        parent = _git(*args, cwd=git_dir, env=env).decode().strip()
+        _git("update-ref", f"refs/tags/{version}", parent, cwd=git_dir, env=env)
         commits[version] = parent
     if parent:
-        _git("update-ref", "refs/heads/main", parent, env=env)
+        _git("update-ref", "refs/heads/main", parent, cwd=git_dir, env=env)
     (git_dir / "build-index").unlink(missing_ok=True)
     return commits
 
@@ -221,6 +217,7 @@ def build_bundle(
             "-q",
             str(partial),
             "--all",
+            cwd=git_dir,
             env={"GIT_DIR": str(git_dir)},
         )
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -250,7 +247,7 @@ def stale_reason(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m scaffold.bundle", description=__doc__.split("\n\n")[0]
+        prog="python -m tools.bundle", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument(
         "--check", action="store_true", help="exit 1 if the bundle is stale; write nothing"

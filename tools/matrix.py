@@ -364,7 +364,7 @@ def black_diff(text: str, name: str = "train.py") -> str | None:
 
     import black
 
-    from scaffold.render import BLACK_LINE_LENGTH
+    from scaffold.formatting import BLACK_LINE_LENGTH
 
     try:
         formatted = black.format_str(text, mode=black.Mode(line_length=BLACK_LINE_LENGTH))

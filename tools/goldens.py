@@ -3,8 +3,8 @@
 Together they show every answer value (tests/test_goldens.py checks that, and that they are not
 stale). Regenerate them with ONE command:
 
-    python -m scaffold.goldens            # rewrite generated_examples/
-    python -m scaffold.goldens --check    # exit 1 and name the stale files
+    python -m tools.goldens            # rewrite generated_examples/
+    python -m tools.goldens --check    # exit 1 and name the stale files
 
 Each folder holds the files `scaffold new NAME --no-git --defaults --set ...` writes, except
 `.copier-answers.yml`: that file records where the template was read from (a path that differs
@@ -26,8 +26,8 @@ from scaffold.render import render_in_memory
 
 ROOT = Path(__file__).resolve().parent.parent / "generated_examples"
 # Folders of generated_examples/ that another generator owns: never checked, never deleted here.
-OWNED_ELSEWHERE = ("teaching",)  # written by `python -m scaffold.teach.regen`
-REGENERATE = "python -m scaffold.goldens"
+OWNED_ELSEWHERE = ("teaching",)  # written by `python -m tools.teach_regen`
+REGENERATE = "python -m tools.goldens"
 INDEX = "README.md"
 
 #: name -> answers that differ from the defaults (project_name is the name itself).
@@ -128,7 +128,7 @@ def index_text() -> str:
         "left out of each folder; the answers are listed here.",
         "",
         "[teaching/](teaching/) holds the teaching variants, one folder per classic mistake; they are",
-        "written by `python -m scaffold.teach.regen`.",
+        "written by `python -m tools.teach_regen`.",
         "",
         "| folder | answers (besides the defaults) | reproduce |",
         "|---|---|---|",

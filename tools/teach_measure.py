@@ -1,7 +1,7 @@
 """Measure every symptom and store the numbers the lessons quote.
 
-    python -m scaffold.teach.measure            # rewrites scaffold/teach/measured.json
-    python -m scaffold.teach.measure ID ...     # re-measures only these IDs, keeps the others
+    python -m tools.teach_measure            # rewrites scaffold/teach/measured.json
+    python -m tools.teach_measure ID ...     # re-measures only these IDs, keeps the others
 
 It writes each variant folder (train.py, correct_train.py, tests/test_symptom.py) to a temporary
 course, runs the shipped symptom tests there with pytest (CPU, one thread), and collects the
@@ -22,13 +22,13 @@ from typing import Any
 from scaffold.catalogue import BUGS
 from scaffold.teach.build import (
     BESIDE,
-    MEASURED,
     base_overrides,
     correct_for,
     correct_render,
     symptom_test,
     variant_train,
 )
+from scaffold.teach.course import MEASURED
 
 
 def _round(value: Any) -> Any:
@@ -134,7 +134,7 @@ def project_tests_failing(bug_id: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m scaffold.teach.measure [ID ...]`: every mistake, or only the IDs given (their
+    """`python -m tools.teach_measure [ID ...]`: every mistake, or only the IDs given (their
     entries are replaced, the others kept)."""
     import torch
 
