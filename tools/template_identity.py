@@ -7,7 +7,7 @@ template, and compares every output file byte for byte:
     python -m tools.template_identity --base main --draws 400 --seed 7 --copier 3
 
 The answer sets are the pairwise cover, every headline combination and a seeded whole-space
-sample (the same generators the test suite uses: scaffold.matrix). Rendering goes through a plain
+sample (the same generators the test suite uses: tools.matrix). Rendering goes through a plain
 Jinja environment over each template folder, built as copier builds its own (copier.yml's
 `_envops`, the same extension), which is what `scaffold.render.render_in_memory` does; the raw
 text is compared, so a match holds for a plain `copier copy` (no formatter) as well as for
@@ -32,8 +32,10 @@ from typing import Any
 
 import yaml
 
-from scaffold import matrix, render
+from scaffold import render
+from scaffold.formatting import format_python
 from scaffold.options import evaluate_default, is_asked, load_questions
+from tools import matrix
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = Path("templates") / "project"
@@ -186,7 +188,7 @@ def copier_check(base: Template, work: Template, sets: list[tuple[str, dict]], t
         render.render_project(answers, dest, git=False)
         real = {rel: t for rel, t in tree(dest).items() if rel != answers_name}
         fast = {
-            rel: render.format_python(text, rel) if rel.endswith(".py") else text
+            rel: format_python(text, rel) if rel.endswith(".py") else text
             for rel, text in work.render(answers).items()
         }
         if real != fast:
