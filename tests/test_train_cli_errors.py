@@ -412,20 +412,55 @@ def test_run_folders(spiral, monkeypatch, tmp_path):
     assert json.loads((project / "runs" / "base" / "summary.json").read_text())["epochs_run"] == 2
 
 
-def test_summary_records_the_git_commit(spiral, monkeypatch, tmp_path):
-    project = tmp_path / "g"
-    project.mkdir()
-    for name in ("train.py", "config.py", "data.py", "model.py"):
-        (project / name).write_text((spiral / name).read_text())
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(project)]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "train.py"], check=True)
-    subprocess.run([*git, "commit", "-qm", "x"], check=True)
-    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+def _git(folder: Path, *args: str) -> str:
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(folder)]
+    return subprocess.run([*git, *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def _copy_project(spiral: Path, project: Path) -> None:
+    project.mkdir(parents=True)
+    for path in spiral.iterdir():
+        if path.suffix == ".py" or path.name == ".gitignore":
+            (project / path.name).write_text(path.read_text())
+
+
+def _summary(project: Path, monkeypatch) -> dict:
     code, out, err = run_main(project, [*SPIRAL, *FAST, "--dry-run"], monkeypatch)
     assert code == 0, err
-    summary = json.loads(out.splitlines()[-1])
-    assert summary["git_commit"] == head.strip() and summary["git_dirty"] is False
+    return json.loads(out.splitlines()[-1])
+
+
+def test_summary_records_the_git_commit(spiral, monkeypatch, tmp_path):
+    project = tmp_path / "g"
+    _copy_project(spiral, project)
+    _git(project, "init", "-q")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "x")
+    summary = _summary(project, monkeypatch)  # runs/ is ignored: the run does not dirty it
+    assert summary["git_commit"] == _git(project, "rev-parse", "HEAD")
+    assert summary["git_dirty"] is False
+    (project / "notes.py").write_text("# not committed\n")  # an untracked file is not in the commit
+    assert _summary(project, monkeypatch)["git_dirty"] is True
+
+
+def test_a_project_untracked_inside_another_repository_records_no_commit(spiral, monkeypatch, tmp_path):
+    """The README's Quick Start creates the project inside the scaffold checkout: that
+    repository's commit does not describe the project's files."""
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    _git(outer, "init", "-q")
+    _git(outer, "commit", "-q", "--allow-empty", "-m", "root")
+    project = outer / "demo"
+    _copy_project(spiral, project)
+    summary = _summary(project, monkeypatch)
+    assert summary["git_commit"] is None and summary["git_dirty"] is None
+    _git(project, "init", "-q")  # now a repository of its own, with GIT_DIR set (as in a hook)
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "x")
+    monkeypatch.setenv("GIT_DIR", str(outer / ".git"))
+    summary = _summary(project, monkeypatch)
+    assert summary["git_commit"] == _git(project, "--git-dir", str(project / ".git"), "rev-parse", "HEAD")
+    assert summary["git_dirty"] is False
 
 
 # ---------------------------------------------------------------------------------------------
