@@ -28,7 +28,7 @@ class Prompter:
             return True
         if self._customise is None:
             self._customise = typer.confirm(
-                "Customise more (optimizer, lr, data, model, ...)?", default=False
+                "Customise more (optimizer, lr, model, outputs, ...)?", default=False
             )
         return self._customise
 
