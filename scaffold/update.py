@@ -13,6 +13,9 @@ scaffold promises around it:
 * the template is read from the bundle in the package (`scaffold.versioning`), offline;
 * a template file the project renamed or deleted, which this update would change, is reported
   and the update refused (copier would otherwise drop the change silently);
+* data.py and model.py are the owner's (copier keeps them); a data.py still exactly as its version
+  rendered it is replaced by the target's render, and a new `data` answer is refused once
+  data.py is edited (`check_data_switch`);
 * only files the update *added* (wholly the template's) are black-formatted; files holding the
   owner's lines are never reformatted (the template's own output is already black-stable);
 * nothing is committed, and every git command scaffold runs or prints is limited to the project's
@@ -176,7 +179,8 @@ class UpdatePlan:
     # Files the target version hands to the user (`_skip_if_exists`) that the project already has
     # as its own (not written by its version): copier keeps them as they are.
     kept_user_files: tuple[str, ...] = ()
-    # Owner files the update writes itself, since copier keeps them (data.py on a data switch).
+    # Owner files the update writes itself, since copier keeps them: a data.py exactly as its
+    # version rendered it, replaced by the target's render (see check_data_switch).
     rewrites: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -636,15 +640,19 @@ def check_data_switch(
     dest: Path,
     jobs: tuple[tuple[str, Mapping[str, Any]], tuple[str, Mapping[str, Any]]],
     bundle: Path | None,
+    refuse_edited: bool = True,
 ) -> dict[str, str]:
-    """What a new `data` answer does to data.py: the text to write (nothing if it is unchanged).
+    """What an update does to data.py: the text to write (nothing if it stays as it is).
 
     `jobs` are (version, answers) before and after the update. data.py is the owner's file, which
     copier never rewrites; while it is exactly what its version rendered, the target's render is
-    written in its place, so the project is what `scaffold new` with the new answer would give.
+    written in its place, so the project is what `scaffold new` would give (a new `data` answer,
+    or a template version whose data.py reads new flags). An edited data.py is the owner's code:
+    a new `data` answer is refused (`refuse_edited`), a new version keeps it as it is.
 
     Raises:
-        UpdateError: data.py was edited (or deleted); the line says how to go on.
+        UpdateError: data.py was edited (or deleted) and `refuse_edited`; the line says how to
+            go on.
     """
     from scaffold.render import RenderError, format_python
 
@@ -661,6 +669,8 @@ def check_data_switch(
             return text
 
     if mine is None or rendered is None or mine not in (rendered, formatted(rendered)):
+        if not refuse_edited:
+            return {}
         old, new = last.get(DATA_ANSWER), answers.get(DATA_ANSWER)
         state = "was deleted" if mine is None else "has your edits"
         raise UpdateError(
@@ -724,8 +734,11 @@ def plan_update(
             dest, owned_before, ((old, last), (target, answers)), bundle, answers_file
         )
     rewrites: dict[str, str] = {}
-    if DATA_ANSWER in given and DATA_ANSWER in changed and DATA_FILE in owned_before:
-        rewrites = check_data_switch(dest, ((old, last), (target, answers)), bundle)
+    switch = DATA_ANSWER in given and DATA_ANSWER in changed
+    if DATA_FILE in owned_before and (switch or old != target):
+        rewrites = check_data_switch(
+            dest, ((old, last), (target, answers)), bundle, refuse_edited=switch
+        )
     return UpdatePlan(
         dest=dest,
         old_version=old,

@@ -49,7 +49,7 @@ class Config:
     """Settings of one run. `python train.py --help` lists them as flags, with their ranges."""
 
     # data
-    # Your data: a folder of images; empty = the built-in shapes demo below (every project has both).
+    # Your data: an image folder; empty = the built-in shapes demo below (every project has both).
     image_folder: str = option(
         "data/images",
         "folder with one sub-folder of images per class, named after it (empty: shapes demo)",

@@ -145,7 +145,8 @@ def test_data_switch_rewrites_an_unedited_data_py_the_target_renders_differently
     tmp_path, monkeypatch
 ):
     """When the target version's data.py differs (an older project), the unedited file is
-    replaced by the target's render; an edited one is refused."""
+    replaced by the target's render; an edited one is refused on a data switch, kept on a
+    version update."""
     import scaffold.update as update
 
     dest = tmp_path / "p"
@@ -158,6 +159,8 @@ def test_data_switch_rewrites_an_unedited_data_py_the_target_renders_differently
     (dest / "data.py").write_text("OLD = 1  # mine\n")
     with pytest.raises(update.UpdateError, match="data.py has your edits"):
         update.check_data_switch(dest, jobs, None)
+    # A new template version alone (no --set data): an edited data.py is kept as it is.
+    assert update.check_data_switch(dest, jobs, None, refuse_edited=False) == {}
     (dest / "data.py").unlink()
     with pytest.raises(update.UpdateError, match="data.py was deleted"):
         update.check_data_switch(dest, jobs, None)
