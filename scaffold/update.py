@@ -13,6 +13,9 @@ scaffold promises around it:
 * the template is read from the bundle in the package (`scaffold.versioning`), offline;
 * a template file the project renamed or deleted, which this update would change, is reported
   and the update refused (copier would otherwise drop the change silently);
+* data.py and model.py are the owner's (copier keeps them); a data.py still exactly as its version
+  rendered it is replaced by the target's render, and a new `data` answer is refused once
+  data.py is edited (`check_data_switch`);
 * only files the update *added* (wholly the template's) are black-formatted; files holding the
   owner's lines are never reformatted (the template's own output is already black-stable);
 * nothing is committed, and every git command scaffold runs or prints is limited to the project's
@@ -176,6 +179,9 @@ class UpdatePlan:
     # Files the target version hands to the user (`_skip_if_exists`) that the project already has
     # as its own (not written by its version): copier keeps them as they are.
     kept_user_files: tuple[str, ...] = ()
+    # Owner files the update writes itself, since copier keeps them: a data.py exactly as its
+    # version rendered it, replaced by the target's render (see check_data_switch).
+    rewrites: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def layout_changes(self) -> list[LayoutChange]:
@@ -545,9 +551,24 @@ def check_missing_files(
     )
 
 
-# The answers data.py and model.py are rendered from. Those files are the user's (copier.yml's
-# _skip_if_exists): a new value would leave them out of step with train.py, so it is refused.
-USER_CODE_ANSWERS = ("task", "data")
+# The answer data.py and model.py are rendered from. Those files are the user's (copier.yml's
+# _skip_if_exists): a new task would leave them out of step with train.py, so it is refused.
+USER_CODE_ANSWERS = ("task",)
+# The data answer picks the default dataset. data.py holds every loader of its task, so a new
+# value is taken while data.py is the template's own (rewritten from the target version when that
+# differs), and refused once the owner has edited it: their build_datasets may not read the new
+# default (see check_data_switch).
+DATA_ANSWER = "data"
+DATA_FILE = "data.py"
+# The train.py flags that reach each dataset without any update (every render has its task's).
+DATA_FLAGS = {
+    "spiral": '--csv-path ""',
+    "csv": "--csv-path FILE --label-column NAME",
+    "shapes": '--image-folder ""',
+    "folder": "--image-folder DIR",
+    "synthetic": '--text-path ""',
+    "text_file": "--text-path FILE",
+}
 
 
 def resolve_update_answers(
@@ -596,6 +617,53 @@ def resolve_update_answers(
             if exc.key in given or exc.key not in merged:
                 raise
             del merged[exc.key]
+
+
+def check_data_switch(
+    dest: Path,
+    jobs: tuple[tuple[str, Mapping[str, Any]], tuple[str, Mapping[str, Any]]],
+    bundle: Path | None,
+    refuse_edited: bool = True,
+) -> dict[str, str]:
+    """What an update does to data.py: the text to write (nothing if it stays as it is).
+
+    `jobs` are (version, answers) before and after the update. data.py is the owner's file, which
+    copier never rewrites; while it is exactly what its version rendered, the target's render is
+    written in its place, so the project is what `scaffold new` would give (a new `data` answer,
+    or a template version whose data.py reads new flags). An edited data.py is the owner's code:
+    a new `data` answer is refused (`refuse_edited`), a new version keeps it as it is.
+
+    Raises:
+        UpdateError: data.py was edited (or deleted) and `refuse_edited`; the line says how to
+            go on.
+    """
+    from scaffold.render import RenderError, format_python
+
+    (_, last), (_, answers) = jobs
+    before, after = _renders(bundle, list(jobs), [DATA_FILE])
+    rendered, target = before[DATA_FILE], after[DATA_FILE]
+    path = dest / DATA_FILE
+    mine = path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def formatted(text: str | None) -> str | None:
+        try:
+            return format_python(text, DATA_FILE) if text is not None else None
+        except RenderError:
+            return text
+
+    if mine is None or rendered is None or mine not in (rendered, formatted(rendered)):
+        if not refuse_edited:
+            return {}
+        old, new = last.get(DATA_ANSWER), answers.get(DATA_ANSWER)
+        state = "was deleted" if mine is None else "has your edits"
+        raise UpdateError(
+            f"{DATA_FILE} {state}, so --set {DATA_ANSWER}={new} cannot switch it from "
+            f"{DATA_ANSWER}={old}: train on the other data with train.py's flags instead "
+            f"(python train.py {DATA_FLAGS.get(str(new), '--help')}), or restore the "
+            f"template's {DATA_FILE} (git log -- {DATA_FILE}), update, and put your edits back"
+        )
+    new_text = formatted(target)
+    return {} if new_text is None or new_text == mine else {DATA_FILE: new_text}
 
 
 def plan_update(
@@ -648,6 +716,12 @@ def plan_update(
         check_missing_files(
             dest, owned_before, ((old, last), (target, answers)), bundle, answers_file
         )
+    rewrites: dict[str, str] = {}
+    switch = DATA_ANSWER in given and DATA_ANSWER in changed
+    if DATA_FILE in owned_before and (switch or old != target):
+        rewrites = check_data_switch(
+            dest, ((old, last), (target, answers)), bundle, refuse_edited=switch
+        )
     return UpdatePlan(
         dest=dest,
         old_version=old,
@@ -656,6 +730,7 @@ def plan_update(
         changed_answers=changed,
         answers_file=answers_file,
         kept_user_files=kept,
+        rewrites=rewrites,
     )
 
 
@@ -687,6 +762,8 @@ def apply_update(plan: UpdatePlan, *, bundle: Path | None = None) -> UpdateResul
         raise UpdateError(
             f"copier could not update: {exc}; undo any partial change with `{undo_command(dest)}`"
         ) from None
+    for rel, text in plan.rewrites.items():  # checked unedited by plan_update
+        (dest / rel).write_text(text, encoding="utf-8")
     conflicts = sorted(
         set(
             _git(

@@ -209,8 +209,9 @@ def test_dest_that_is_a_file_is_refused(tmp_path):
 
 def test_interactive_headline_questions_then_customise_no(tmp_path):
     dest = tmp_path / "p"
-    # task, precision, accum_steps, scheduler, compile, checkpoint, customise more? (onecycle: no cadence)
-    result = invoke("new", dest, "--no-git", input="\nbf16\n2\nonecycle\noff\nlast\nn\n")
+    # task, data, precision, accum_steps, scheduler, compile, checkpoint, customise more? (onecycle:
+    # no cadence)
+    result = invoke("new", dest, "--no-git", input="\n\nbf16\n2\nonecycle\noff\nlast\nn\n")
     assert result.exit_code == 0, result.output
     assert "Customise more" in result.output
     assert "Numeric precision" in result.output  # help text shown
@@ -226,7 +227,7 @@ def test_interactive_headline_questions_then_customise_no(tmp_path):
 
 def test_interactive_bad_answer_is_asked_again(tmp_path):
     dest = tmp_path / "p"
-    answers = "\nfp8\nfp16\n0\n1\nplateau\noff\nbest\nn\n"  # task default; plateau: no cadence
+    answers = "\n\nfp8\nfp16\n0\n1\nplateau\noff\nbest\nn\n"  # task, data defaults; plateau: no cadence
     result = invoke("new", dest, "--no-git", input=answers)
     assert result.exit_code == 0, result.output
     assert result.output.count("invalid:") == 2  # fp8 and 0 were refused
@@ -236,7 +237,7 @@ def test_interactive_bad_answer_is_asked_again(tmp_path):
 
 def test_interactive_customise_yes_asks_the_rest(tmp_path):
     dest = tmp_path / "p"
-    headline = "\n\n\n\n\n\n\n"  # defaults for the seven headline prompts
+    headline = "\n" * 8  # defaults for the eight headline prompts (task, data, ...)
     more = "y\n\nsgd\n0.05\n"  # customise: yes; monitor default, optimizer sgd, lr 0.05
     rest = "\n" * 40
     result = invoke(
@@ -249,7 +250,7 @@ def test_interactive_customise_yes_asks_the_rest(tmp_path):
 
 def test_flags_given_are_not_asked(tmp_path):
     dest = tmp_path / "p"
-    result = invoke("new", dest, "--no-git", "--precision", "bf16", input="\n\n\n\n\n\nn\n")
+    result = invoke("new", dest, "--no-git", "--precision", "bf16", input="\n" * 7 + "n\n")
     assert result.exit_code == 0, result.output
     assert "Numeric precision" not in result.output and answers_of(dest)["precision"] == "bf16"
 

@@ -137,25 +137,28 @@ def test_options_text_fits_100_columns_and_json_choices_are_lists():
 
 def test_choices_are_case_insensitive_and_plateau_asks_no_cadence(tmp_path):
     dest = tmp_path / "p"
-    # task, precision, accum_steps, scheduler, (cadence not asked), compile, checkpoint, customise?
-    result = invoke("new", dest, "--no-git", input="Tabular\nBF16\n1\nPlateau\nOFF\nBest\nn\n")
+    # task, data (csv: its path and label column follow), precision, accum_steps, scheduler,
+    # (cadence not asked), compile, checkpoint, customise?
+    answers = "Tabular\nCSV\nmine.csv\n\nBF16\n1\nPlateau\nOFF\nBest\nn\n"
+    result = invoke("new", dest, "--no-git", input=answers)
     assert result.exit_code == 0, result.output
     assert "scheduler_cadence (" not in result.output
     assert "scheduler_cadence: epoch (the only value" in result.output
     got = answers_of(dest)
     assert (got["precision"], got["scheduler"], got["scheduler_cadence"]) == ("bf16", "plateau", "epoch")
     assert (got["compile"], got["checkpoint"]) == ("off", "best")
+    assert (got["data"], got["csv_path"], got["label_column"]) == ("csv", "mine.csv", "label")
 
 
 def test_cosine_still_asks_the_cadence(tmp_path):
-    result = invoke("new", tmp_path / "p", "--no-git", input="\n\n\n\nstep\n\n\nn\n")
+    result = invoke("new", tmp_path / "p", "--no-git", input="\n\n\n\n\nstep\n\n\nn\n")
     assert result.exit_code == 0, result.output
     assert "scheduler_cadence (epoch, step)" in result.output
     assert answers_of(tmp_path / "p")["scheduler_cadence"] == "step"
 
 
 def test_summary_lists_every_answer_and_marks_changes(tmp_path):
-    result = invoke("new", tmp_path / "my proj", "--no-git", input="\nfp16\n\n\n\n\n\nn\n")
+    result = invoke("new", tmp_path / "my proj", "--no-git", input="\n\nfp16\n\n\n\n\n\nn\n")
     assert result.exit_code == 0, result.output
     summary = result.output.split("will be written with")[1].split("created")[0]
     for key in answers_of(tmp_path / "my proj"):
@@ -169,21 +172,21 @@ def test_summary_lists_every_answer_and_marks_changes(tmp_path):
 def test_confirmation_on_a_terminal_no_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(cli_new, "_interactive", lambda: True)
     dest = tmp_path / "p"
-    result = invoke("new", dest, "--no-git", input="\n\n\n\n\n\n\nn\nn\n")
+    result = invoke("new", dest, "--no-git", input="\n" * 8 + "n\nn\n")
     assert result.exit_code == 2 and "Write it?" in result.output
     assert "nothing written" in result.output and not dest.exists()
 
 
 def test_confirmation_yes_writes(tmp_path, monkeypatch):
     monkeypatch.setattr(cli_new, "_interactive", lambda: True)
-    result = invoke("new", tmp_path / "p", "--no-git", input="\n\n\n\n\n\n\nn\ny\n")
+    result = invoke("new", tmp_path / "p", "--no-git", input="\n" * 8 + "n\ny\n")
     assert result.exit_code == 0 and "Write it?" in result.output
     assert (tmp_path / "p" / "train.py").is_file()
 
 
 def test_yes_skips_the_confirmation(tmp_path, monkeypatch):
     monkeypatch.setattr(cli_new, "_interactive", lambda: True)
-    result = invoke("new", tmp_path / "p", "--no-git", "-y", input="\n\n\n\n\n\n\nn\n")
+    result = invoke("new", tmp_path / "p", "--no-git", "-y", input="\n" * 8 + "n\n")
     assert result.exit_code == 0, result.output
     assert "Write it?" not in result.output and "will be written with" in result.output
 
@@ -234,6 +237,8 @@ def test_real_prompts_in_a_pseudo_terminal(tmp_path):
     )
     try:
         child.expect_exact("task (tabular, image, lm) [tabular]:")
+        child.sendline("")
+        child.expect_exact("data (spiral, csv) [spiral]:")  # right after task: its choices
         child.sendline("")
         child.expect_exact("precision (fp32, bf16, fp16) [fp32]:")
         child.sendline("Bf16")

@@ -41,10 +41,15 @@ def test_every_design_key_is_a_question():
     assert DESIGN_KEYS <= names
 
 
-def test_headline_questions_are_the_task_then_the_five_topics_in_order():
+def test_headline_questions_are_the_task_and_its_data_then_the_five_topics_in_order():
     headline = [q.name for q in options.load_questions() if q.headline]
     assert headline == [
         "task",
+        "data",
+        "csv_path",  # the user's data: asked only for data=csv (folder, text_file: their path)
+        "label_column",
+        "image_folder",
+        "text_path",
         "precision",
         "accum_steps",
         "scheduler",

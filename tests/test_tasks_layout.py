@@ -118,3 +118,27 @@ def test_the_loop_names_no_task():
         assert word not in train, word
     assert "from data import DataError, DataInfo, build_datasets" in train
     assert "from model import build_model" in train
+
+
+# The Config fields that point at the user's data, per task: every render of the task has them.
+DATA_FIELDS = {
+    "tabular": ("csv_path", "label_column"),
+    "image": ("image_folder",),
+    "lm": ("text_path",),
+}
+
+
+@pytest.mark.parametrize("task", list(TASK_DATA))
+def test_every_render_of_a_task_has_its_data_flags_and_both_loaders(task):
+    """The data answer only sets the default: the demo's render and the user-data render have
+    the same data.py (both loaders) and the same data fields in config.py, the path empty (the
+    demo) for the demo and the answer's path otherwise."""
+    demo, mine = TASK_DATA[task]
+    renders = {data: render_in_memory(resolve_answers({"task": task, "data": data})) for data in (demo, mine)}
+    assert renders[demo]["data.py"] == renders[mine]["data.py"]
+    path_field = DATA_FIELDS[task][0]
+    for data, files in renders.items():
+        for name in DATA_FIELDS[task]:
+            assert f"    {name}: str = option(" in files["config.py"], (data, name)
+        default = '""' if data == demo else f'"{question_map()[path_field].default}"'
+        assert f"    {path_field}: str = option(\n        {default}," in files["config.py"], data

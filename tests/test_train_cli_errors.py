@@ -146,6 +146,12 @@ CSV_CASES = [
         b"a,label\n1,x\n",
         ": 1 data row(s); at least 3 are needed (2 to train on, 1 to validate)",
     ),
+    (
+        "a continuous label column",
+        b"a,label\n" + b"".join(b"%d,%d.5\n" % (i, i) for i in range(60)),
+        " column 'label': 60 distinct numbers such as 0.5, 1.5, 10.5; classification needs class "
+        "labels (names or a few integer codes), not a continuous target: pick another --label-column",
+    ),
     ("a missing file", None, "cannot read --csv-path "),
 ]
 
@@ -352,6 +358,36 @@ def test_bad_csv_is_one_line_exit_1(tabular, monkeypatch, tmp_path, mistake, dat
     if data is not None:
         assert path.read_bytes() == data  # the user's file is never touched
     assert_documented(mistake, 1, fragment.strip())
+
+
+def test_many_integer_or_named_labels_are_classes(tabular, tmp_path):
+    """The continuous-label refusal is for fractional numbers only: 60 integer codes, or 60
+    names, are 60 classes."""
+    data_py = load_module(tabular, "data.py")
+    for label in ("%d", "class_%d", "%d.0"):
+        path = tmp_path / "many.csv"
+        rows = "".join(f"{i},{label % i}\n" for i in range(60))
+        path.write_text(f"a,label\n{rows}")
+        _, y, classes, _ = data_py.load_csv(str(path), "label")
+        assert len(classes) == 60 and len(set(y.tolist())) == 60
+
+
+def test_a_spiral_project_trains_on_a_csv_from_the_command_line(spiral, monkeypatch, tmp_path):
+    """Every tabular render has --csv-path and --label-column: the demo project switches to the
+    user's file without an update, and their data reaches the model (2 features, 3 classes)."""
+    path = tmp_path / "mine.csv"
+    rows = [f"{k * 3 + 0.1 * i},{0.1 * i},{name}" for i in range(20) for k, name in enumerate("xyz")]
+    path.write_text("f0,f1,kind\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    argv = ["--csv-path", str(path), "--label-column", "kind", "--out", str(out), *FAST]
+    code, _, err = run_main(spiral, argv, monkeypatch)
+    assert code == 0, err
+    train = load_train(spiral)
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["csv_path"] == str(path) and cfg["label_column"] == "kind"
+    best = train.torch.load(out / "best.pt", weights_only=True)
+    assert best["info"]["inference"]["labels"] == ["x", "y", "z"], best.keys()
+    assert best["info"]["inference"]["features"] == ["f0", "f1"]
 
 
 @pytest.mark.parametrize("name,data", CSV_GOOD, ids=[c[0] for c in CSV_GOOD])

@@ -56,14 +56,16 @@ class Config:
     """Settings of one run. `python train.py --help` lists them as flags, with their ranges."""
 
     # data
+    # Your data: an image folder; empty = the built-in shapes demo below (every project has both).
     image_folder: str = option(
         "data/images",
-        "folder of images with one sub-folder per class (the sub-folder's name is the label)",
-        pattern=r".+",
+        "folder with one sub-folder of images per class, named after it (empty: shapes demo)",
     )
     image_size: int = option(
-        32, "images are resized to image_size x image_size pixels", "[8, 1024]"
+        32, "side of the square images in pixels (files are resized)", "[8, 1024]"
     )
+    samples_per_class: int = option(500, "shapes demo: images generated per class", "[1, 1000000]")
+    noise: float = option(0.1, "shapes demo: pixel noise (higher is harder)", "[0, 1]")
     val_fraction: float = option(0.2, "share of the images held out for validation", "(0, 1)")
     crop_padding: int = option(
         2,

@@ -56,9 +56,14 @@ class Config:
     """Settings of one run. `python train.py --help` lists them as flags, with their ranges."""
 
     # data
+    # Your data: a text file; empty = the built-in demo corpus below (every project has both).
+    text_path: str = option(
+        "",
+        "plain-text (UTF-8) file to train the language model on (empty: the demo corpus)",
+    )
     corpus_chars: int = option(
         100000,
-        "characters of demo text to generate (sentences of a small grammar)",
+        "demo corpus: characters to generate (sentences of a small grammar)",
         "[1000, 100000000]",
     )
     tokenizer: str = option(

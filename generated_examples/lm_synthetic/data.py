@@ -128,6 +128,33 @@ def synthetic_text(chars: int, seed: int) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Your text file
+# ---------------------------------------------------------------------------------------------
+def read_corpus(path: str, tokenizer: str) -> str | bytes:
+    """The file as text (char tokenizer) or as raw bytes (byte tokenizer: any file works).
+
+    Raises:
+        DataError: for a file that cannot be read, is empty, or (char) is not UTF-8.
+    """
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read --text-path {path}: {exc.strerror}") from None
+    if not raw.strip():
+        raise DataError(f"--text-path {path} is empty: a language model needs text to train on")
+    if tokenizer == "byte":
+        return raw
+    try:
+        return raw.decode("utf-8-sig")  # -sig: an editor's byte-order mark is not text
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{path} line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8 text; re-save the "
+            "file as UTF-8, or train on its bytes with --tokenizer byte"
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------
 # Tokenizers: char (vocabulary from the training split) or byte (the 256 byte values)
 # ---------------------------------------------------------------------------------------------
 def encode(text: str | bytes, inference: dict) -> torch.Tensor:
@@ -182,15 +209,19 @@ class TokenWindows(Dataset):
 
 
 def build_datasets(cfg) -> tuple[TokenWindows, TokenWindows, DataInfo]:
-    """Split the text once, contiguously: training is its start, validation its end
-    (cfg.val_fraction), so no window spans both. The char vocabulary comes from the training
-    split only.
+    """Your text file (cfg.text_path) or, when that is empty, the demo corpus, split once and
+    contiguously: training is its start, validation its end (cfg.val_fraction), so no window
+    spans both. The char vocabulary comes from the training split only.
 
     Raises:
         DataError: for a file that cannot be used, or a split shorter than one window.
     """
-    corpus = synthetic_text(cfg.corpus_chars, cfg.seed)
-    source = f"--corpus-chars {cfg.corpus_chars}"
+    if cfg.text_path:
+        corpus = read_corpus(cfg.text_path, cfg.tokenizer)
+        source = f"--text-path {cfg.text_path}"
+    else:
+        corpus = synthetic_text(cfg.corpus_chars, cfg.seed)
+        source = f"--corpus-chars {cfg.corpus_chars}"
     cut = len(corpus) - int(len(corpus) * cfg.val_fraction)
     train_text, val_text = corpus[:cut], corpus[cut:]
     if cfg.tokenizer == "byte":

@@ -26,6 +26,7 @@ Hyper-parameters reach this file through `cfg`, train.py's Config (every field i
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,77 @@ class DataError(ValueError):
 
 UNKNOWN = "\ufffd"  # char tokenizer, id 0: any character the training split does not contain
 TOP_K = 5  # describe(): how many likely next tokens predict.py shows
+
+
+# ---------------------------------------------------------------------------------------------
+# The demo corpus: sentences of a small grammar, generated from the seed (nothing downloaded)
+# ---------------------------------------------------------------------------------------------
+# Nouns and verbs come as (singular, plural). The verb agrees with its subject, "a"/"this"/"one"
+# take a singular noun and "two"/"these"/"many" a plural one, so the next character often
+# depends on a choice made several words back: bigram statistics are not enough.
+NOUNS = [
+    ("cat", "cats"),
+    ("dog", "dogs"),
+    ("fox", "foxes"),
+    ("bird", "birds"),
+    ("child", "children"),
+    ("mouse", "mice"),
+    ("wolf", "wolves"),
+    ("farmer", "farmers"),
+    ("sailor", "sailors"),
+    ("robot", "robots"),
+    ("horse", "horses"),
+    ("baker", "bakers"),
+]
+TRANSITIVE = [
+    ("sees", "see"),
+    ("chases", "chase"),
+    ("likes", "like"),
+    ("finds", "find"),
+    ("follows", "follow"),
+    ("watches", "watch"),
+    ("helps", "help"),
+    ("greets", "greet"),
+]
+INTRANSITIVE = [("sleeps", "sleep"), ("runs", "run"), ("waits", "wait"), ("sings", "sing")]
+ADJECTIVES = ["red", "small", "quick", "old", "happy", "quiet", "brave", "lazy"]
+PLACES = ["in the park", "near the river", "on the hill", "by the old mill", "at night"]
+SINGULAR = ["the", "a", "this", "one"]
+PLURAL = ["the", "two", "these", "many", "some"]
+
+
+def noun_phrase(rng: random.Random) -> tuple[str, bool]:
+    """A determiner, maybe an adjective, and a noun that agrees; returns (words, is_plural)."""
+    plural = rng.random() < 0.5
+    words = [rng.choice(PLURAL if plural else SINGULAR)]
+    if rng.random() < 0.5:
+        words.append(rng.choice(ADJECTIVES))
+    words.append(rng.choice(NOUNS)[plural])
+    return " ".join(words), plural
+
+
+def sentence(rng: random.Random) -> str:
+    """Subject, a verb that agrees with it, maybe an object and a place: "Two foxes see a cat."."""
+    subject, plural = noun_phrase(rng)
+    if rng.random() < 0.7:
+        words = [subject, rng.choice(TRANSITIVE)[plural], noun_phrase(rng)[0]]
+    else:
+        words = [subject, rng.choice(INTRANSITIVE)[plural]]
+    if rng.random() < 0.4:
+        words.append(rng.choice(PLACES))
+    text = " ".join(words)
+    return text[0].upper() + text[1:] + "."
+
+
+def synthetic_text(chars: int, seed: int) -> str:
+    """At least `chars` characters of grammar sentences, four to a line; same seed, same text."""
+    rng = random.Random(seed)  # a private generator: the model's RNG stream is not touched
+    lines, size = [], 0
+    while size < chars:
+        line = " ".join(sentence(rng) for _ in range(4))
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,15 +209,19 @@ class TokenWindows(Dataset):
 
 
 def build_datasets(cfg) -> tuple[TokenWindows, TokenWindows, DataInfo]:
-    """Split the text once, contiguously: training is its start, validation its end
-    (cfg.val_fraction), so no window spans both. The char vocabulary comes from the training
-    split only.
+    """Your text file (cfg.text_path) or, when that is empty, the demo corpus, split once and
+    contiguously: training is its start, validation its end (cfg.val_fraction), so no window
+    spans both. The char vocabulary comes from the training split only.
 
     Raises:
         DataError: for a file that cannot be used, or a split shorter than one window.
     """
-    corpus = read_corpus(cfg.text_path, cfg.tokenizer)
-    source = f"--text-path {cfg.text_path}"
+    if cfg.text_path:
+        corpus = read_corpus(cfg.text_path, cfg.tokenizer)
+        source = f"--text-path {cfg.text_path}"
+    else:
+        corpus = synthetic_text(cfg.corpus_chars, cfg.seed)
+        source = f"--corpus-chars {cfg.corpus_chars}"
     cut = len(corpus) - int(len(corpus) * cfg.val_fraction)
     train_text, val_text = corpus[:cut], corpus[cut:]
     if cfg.tokenizer == "byte":

@@ -21,7 +21,6 @@ _FIXED_PANEL = "Destination and answers"
 PANELS = {  # copier.yml `group` -> help panel title
     "headline": "Headline questions (asked first)",
     "optimisation": "Optimisation",
-    "data": "Data",
     "model": "Model",
     "outputs": "Validation and outputs",
 }

@@ -49,7 +49,7 @@ class Prompter:
         if self._customise is None:
             self._customise = interruptible(
                 typer.confirm,
-                "Customise more (optimizer, lr, data, model, ...)?", default=False
+                "Customise more (optimizer, lr, model, outputs, ...)?", default=False
             )
         return self._customise
 

@@ -158,6 +158,12 @@ def _dirty(project: Path):
     return update(project)
 
 
+def _edited_data_py(project: Path):
+    prepend(project / "data.py", "# owner: my own loader tweak")
+    commit(project)
+    return update(project, "--set", "data=csv")
+
+
 def _not_git(project: Path):
     import shutil
 
@@ -249,6 +255,11 @@ SCENARIOS: dict[str, Scenario] = {
     "`update --set precision=bf16` after `git mv train.py main.py`": _project(_git_mv),
     "`update --set precision=bf16` after `git rm train.py`": _project(_git_rm),
     "`update --set precision=fp8`": _project(lambda p: update(p, "--set", "precision=fp8")),
+    "`update --set task=lm`": _project(lambda p: update(p, "--set", "task=lm")),
+    "`update --set data=csv` after editing `data.py`": _project(_edited_data_py),
+    "`update --set data=csv` with `data.py` as generated": _project(
+        lambda p: update(p, "--set", "data=csv")
+    ),
     "`update` in a folder with no answers file up to the repository's top": lambda t, mp, r: _no_answers_up_to_top(
         t
     ),

@@ -49,8 +49,18 @@ class Config:
     """Settings of one run. `python train.py --help` lists them as flags, with their ranges."""
 
     # data
-    samples_per_class: int = option(1000, "spiral points generated per class", "[1, 1000000]")
-    noise: float = option(0.2, "angular noise of the spiral (higher is harder)", "[0, 10]")
+    # Your data: a CSV file; empty = the built-in spiral demo below (every project has both).
+    csv_path: str = option(
+        "",
+        "CSV file: a header row, numeric feature columns, a label column (empty: spiral demo)",
+    )
+    label_column: str = option(
+        "label",
+        "name of the label column in the CSV header",
+        pattern=r".+",
+    )
+    samples_per_class: int = option(1000, "spiral demo: points generated per class", "[1, 1000000]")
+    noise: float = option(0.2, "spiral demo: angular noise (higher is harder)", "[0, 10]")
     val_fraction: float = option(0.2, "share of the data held out for validation", "(0, 1)")
     # model
     hidden: int = option(128, "width of the two hidden layers", "[1, 65536]")

@@ -56,6 +56,10 @@ class DataError(ValueError):
 
 
 DELIMITERS = ",;\t|"  # the separators load_csv recognises in the header row
+# A label column of numbers with more distinct non-integer values than this is a continuous
+# target (a price, a temperature), not classes: load_csv refuses it instead of training a
+# classifier with one class per value.
+MAX_FLOAT_CLASSES = 50
 
 
 def load_csv(path: str, label_column: str) -> tuple[torch.Tensor, torch.Tensor, list, list]:
@@ -119,6 +123,7 @@ def load_csv(path: str, label_column: str) -> tuple[torch.Tensor, torch.Tensor, 
             f"{path}: {len(labels)} data row(s); at least 3 are needed (2 to train on, 1 to validate)"
         )
     classes = sorted(set(labels))
+    check_class_labels(path, label_column, classes)
     if len(classes) < 2:
         raise DataError(
             f"{path} column {label_column!r}: every row has the label {classes[0]!r}; "
@@ -127,6 +132,28 @@ def load_csv(path: str, label_column: str) -> tuple[torch.Tensor, torch.Tensor, 
     class_index = {label: i for i, label in enumerate(classes)}
     y = torch.tensor([class_index[label] for label in labels], dtype=torch.long)
     return x, y, classes, [header[i] for i in feature_at]
+
+
+def check_class_labels(path: str, label_column: str, classes: list[str]) -> None:
+    """Refuse a label column that holds continuous numbers rather than class labels.
+
+    Raises:
+        DataError: when more than MAX_FLOAT_CLASSES distinct labels are all numbers and some of
+            them are not whole numbers.
+    """
+    if len(classes) <= MAX_FLOAT_CLASSES:
+        return
+    try:
+        values = [float(label) for label in classes]
+    except ValueError:
+        return  # names (or codes) are class labels, however many there are
+    fractional = [label for label, value in zip(classes, values) if not value.is_integer()]
+    if fractional:
+        raise DataError(
+            f"{path} column {label_column!r}: {len(classes)} distinct numbers such as "
+            f"{', '.join(fractional[:3])}; classification needs class labels (names or a few "
+            "integer codes), not a continuous target: pick another --label-column"
+        )
 
 
 def read_text(path: str, column: str, flag: str = "") -> str:
@@ -206,7 +233,10 @@ def validation_size(rows: int, cfg) -> int:
     """
     n_val = max(1, int(rows * cfg.val_fraction))
     if rows - n_val < 2:
-        source = f"--samples-per-class {cfg.samples_per_class} gives {rows} rows"
+        if cfg.csv_path:
+            source = f"{cfg.csv_path} has {rows} data row(s)"
+        else:
+            source = f"--samples-per-class {cfg.samples_per_class} gives {rows} rows"
         raise DataError(
             f"{source}: --val-fraction {cfg.val_fraction} leaves {rows - n_val} to train on; "
             "at least 2 are needed for training and 1 for validation"
@@ -215,13 +245,17 @@ def validation_size(rows: int, cfg) -> int:
 
 
 def build_datasets(cfg) -> tuple[TensorDataset, TensorDataset, DataInfo]:
-    """Split the rows once (seeded), then standardise them with the training split's statistics.
+    """Your CSV (cfg.csv_path) or, when that is empty, the spiral demo; split once (seeded),
+    then standardised with the training split's statistics.
 
     Raises:
         DataError: for data that cannot be read, or a split or batch size it cannot train on.
     """
-    x, y = make_spiral(cfg.samples_per_class, cfg.noise, cfg.seed)
-    classes, features = ["arm_0", "arm_1", "arm_2"], ["x1", "x2"]
+    if cfg.csv_path:
+        x, y, classes, features = load_csv(cfg.csv_path, cfg.label_column)
+    else:
+        x, y = make_spiral(cfg.samples_per_class, cfg.noise, cfg.seed)
+        classes, features = ["arm_0", "arm_1", "arm_2"], ["x1", "x2"]
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(cfg.seed))
     n_val = validation_size(len(x), cfg)
     val_idx, train_idx = order[:n_val], order[n_val:]
