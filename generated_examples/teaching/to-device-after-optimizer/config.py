@@ -14,13 +14,20 @@ in config.json and best.pt. data.py and model.py read it as cfg.my_width.
 from __future__ import annotations
 
 import argparse
+import difflib
+import json
 import re
 import sys
 from dataclasses import dataclass, field, fields
-from typing import NoReturn
+from pathlib import Path
+from typing import Any, NoReturn
 
 PROG = "train.py"  # the script these flags belong to: it names itself in --help and errors
-RUN_NAME = r"(?!\.\.?$)[A-Za-z0-9._-]{0,100}"  # one folder name: no "/", not "." or ".."
+RUN_NAME = r"(?!\.\.?$)[A-Za-z0-9._-]{0,100}"
+RUNS = Path("runs")  # train.py's runs live here: runs/NAME or runs/version_N
+# Where a run writes and what it resumes come from the command line only: a settings file
+# (--config, or the run's own config.json on --resume) never moves a run into another folder.
+COMMAND_LINE_ONLY = ("out", "name", "resume")  # one folder name: no "/", not "." or ".."
 # --tracking choice -> (module that must import, what to pip install); csv needs nothing.
 # tracking.py reads this too: its missing_dependency() imports the module when a run starts.
 BACKENDS = {
@@ -158,7 +165,30 @@ class FlagParser(argparse.ArgumentParser):
     """argparse whose errors are one line (exit 2), not the whole usage block of every flag."""
 
     def error(self, message: str) -> NoReturn:
-        exit_bad_flag(message)
+        exit_bad_flag(message + self.suggestion(message))
+
+    def suggestion(self, message: str) -> str:
+        """ "; did you mean --epochs?" for a mistyped flag (empty when nothing is close)."""
+        if not message.startswith("unrecognized arguments:"):
+            return ""
+        known = [s for action in self._actions for s in action.option_strings if s.startswith("--")]
+        for word in message.split(":", 1)[1].split():
+            typed = word.split("=", 1)[0]
+            if typed.startswith("--"):
+                close = difflib.get_close_matches(typed, known, n=1, cutoff=0.6)
+                if close:
+                    return f"; did you mean {close[0]}?"
+        return ""
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a flag's default, except an empty one, or one its help already explains."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default in ("", None) or "(default" in text:
+            return text
+        return super()._get_help_string(action)
 
 
 def flag_parser() -> FlagParser:
@@ -167,7 +197,13 @@ def flag_parser() -> FlagParser:
         prog=PROG,
         allow_abbrev=False,  # --res must not silently mean --resume
         description="Train lesson: every flag is a Config field (config.py).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML or JSON file of Config fields (a run's config.json works); flags override it; "
+        "out, name and resume come from flags only",
     )
     for f in fields(Config):
         flag = "--" + f.name.replace("_", "-")
@@ -189,11 +225,111 @@ def flag_parser() -> FlagParser:
 def parse_flags(argv: list[str] | None = None) -> Config:
     """A validated Config from command-line flags (`--batch-size 32`, `--no-progress`).
 
-    `--help` prints every flag with its range and default and exits 0; a bad flag exits 2 with
-    one line naming it. Nothing here imports torch or touches a device or a file.
+    Each field takes the first of: its flag; the --config file; with --resume RUN, the run's own
+    config.json (so a resume needs no flag repeated); the Config default. `--help` prints every
+    flag with its range and default and exits 0; a bad flag or settings file exits 2 with one line
+    naming it. Nothing here imports torch or touches a device; only those files are read.
     """
     parser = flag_parser()
+    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    early.add_argument("--config")
+    early.add_argument("--resume")
+    known, _ = early.parse_known_args(argv)
     try:
-        return Config(**vars(parser.parse_args(argv)))
+        settings: dict[str, Any] = {}
+        if known.resume and any(f.name == "resume" for f in fields(Config)):
+            settings.update(run_settings(known.resume))
+        if known.config:
+            settings.update(file_settings(known.config))
+        parser.set_defaults(**settings)
+        values = vars(parser.parse_args(argv))
+        values.pop("config")
+        return Config(**values)
     except ConfigError as exc:
         exit_bad_flag(str(exc))
+
+
+def run_settings(resume: str) -> dict[str, Any]:
+    """The Config fields a run was started with, from its config.json (empty when it has none).
+
+    `resume` is what --resume names: a run folder, its last.pt, or a bare name under runs/.
+    Fields this Config no longer has are left out (the resume's own checks compare the rest).
+    """
+    path = Path(resume)
+    if not path.exists() and (RUNS / resume).exists():
+        path = RUNS / resume
+    saved = (path if path.is_dir() else path.parent) / "config.json"
+    if not saved.is_file():
+        return {}
+    return settings_from(saved, "--resume", known_only=True)
+
+
+def file_settings(path: str) -> dict[str, Any]:
+    """The Config fields set by a TOML or JSON file (any subset; a run's config.json works).
+
+    Raises:
+        ConfigError: the file cannot be read or parsed, names an unknown field, or holds a value
+            of the wrong type.
+    """
+    return settings_from(Path(path), "--config", known_only=False)
+
+
+def settings_from(path: Path, flag: str, known_only: bool) -> dict[str, Any]:
+    """Read a settings file into {field: value}, checking names and types (not ranges: Config
+    checks those once, whatever the source)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"argument {flag}: cannot read {path}: {exc.strerror}") from None
+    try:
+        if path.suffix.lower() == ".toml":
+            data = parse_toml(text, flag)
+        else:
+            data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"argument {flag}: {path} does not parse: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"argument {flag}: {path} must hold a table of Config fields")
+    types = {f.name: f.type for f in fields(Config)}
+    settings = {}
+    for name, value in data.items():
+        if name in COMMAND_LINE_ONLY:
+            continue
+        if name not in types:
+            if known_only:
+                continue
+            close = difflib.get_close_matches(name, list(types), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise ConfigError(
+                f"argument {flag}: {path} sets {name!r}, which is not a Config field{hint}"
+            )
+        settings[name] = typed(value, types[name], f"argument {flag}: {path}: {name}")
+    return settings
+
+
+def parse_toml(text: str, flag: str) -> dict[str, Any]:
+    """TOML through the standard library (Python 3.11+), or the tomli package before that."""
+    try:
+        import tomllib as toml
+    except ImportError:
+        try:
+            import tomli as toml
+        except ImportError:
+            raise ConfigError(
+                f"argument {flag}: reading TOML needs Python 3.11+ or `pip install tomli`; "
+                "or write the settings as JSON"
+            ) from None
+    return toml.loads(text)
+
+
+def typed(value: Any, kind: str, where: str) -> Any:
+    """`value` as a field of type `kind` ("int", "float", "bool", "str"), or ConfigError."""
+    if kind == "bool" and isinstance(value, bool):
+        return value
+    if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if kind == "str" and isinstance(value, str):
+        return value
+    raise ConfigError(f"{where} must be {'a' if kind != 'int' else 'an'} {kind}, not {value!r}")

@@ -282,12 +282,61 @@ def eta_text(elapsed: float, done: int, remaining: int) -> str:
     """'  eta 3m05s': the time the remaining epochs take at this process's pace so far."""
     if done < 1 or remaining < 1:
         return ""
-    seconds = round(elapsed / done * remaining)
-    hours, minutes, secs = seconds // 3600, seconds // 60 % 60, seconds % 60
+    return f"  eta {clock(elapsed / done * remaining)}"
+
+
+def run_seconds(metrics_path: Path) -> float:
+    """The seconds of every epoch metrics.csv records: the whole run, resumed or not."""
+    try:
+        with metrics_path.open(newline="") as handle:
+            return sum(float(row["seconds"]) for row in csv.DictReader(handle))
+    except (OSError, KeyError, TypeError, ValueError):
+        return 0.0  # a hand-edited or missing file costs only the pace in summary.json
+
+
+def clock(seconds: float) -> str:
+    """'1h02m', '3m05s' or '42s': a duration for the epoch line."""
+    whole = round(seconds)
+    hours, minutes, secs = whole // 3600, whole // 60 % 60, whole % 60
     if hours:
-        return f"  eta {hours}h{minutes:02d}m"
-    text = f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-    return f"  eta {text}"
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+class PipeSafeStdout:
+    """stdout that goes quiet, instead of raising, once its reader has gone (`| head -1`).
+
+    The run's results are in its files; stdout is only a view of them, so a closed pipe must
+    neither stop training nor print a traceback. On the first BrokenPipeError the descriptor is
+    pointed at os.devnull, so later writes and Python's own flush at exit succeed silently.
+    """
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            self.silence()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            self.silence()
+
+    def silence(self) -> None:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass  # not a real file (a test's StringIO): nothing left to protect
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)  # isatty, fileno, encoding, ...
 
 
 def open_tracker(backend: str, every: int, out: Path, config: dict, start_step: int = 0) -> Tracker:

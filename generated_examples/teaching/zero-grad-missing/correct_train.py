@@ -47,7 +47,8 @@ from tqdm import tqdm
 # Your code, beside this file (see their docstrings for the contract the loop relies on).
 from data import DataError, DataInfo, build_datasets
 from model import build_model
-from tracking import Tracker, eta_text, missing_dependency, open_tracker
+from tracking import PipeSafeStdout, Tracker, clock, eta_text, run_seconds
+from tracking import missing_dependency, open_tracker
 
 # ---------------------------------------------------------------------------------------------
 # Fixed at generation time (change them with `scaffold update --set KEY=VALUE`)
@@ -467,7 +468,9 @@ def load_checkpoint(path: Path) -> dict:
             f"cannot load checkpoint {path}: not a torch checkpoint, or it holds objects "
             "that weights_only=True refuses to unpickle"
         ) from None
-    except (RuntimeError, EOFError, ValueError):
+    except Exception:  # a damaged file can fail anywhere in the unpickler or the zip reader
+        # (IndexError, KeyError, struct.error, ... as well as RuntimeError and EOFError): every
+        # one of them means the same thing to the user, and none may end in a traceback.
         raise TrainingError(
             f"cannot load checkpoint {path}: the file is truncated or not a torch checkpoint"
         ) from None
@@ -538,8 +541,8 @@ def check_resume_flags(state: dict, cfg: Config, path: str) -> None:
     if changed:
         raise TrainingError(
             f"cannot resume {path} with changed flags: {', '.join(changed)}; a resumed run keeps "
-            "the checkpoint's optimizer state and schedule: repeat the run's own flags "
-            "(its config.json) or start a new run"
+            "the checkpoint's optimizer state and schedule: leave the flags out (the run's own "
+            "values from its config.json are used) or start a new run"
         )
     done = state["progress"]["epoch"]
     if cfg.epochs != saved["epochs"] and SCHEDULE_HAS_HORIZON:
@@ -669,17 +672,26 @@ def prepare_run(cfg: Config) -> None:
 def provenance(out: Path) -> dict:
     """Where a run's results are and what made them: torch and the project's git commit.
 
-    The commit is None outside a git checkout or without git; git_dirty says whether tracked
-    files under this folder differed from that commit.
+    The commit is recorded only when it holds this project's files (None outside a repository,
+    without git, or when the project sits untracked inside another repository). git_dirty says
+    whether any file of the project, untracked ones included, differs from that commit: a data
+    file or module that was never committed is not in it either.
     """
     here = Path(__file__).resolve().parent
     commit = dirty = None
+    # Inside a git hook these point at another repository: ask about this folder's own.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")
+    }
     try:
         git = ["git", "-C", str(here)]
-        run = dict(capture_output=True, text=True, timeout=10, check=True)
-        commit = subprocess.run([*git, "rev-parse", "HEAD"], **run).stdout.strip()
-        status = subprocess.run([*git, "status", "--porcelain", "-uno", "--", "."], **run)
-        dirty = bool(status.stdout.strip())
+        run = dict(capture_output=True, text=True, timeout=10, check=True, env=env)
+        if subprocess.run([*git, "ls-files", "--", "."], **run).stdout.strip():
+            commit = subprocess.run([*git, "rev-parse", "HEAD"], **run).stdout.strip()
+            status = subprocess.run([*git, "status", "--porcelain", "--", "."], **run)
+            dirty = bool(status.stdout.strip())
     except (OSError, subprocess.SubprocessError):
         pass  # no git, or not a repository yet: the run itself is unaffected
     return {
@@ -816,14 +828,12 @@ def fit(cfg: Config) -> dict:
         metrics_path.write_text(header + "".join(kept))
     tracker = open_tracker(cfg.tracking, cfg.log_every, out, asdict(cfg), progress.step)
     val_loss = val_metric = math.nan  # null in summary.json if this process trains no epoch
-    samples = 0
     samples_per_epoch = sum(batch_sizes(train_loader)[:batches])
     start, first_epoch = time.perf_counter(), progress.epoch
     for epoch in range(progress.epoch, epochs):
         epoch_start = time.perf_counter()
         train_loss = train_one_epoch(c, train_loader, cfg, progress, max_batches, tracker)
         lr = c.optimizer.param_groups[0]["lr"]  # the lr this epoch ended with
-        samples += samples_per_epoch
         val_loss, val_metric = evaluate(c, val_loader, max_batches)
         progress.epoch = epoch + 1
         # [14] A NaN or inf epoch loss means the weights are already damaged; stopping
@@ -873,11 +883,14 @@ def fit(cfg: Config) -> dict:
             #     If moved: saving only the weights loses the optimizer moments and
             #     the schedule, so a resumed run diverges from the uninterrupted one.
             save_atomic(training_state(c, cfg, progress, train_loader.generator), out / "last.pt")
+        # Pace and ETA on every line, in a log file (nohup, SLURM, `| tee`) as on a terminal.
         done, left = epoch + 1 - first_epoch, epochs - epoch - 1
-        eta = eta_text(time.perf_counter() - start, done, left) if cfg.progress else ""
+        elapsed = time.perf_counter() - start
+        pace = f"{samples_per_epoch / seconds:,.0f} samples/s" if seconds > 0 else ""
         print(
             f"epoch {epoch + 1:3d}/{epochs}  train_loss {train_loss:.4f}  val_loss {val_loss:.4f}  "
-            f"{info.metric} {metric_text(info.metric, val_metric)}  lr {lr:.2e}  {seconds:.2f}s{eta}",
+            f"{info.metric} {metric_text(info.metric, val_metric)}  lr {lr:.2e}  {seconds:.2f}s  "
+            f"{pace}  elapsed {clock(elapsed)}{eta_text(elapsed, done, left)}",
             flush=True,
         )
         # [18] Stops after cfg.early_stopping epochs without improvement of val_loss
@@ -887,8 +900,11 @@ def fit(cfg: Config) -> dict:
         if cfg.early_stopping and progress.bad_epochs >= cfg.early_stopping:
             print(f"early stopping: no {MONITOR} improvement for {cfg.early_stopping} epochs")
             break
-    wall = time.perf_counter() - start
     tracker.close()
+    # The whole run, epochs trained before a resume included (metrics.csv keeps every epoch's
+    # seconds), so a resumed run's pace is not that of its last process alone.
+    wall = run_seconds(metrics_path)
+    samples = samples_per_epoch * progress.epoch
     summary = {
         "best_val_loss": progress.best_val_loss,
         f"best_{info.metric}": progress.best_val_metric,
@@ -917,6 +933,8 @@ def main(argv: list[str] | None = None) -> int:
     checkpoint, out of memory), 130 for Ctrl-C. A traceback means a bug in the code itself.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    if not isinstance(sys.stdout, PipeSafeStdout):
+        sys.stdout = PipeSafeStdout(sys.stdout)
     cfg = parse_config(argv)
     cfg.progress = cfg.progress and sys.stdout.isatty()  # no bar in logs and CI
     try:
