@@ -56,7 +56,7 @@ class DataError(ValueError):
 
 
 DELIMITERS = ",;\t|"  # the separators load_csv recognises in the header row
-# A label column of numbers with more distinct non-integer values than this is a continuous
+# A label column of more distinct numbers than this, some of them not whole, is a continuous
 # target (a price, a temperature), not classes: load_csv refuses it instead of training a
 # classifier with one class per value.
 MAX_FLOAT_CLASSES = 50
