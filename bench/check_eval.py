@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from scaffold.catalogue import BUGS  # noqa: E402
 from scaffold.check import check_source  # noqa: E402
-from scaffold.check.model import HINT  # noqa: E402
+from scaffold.check.findings import HINT  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "check_eval_sources.tsv"

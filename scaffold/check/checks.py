@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from scaffold.check import state as st
+import scaffold.check.state as st
+from scaffold.check.context import Ctx, LoopFrame
 from scaffold.check.index import FuncDef, ModuleIndex
 from scaffold.check.names import dotted, func_name, is_val_name
 from scaffold.check.rules import backward_of_unscaled_loss
 from scaffold.check.state import States
-
-if TYPE_CHECKING:
-    from scaffold.check.flow import Ctx, LoopFrame
 
 # Methods a training framework calls for evaluation with eval() and no_grad already applied.
 _FRAMEWORK_EVAL_HOOKS = frozenset({"validation_step", "test_step", "predict_step", "eval_step", "prediction_step"})

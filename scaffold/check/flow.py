@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from scaffold.check import state as st
+import scaffold.check.state as st
 from scaffold.check.index import FuncDef, ModuleIndex
 from scaffold.check.names import (
     CLIP_FUNCS,
@@ -26,6 +26,7 @@ from scaffold.check.names import (
     receiver,
 )
 from scaffold.check.checks import Checks
+from scaffold.check.context import Ctx, FuncFrame, LoopFrame
 from scaffold.check.state import States
 
 Emit = Callable[[str, int, int, str, object], None]
@@ -82,49 +83,6 @@ def _is_manual_update(node: ast.AST) -> bool:
 def _is_manual_update_stmt(node: ast.stmt) -> bool:
     """`p.data -= lr * p.grad` or `p -= lr * p.grad`."""
     return isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Sub, ast.Add)) and _reads_grad(node.value)
-
-
-class LoopFrame:
-    """One loop being walked: what it is, plus where its `break`/`continue` states go."""
-
-    def __init__(
-        self,
-        node: ast.For | ast.AsyncFor | ast.While,
-        kind: str,
-        val: bool,
-        effects: frozenset[str],
-    ):
-        self.node = node
-        self.id = id(node)
-        self.kind = kind  # "epoch", "batch" or "other"
-        self.val = val  # iterates held-out data
-        self.effects = effects
-        self.breaks: set[st.State] = set()
-        self.continues: set[st.State] = set()
-
-
-class FuncFrame:
-    """One function being walked: its definition and the states its `return`s leave."""
-
-    def __init__(self, fn: FuncDef | None):
-        self.fn = fn
-        self.returns: set[st.State] = set()
-
-
-@dataclass(frozen=True)
-class Ctx:
-    """What the walk knows beyond the state: position, autograd mode, variable bindings."""
-
-    report: bool = True
-    grad_off: bool | None = False  # None: set_grad_enabled(expr), unknown
-    nograd_depth: int = 0  # how many loops were open when autograd was switched off
-    loops: tuple[LoopFrame, ...] = ()
-    env: tuple[tuple[str, str], ...] = ()
-    cls: str | None = None
-    # Walking a function nothing in the file calls: its caller (and the model's mode) is unknown.
-    root: bool = False
-    val_data: bool = False  # called once per item of held-out data (from a comprehension)
-    frames: tuple[FuncFrame, ...] = field(default_factory=lambda: (FuncFrame(None),))
 
 
 class Flow(Checks):

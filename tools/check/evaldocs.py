@@ -12,22 +12,9 @@ import json
 from pathlib import Path
 
 from scaffold.catalogue import BUGS
+from scaffold.check.registry import RULES
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
-
-# Our rule -> the closest smell of the ML code-smell catalogue of Zhang et al. (2022), which
-# SpecDetect4ML and similar tools detect, and how close the match is.
-SMELLS: dict[str, tuple[str, str]] = {
-    "zero-grad-missing": ("Gradients Not Cleared before Backward Propagation", "same mistake"),
-    "zero-grad-after-backward": (
-        "Gradients Not Cleared before Backward Propagation",
-        "same family: the clear is misplaced, not missing",
-    ),
-    "missing-train-mode": ("Training / Evaluation Mode Improper Toggling", "same mistake (train side)"),
-    "validation-in-train-mode": ("Training / Evaluation Mode Improper Toggling", "same mistake (eval side)"),
-    "validate-on-train-split": ("Data Leakage", "one form of it: scoring on the data trained on"),
-    "log-loss-tensor": ("Memory not Freed", "one cause of it: graphs kept alive by logged tensors"),
-}
 
 
 def _pct(value: float | None) -> str:
@@ -85,6 +72,7 @@ def evaluation_section() -> list[str]:
         "| rule | published smell | how close |",
         "|---|---|---|",
     ]
-    for rule, (smell, note) in SMELLS.items():
-        out.append(f"| `{rule}` | {smell} | {note} |")
+    for rule in RULES.values():
+        if rule.smell:
+            out.append(f"| `{rule.id}` | {rule.smell[0]} | {rule.smell[1]} |")
     return [*out, ""]

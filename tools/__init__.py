@@ -1,0 +1,1 @@
+"""Development tooling for scaffold: never shipped in the wheel."""
