@@ -53,6 +53,26 @@ def _same_module(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".") or a.split(".")[-1] == b.split(".")[-1]
 
 
+# Words of a comment that explains an eval() during training.
+_WHY_EVAL = (
+    "frozen",
+    "freeze",
+    "linear prob",
+    "linear classif",
+    "on purpose",
+    "deliberate",
+)
+
+
+def _guarded_in(loop: ast.AST, node: ast.AST) -> bool:
+    """Is `node` inside an `if` (or an `if`'s loop) within `loop`'s body: run on some iterations only?"""
+    for branch in ast.walk(loop):
+        if isinstance(branch, ast.If):
+            if any(sub is node for sub in ast.walk(branch)):
+                return True
+    return False
+
+
 def _own_calls(stmts: list[ast.stmt]) -> list[ast.Call]:
     """Calls in a loop body, not inside nested loops, functions or classes."""
     found: list[ast.Call] = []
@@ -77,6 +97,7 @@ class Checks:
     emit: Callable[..., None]
     trained: set[str]
     comprehension: dict[int, ast.expr]
+    _frozen: bool | None = None  # the file freezes parameters (computed on first need)
 
     def effects(self, node: ast.AST, cls: str | None) -> frozenset[str]:  # pragma: no cover
         raise NotImplementedError
@@ -95,6 +116,17 @@ class Checks:
         frozen = any(w in lowered for w in ("teacher", "ema", "target", "frozen", "ref"))
         return self.idx.is_model(model) and not frozen
 
+    def _deliberate_eval(self, model: str, states: States) -> bool:
+        """Is `model` kept in eval mode on purpose during training? Yes when parameters are frozen
+        (a linear probe keeps its backbone's batchnorm statistics fixed), when the optimizer owns
+        only a part of it (the classifier), or when a comment by the eval() says why."""
+        if self._frozen is None:
+            self._frozen = self.idx.freezes()
+        if self._frozen or self.idx.only_parts_optimized(model):
+            return True
+        lines = {e[1] for s in states for e in s.evals if e[0] == model}
+        return any(self.idx.says_why(line, _WHY_EVAL) for line in lines)
+
     def _eval_covers(self, evaluated: str, called: str) -> bool:
         """Does `evaluated.eval()` count for a call of `called`? Yes for the same module (or one
         inside the other), and for any other module too (a wrapper: `net = compile(model)`),
@@ -110,7 +142,7 @@ class Checks:
         # train() or eval() by a condition is not flagged).
         models = {e[0] for s in states for e in s.evals}
         for model in sorted(models):
-            if not self._is_trained(model):
+            if not self._is_trained(model) or self._deliberate_eval(model, states):
                 continue
             locs = [
                 min((e[1], e[2]) for e in s.evals if e[0] == model) if any(e[0] == model for e in s.evals) else None
@@ -181,6 +213,10 @@ class Checks:
         line, col = call.lineno, call.col_offset + 1
         if "step" not in loop.effects:
             return
+        if kind == "plateau" and _guarded_in(loop.node, call):
+            return  # a plateau scheduler steps with a metric whenever one is measured: per round, not per batch
+        if call.args and kind in ("epoch", "either"):
+            return  # `scheduler.step(epoch)`: the epoch is set explicitly, wherever the call sits
         if kind in ("epoch", "plateau") and loop.kind == "batch":
             self.emit(
                 "scheduler-in-batch-loop",

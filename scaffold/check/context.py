@@ -55,3 +55,6 @@ class Ctx:
     root: bool = False
     val_data: bool = False  # called once per item of held-out data (from a comprehension)
     frames: tuple[FuncFrame, ...] = field(default_factory=lambda: (FuncFrame(None),))
+    # Inside a function imported from another file: where this file calls it. Events there
+    # (an eval(), a zero_grad) are located at that call, the only place this file can point at.
+    site: tuple[int, int] | None = None

@@ -16,6 +16,7 @@ from pathlib import Path
 from scaffold.catalogue import BUGS_BY_ID
 from scaffold.check.ddp import DdpRules
 from scaffold.check.flow import Flow
+from scaffold.check.imports import imported_functions
 from scaffold.check.index import ModuleIndex
 from scaffold.check.findings import FileError, Finding, Report, confidence_of, severity_of
 from scaffold.check.rules import LocalRules
@@ -178,6 +179,9 @@ def _analyse(
         )
 
     index = ModuleIndex.build(tree)
+    index.imported = imported_functions(tree, path)
+    index.foreign = {id(fn) for fn in index.imported.values()}
+    index.lines = source.splitlines()
     Flow(index, emit).run()
     LocalRules(index, emit).run()
     DdpRules(index, emit).run()

@@ -94,6 +94,7 @@ class Flow(Checks):
         self.memo: dict[object, States] = {}
         self.entered: set[int] = set()  # functions some walk has interpreted
         self.effects_memo: dict[int, frozenset[str]] = {}
+        self._partial: frozenset[int] | None = None
         self.trained = self._trained_models()
         self.comprehension = self._comprehensions()
 
@@ -196,9 +197,9 @@ class Flow(Checks):
             loops = tuple(f.id for f in ctx.loops)
             self._check_step(states, ctx)
             return frozenset(st.step(s, loops) for s in states)
-        if _sets_grad_to_none(node):
+        if _sets_grad_to_none(node) and id(node) not in self._partial_clears():
             # `p.grad = None` is a zero_grad(set_to_none=True) written by hand.
-            return frozenset(st.zero(s, (node.lineno, node.col_offset + 1)) for s in states)
+            return frozenset(st.zero(s, ctx.site or (node.lineno, node.col_offset + 1)) for s in states)
         return self.exprs(node, states, ctx)
 
     def loop(self, node: ast.For | ast.AsyncFor | ast.While, states: States, ctx: Ctx) -> States:
@@ -269,7 +270,7 @@ class Flow(Checks):
         if name in ("train", "eval"):
             recv = _through_self_returning(recv)  # model.to(device).train()
         rname = self.canon(dotted(recv), ctx) if recv is not None else None
-        loc = (call.lineno, call.col_offset + 1)
+        loc = ctx.site or (call.lineno, call.col_offset + 1)
         loops = tuple(f.id for f in ctx.loops)
         if name == "zero_grad" or (name == "zero_" and (rname or "").endswith(".grad")):
             return frozenset(st.zero(s, loc) for s in states)
@@ -348,10 +349,13 @@ class Flow(Checks):
         """The function or method of this file that `call` runs, if any."""
         func = call.func
         if isinstance(func, ast.Name):
-            fn = self.idx.functions.get(func.id)
+            fn = self.idx.functions.get(func.id) or self.idx.imported.get(func.id)
             return (fn, None, False) if fn is not None else None
         if isinstance(func, ast.Attribute):
             base = dotted(func.value)
+            imported = self.idx.imported.get(dotted(func) or "")
+            if imported is not None:
+                return imported, None, False
             if base == "self" and cls:
                 found = self._method(cls, func.attr)
                 return (found[0], found[1], True) if found else None
@@ -408,8 +412,11 @@ class Flow(Checks):
             return self.memo[key]
         self.entered.add(id(fn))
         frame = FuncFrame(fn)
+        foreign = id(fn) in self.idx.foreign
         inner = replace(
             ctx,
+            report=ctx.report and not foreign,
+            site=ctx.site or (foreign and call is not None and (call.lineno, call.col_offset + 1)) or None,
             env=env,
             cls=cls,
             grad_off=grad_off,
@@ -474,9 +481,7 @@ class Flow(Checks):
                 inner = self.effects(sub, cls)
                 if {"step", "backward"} <= inner:
                     out.add("loopstep")
-            if isinstance(sub, ast.Assign) and any(
-                isinstance(t, ast.Attribute) and t.attr == "grad" for t in sub.targets
-            ):
+            if _sets_grad_to_none(sub) and id(sub) not in self._partial_clears():  # type: ignore[arg-type]
                 out |= {"zero", "zero:*"}
             if not isinstance(sub, ast.Call):
                 continue
@@ -514,6 +519,23 @@ class Flow(Checks):
         result = frozenset(out)
         self.effects_memo[key] = result
         return result
+
+    def _partial_clears(self) -> frozenset[int]:
+        """`p.grad = None` statements that clear only some parameters: under an `if` inside the
+        loop over them (`for n, p in model.named_parameters(): if "head" in n: p.grad = None`),
+        which cancels one layer's update and is no zero_grad."""
+        if self._partial is None:
+            found: set[int] = set()
+            roots: list[ast.AST] = [self.idx.tree, *self.idx.imported.values()]
+            for root in roots:
+                for loop in ast.walk(root):
+                    if not isinstance(loop, (ast.For, ast.AsyncFor)):
+                        continue
+                    for branch in ast.walk(loop):
+                        if isinstance(branch, ast.If) and not _reads_grad(branch.test):  # not `if p.grad is not None`
+                            found.update(id(n) for n in ast.walk(branch) if isinstance(n, ast.Assign))
+            self._partial = frozenset(found)
+        return self._partial
 
     def _is_scaler_call(self, call: ast.Call) -> bool:
         """`loss_scaler(loss, optimizer, clip_grad=...)`: timm's NativeScaler and the loss scalers

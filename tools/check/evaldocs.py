@@ -59,7 +59,7 @@ def evaluation_section() -> list[str]:
     out += ["", "Scripts (`owner/repo@commit:path`):", ""]
     for line in sources.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
-            _, repo, commit, path = line.split("\t")
+            _, repo, commit, path, *_ = line.split("\t")
             out.append(f"- {repo}@{commit[:12]}:{path}")
     out += [
         "",
