@@ -10,6 +10,7 @@ import ast
 from collections.abc import Callable
 
 import scaffold.check.state as st
+from scaffold.check.registry import HINT
 from scaffold.check.context import Ctx, LoopFrame
 from scaffold.check.index import FuncDef, ModuleIndex
 from scaffold.check.names import dotted, func_name, is_val_name
@@ -62,6 +63,19 @@ _WHY_EVAL = (
     "on purpose",
     "deliberate",
 )
+
+
+def _reason(hit: States, miss: States) -> str | None:
+    """Why only the `hit` paths show a mistake: a branch every one of them took and some `miss`
+    path did not, as "only when `cond`" (None when no recorded branch tells them apart)."""
+    if not hit:
+        return None
+    common = frozenset.intersection(*(s.conds for s in hit))
+    for key, value in sorted(common):
+        if any((key, value) not in s.conds for s in miss):
+            text = key.partition(":")[2]
+            return f"only when `{text}`" if value else f"only when not `{text}`"
+    return None
 
 
 def _guarded_in(loop: ast.AST, node: ast.AST) -> bool:
@@ -148,30 +162,38 @@ class Checks:
                 min((e[1], e[2]) for e in s.evals if e[0] == model) if any(e[0] == model for e in s.evals) else None
                 for s in states
             ]
+            message = (
+                f"{model}.eval() is still in effect when the next training step runs backward(); "
+                f"call {model}.train() at the start of each epoch"
+            )
             if all(locs):
                 line, col = min(loc for loc in locs if loc)
-                self.emit(
-                    "missing-train-mode",
-                    line,
-                    col,
-                    f"{model}.eval() is still in effect when the next training step runs backward(); "
-                    f"call {model}.train() at the start of each epoch",
-                    None,
-                )
+                self.emit("missing-train-mode", line, col, message, None)
+            elif any(locs):
+                # Only the paths that took some branch leave the model in eval mode: a hint that
+                # names the condition (`if do_validation:`), since the checker cannot resolve it.
+                hit = frozenset(s for s, loc in zip(states, locs, strict=True) if loc)
+                reason = _reason(hit, states - hit)
+                if reason:
+                    line, col = min(loc for loc in locs if loc)
+                    self.emit("missing-train-mode", line, col, f"{message} ({reason})", None, HINT)
 
     def _check_step(self, states: States, ctx: Ctx) -> None:
         if not (ctx.report and states):
             return
         # A path reaching step() with wiped gradients can only come from a zero_grad placed
         # between backward() and step(), so one such path is enough ("may").
-        wiped = sorted(s.wiped_at for s in states if s.grad == st.WIPED and s.wiped_at)
-        if wiped:
-            self.emit(
-                "zero-grad-after-backward",
-                *wiped[0],
-                "zero_grad() runs after backward() and before optimizer.step()",
-                None,
-            )
+        hit = frozenset(s for s in states if s.grad == st.WIPED and s.wiped_at)
+        if hit:
+            where = min(s.wiped_at for s in hit if s.wiped_at)
+            message = "zero_grad() runs after backward() and before optimizer.step()"
+            if hit == states:
+                self.emit("zero-grad-after-backward", *where, message, None)
+            else:
+                # Some paths reach step() with fresh gradients: the mistake depends on a
+                # condition the checker cannot resolve.
+                reason = _reason(hit, states - hit) or "only on some paths"
+                self.emit("zero-grad-after-backward", *where, f"{message} ({reason})", None, HINT)
         # A clip that a later backward() made pointless, with no clip of the new gradients on
         # any path (the clip itself may sit under `if grad_clip > 0`).
         stale = sorted(s.stale_clip for s in states if s.stale_clip)

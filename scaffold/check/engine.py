@@ -174,7 +174,7 @@ def _analyse(
                 bug_id,
                 message,
                 severity or severity_of(bug_id),
-                confidence or confidence_of(bug_id),
+                confidence or ("low" if severity == "hint" else confidence_of(bug_id)),
             ),
         )
 

@@ -95,6 +95,7 @@ class Flow(Checks):
         self.entered: set[int] = set()  # functions some walk has interpreted
         self.effects_memo: dict[int, frozenset[str]] = {}
         self._partial: frozenset[int] | None = None
+        self.cond_names: dict[str, frozenset[str]] = {}
         self.trained = self._trained_models()
         self.comprehension = self._comprehensions()
 
@@ -147,12 +148,24 @@ class Flow(Checks):
             ),
         ):
             return states
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.IfExp):
+            # `model.train() if training else model.eval()` is an if statement written inline.
+            expr = node.value
+            node = ast.copy_location(
+                ast.If(
+                    test=expr.test,
+                    body=[ast.copy_location(ast.Expr(value=expr.body), node)],
+                    orelse=[ast.copy_location(ast.Expr(value=expr.orelse), node)],
+                ),
+                node,
+            )
         if isinstance(node, ast.If):
             states = self.exprs(node.test, states, ctx)
             flag = self.flag_value(node.test, ctx)
             if flag is not None:
                 return self.body(node.body if flag else node.orelse, states, ctx)
-            taken, skipped = self.body(node.body, states, ctx), self.body(node.orelse, states, ctx)
+            into, other = self._split(node.test, states, ctx)
+            taken, skipped = self.body(node.body, into, ctx), self.body(node.orelse, other, ctx)
             if _is_periodic(node.test) and taken:
                 # `if it % eval_interval == 0: evaluate()` runs sooner or later: the model mode it
                 # leaves behind holds on the other path too.
@@ -202,6 +215,40 @@ class Flow(Checks):
             return frozenset(st.zero(s, ctx.site or (node.lineno, node.col_offset + 1)) for s in states)
         return self.exprs(node, states, ctx)
 
+    def _cond(self, test: ast.expr, ctx: Ctx) -> tuple[str, bool] | None:
+        """The condition an `if` tests, as (key, value when the test is true); None for a test
+        that may change between two reads (it calls something)."""
+        positive = True
+        while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, positive = test.operand, not positive
+        if any(isinstance(n, (ast.Call, ast.Await, ast.NamedExpr)) for n in ast.walk(test)):
+            return None
+        fn = ctx.frames[-1].fn
+        key = f"{id(fn) if fn is not None else 0}:{ast.unparse(test)}"
+        self.cond_names.setdefault(key, frozenset(dotted(n) or "" for n in ast.walk(test) if isinstance(n, ast.Name)))
+        return key, positive
+
+    def _split(self, test: ast.expr, states: States, ctx: Ctx) -> tuple[States, States]:
+        """The states that may take an `if`'s body and those that may skip it, each recording the
+        branch it took: a path that took one branch of a condition takes it again."""
+        cond = self._cond(test, ctx)
+        if cond is None:
+            return states, states
+        key, value = cond
+        into = frozenset(s._replace(conds=s.conds | {(key, value)}) for s in states if (key, not value) not in s.conds)
+        other = frozenset(s._replace(conds=s.conds | {(key, not value)}) for s in states if (key, value) not in s.conds)
+        return into, other
+
+    def _varying(self, node: ast.For | ast.AsyncFor | ast.While) -> frozenset[str]:
+        """Keys of the conditions that read a variable `node` assigns (its target, its body's
+        assignments): they may change from one iteration to the next."""
+        assigned = {
+            n.id
+            for n in ast.walk(node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        }
+        return frozenset(k for k, names in self.cond_names.items() if names & assigned)
+
     def loop(self, node: ast.For | ast.AsyncFor | ast.While, states: States, ctx: Ctx) -> States:
         frame = self._loop_frame(node, ctx)
         inner = replace(ctx, loops=(*ctx.loops, frame), report=False)
@@ -209,13 +256,13 @@ class Flow(Checks):
             # Walking every level twice costs 2**depth; past this depth walk once.
             first = states
         else:
-            first = self.body(node.body, st.new_iteration(states, frame.id), inner)
+            first = self.body(node.body, st.new_iteration(states, frame.id, self._varying(node)), inner)
         first |= frame.continues
         entry = first or states  # a body that always breaks: the second walk starts like the first
         frame.continues = set()
         second = self.body(
             node.body,
-            st.new_iteration(entry, frame.id),
+            st.new_iteration(entry, frame.id, self._varying(node)),
             replace(inner, report=ctx.report),
         )
         ends = second | frame.continues
@@ -424,7 +471,7 @@ class Flow(Checks):
             frames=(*ctx.frames, frame),
         )
         out = self.body(fn.body, states, inner) | frame.returns
-        out = out or states  # a function that always raises: treat as a no-op
+        out = st.forget(out, f"{id(fn)}:") if out else states  # a function that always raises: a no-op
         self.memo[key] = out
         return out
 

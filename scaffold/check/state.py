@@ -34,6 +34,9 @@ class State(NamedTuple):
         clipped: A clip ran since the last backward (so it clips the gradients step will use).
         stale_clip: Where a clip ran that a later zero_grad or backward made pointless (clip,
             then backward, then step); cleared by step.
+        conds: Branch conditions this path took, as (condition, value): a later `if` on the
+            same condition takes the same branch, so `if train: backward()` ... `if train:
+            step()` is not read as a path that steps without backward.
     """
 
     grad: str = EMPTY
@@ -45,6 +48,7 @@ class State(NamedTuple):
     backwarded: frozenset[int] = frozenset()
     clipped: Loc | None = None
     stale_clip: Loc | None = None
+    conds: frozenset[tuple[str, bool]] = frozenset()
 
 
 States = frozenset[State]
@@ -96,6 +100,22 @@ def set_mode(s: State, model: str, mode: str, loc: Loc) -> State:
     return s._replace(evals=evals)
 
 
-def new_iteration(states: States, loop: int) -> States:
-    """Start of an iteration of `loop`: nothing has stepped or run backward in it yet."""
-    return frozenset(s._replace(stepped=s.stepped - {loop}, backwarded=s.backwarded - {loop}) for s in states)
+def new_iteration(states: States, loop: int, varying: frozenset[str] = frozenset()) -> States:
+    """Start of an iteration of `loop`: nothing has stepped or run backward in it yet, and the
+    conditions in `varying` (they read variables the loop assigns) are unknown again."""
+    return frozenset(
+        s._replace(
+            stepped=s.stepped - {loop},
+            backwarded=s.backwarded - {loop},
+            conds=frozenset(c for c in s.conds if c[0] not in varying) if varying and s.conds else s.conds,
+        )
+        for s in states
+    )
+
+
+def forget(states: States, prefix: str) -> States:
+    """Drop the conditions recorded inside one function (their variables are its locals)."""
+    return frozenset(
+        s._replace(conds=frozenset(c for c in s.conds if not c[0].startswith(prefix))) if s.conds else s
+        for s in states
+    )

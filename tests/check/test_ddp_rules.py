@@ -35,7 +35,7 @@ CASES = {
     ),
     # ddp-padded-validation
     "val sampler pads": (
-        "val_sampler = DistributedSampler(val_ds, shuffle=False)\nval_sampler.set_epoch(e)\n",
+        "val_sampler = DistributedSampler(val_ds, shuffle=False)\nval_sampler.set_epoch(e)\ndist.all_reduce(acc)\n",
         {"ddp-padded-validation"},
     ),
     "val sampler drops": ("val_sampler = DistributedSampler(val_ds, shuffle=False, drop_last=True)\n", set()),
@@ -45,8 +45,17 @@ CASES = {
         set(),
     ),
     "builder named for validation": (
-        "def build_val_loader(ds):\n    return DataLoader(ds, sampler=DistributedSampler(ds, shuffle=False))\n",
+        "def build_val_loader(ds):\n    return DataLoader(ds, sampler=DistributedSampler(ds, shuffle=False))\n"
+        "def score(total):\n    dist.all_reduce(total)\n",
         {"ddp-padded-validation"},
+    ),
+    "padded validation whose metric no rank combines": (
+        "def build_val_loader(ds):\n    return DataLoader(ds, sampler=DistributedSampler(ds, shuffle=False))\n",
+        set(),
+    ),
+    "shuffled validation sampler needs no set_epoch": (
+        "val_sampler = DistributedSampler(val_set, drop_last=True)\n",
+        set(),
     ),
     # ddp-scheduler-per-process
     "scheduler per process": (
