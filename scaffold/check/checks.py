@@ -47,6 +47,27 @@ def _scales_grads(node: ast.AST) -> bool:
     return False
 
 
+def _scaled_elsewhere(scope: ast.AST, tree: ast.AST) -> bool:
+    """Is the accumulation scale folded into something other than the loss? A loss summed over
+    the samples (`reduction="sum"`, `size_average=False`) with the lr divided by the batch (the
+    darknet convention), or an lr divided by the batch or accumulation count: each makes the
+    update independent of how many backward() calls it sums. The summed loss counts in the
+    training function (`scope`); a validation loss summed for an exact mean says nothing."""
+    for node in ast.walk(scope):
+        if isinstance(node, ast.keyword):
+            value = node.value
+            if node.arg == "reduction" and isinstance(value, ast.Constant) and value.value == "sum":
+                return True
+            if node.arg == "size_average" and isinstance(value, ast.Constant) and value.value is False:
+                return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            left, right = ast.unparse(node.left).lower(), ast.unparse(node.right).lower()
+            if ("lr" in left or "learning_rate" in left) and any(w in right for w in ("batch", "accum", "subdiv")):
+                return True
+    return False
+
+
 def _same_module(a: str, b: str) -> bool:
     """Could `a.eval()` put the module that `b(...)` runs in eval mode? The same path, one
     inside the other (`model.module`), or the same attribute name (`self.model` and `model`)."""
@@ -178,12 +199,17 @@ class Checks:
                     line, col = min(loc for loc in locs if loc)
                     self.emit("missing-train-mode", line, col, f"{message} ({reason})", None, HINT)
 
-    def _check_step(self, states: States, ctx: Ctx) -> None:
+    def _check_step(self, states: States, ctx: Ctx, opt: str | None = None) -> None:
+        """Checks at an optimizer step (`opt`, when known by name)."""
         if not (ctx.report and states):
             return
         # A path reaching step() with wiped gradients can only come from a zero_grad placed
         # between backward() and step(), so one such path is enough ("may").
-        hit = frozenset(s for s in states if s.grad == st.WIPED and s.wiped_at)
+        hit = frozenset(
+            s
+            for s in states
+            if s.grad == st.WIPED and s.wiped_at and not (opt and s.wiped_by and s.wiped_by != opt)
+        )
         if hit:
             where = min(s.wiped_at for s in hit if s.wiped_at)
             message = "zero_grad() runs after backward() and before optimizer.step()"
@@ -331,6 +357,8 @@ class Checks:
             return
         if _scales_grads(ctx.loops[-1].node if micro else frame.node):
             return  # `p.grad.mul_(1 / k)` before the step averages the sum: the same thing
+        if _scaled_elsewhere(ctx.frames[-1].fn or self.idx.tree, self.idx.tree):
+            return  # a summed loss, or an lr divided by the batch: the scale is folded elsewhere
         scope = ctx.frames[-1].fn or self.idx.tree
         for call in _own_calls(frame.node.body):
             if backward_of_unscaled_loss(call, scope):

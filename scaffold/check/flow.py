@@ -32,6 +32,11 @@ from scaffold.check.state import States
 Emit = Callable[[str, int, int, str, object], None]
 
 
+# Branch conditions one path remembers at most (each can double the states).
+_MAX_CONDS = 4
+# Past this many states at one `if`, branches are no longer told apart (the walk stays linear).
+_MAX_SPLIT_STATES = 32
+
 # Loops nested deeper than this are walked once, not twice (the cost doubles per level).
 _MAX_TWICE_DEPTH = 5
 
@@ -56,6 +61,9 @@ def _through_self_returning(node: ast.expr | None) -> ast.expr | None:
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _RETURNS_SELF:
         node = node.func.value
     return node
+
+
+_NEGATED: dict[type, type] = {ast.NotEq: ast.Eq, ast.IsNot: ast.Is, ast.NotIn: ast.In}
 
 
 def _bool_constant(node: ast.expr | None) -> bool | None:
@@ -96,6 +104,8 @@ class Flow(Checks):
         self.effects_memo: dict[int, frozenset[str]] = {}
         self._partial: frozenset[int] | None = None
         self.cond_names: dict[str, frozenset[str]] = {}
+        self._tracked_memo: dict[int, frozenset[str]] = {}
+        self._assigned: dict[int, frozenset[str]] = {}
         self.trained = self._trained_models()
         self.comprehension = self._comprehensions()
 
@@ -221,12 +231,49 @@ class Flow(Checks):
         positive = True
         while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
             test, positive = test.operand, not positive
+        # `a != b` is `not a == b` (likewise `is not`, `not in`): one key for both spellings.
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _NEGATED:
+            test = ast.Compare(left=test.left, ops=[_NEGATED[type(test.ops[0])]()], comparators=test.comparators)
+            positive = not positive
         if any(isinstance(n, (ast.Call, ast.Await, ast.NamedExpr)) for n in ast.walk(test)):
             return None
         fn = ctx.frames[-1].fn
-        key = f"{id(fn) if fn is not None else 0}:{ast.unparse(test)}"
+        if fn is not None and id(fn) in self.idx.foreign:
+            return None  # another file's branches: its findings are not reported here
+        text = ast.unparse(test)
+        if text not in self._tracked(fn):
+            return None
+        key = f"{id(fn) if fn is not None else 0}:{text}"
         self.cond_names.setdefault(key, frozenset(dotted(n) or "" for n in ast.walk(test) if isinstance(n, ast.Name)))
         return key, positive
+
+    def _tracked(self, fn: FuncDef | None) -> frozenset[str]:
+        """The conditions worth remembering in `fn` (or the module body): those it tests more
+        than once (the correlation), and those whose branch switches a model's mode (the reason
+        a hint names). Remembering every condition would multiply the states for nothing."""
+        key = id(fn) if fn is not None else 0
+        if key not in self._tracked_memo:
+            seen: dict[str, int] = {}
+            chosen: set[str] = set()
+            for node in ast.walk(fn if fn is not None else self.idx.tree):
+                if isinstance(node, (ast.If, ast.IfExp)):
+                    test, _ = node.test, None
+                    while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+                        test = test.operand
+                    if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _NEGATED:
+                        test = ast.Compare(
+                            left=test.left, ops=[_NEGATED[type(test.ops[0])]()], comparators=test.comparators
+                        )
+                    text = ast.unparse(test)
+                    seen[text] = seen.get(text, 0) + 1
+                    if any(
+                        isinstance(c, ast.Call) and (func_name(c) in ("eval", "train") or is_val_name(func_name(c)))
+                        for c in ast.walk(node)
+                    ):
+                        chosen.add(text)
+            chosen |= {t for t, n in seen.items() if n > 1}
+            self._tracked_memo[key] = frozenset(chosen)
+        return self._tracked_memo[key]
 
     def _split(self, test: ast.expr, states: States, ctx: Ctx) -> tuple[States, States]:
         """The states that may take an `if`'s body and those that may skip it, each recording the
@@ -235,6 +282,8 @@ class Flow(Checks):
         if cond is None:
             return states, states
         key, value = cond
+        if len(states) > _MAX_SPLIT_STATES or any(len(s.conds) >= _MAX_CONDS for s in states):
+            return states, states
         into = frozenset(s._replace(conds=s.conds | {(key, value)}) for s in states if (key, not value) not in s.conds)
         other = frozenset(s._replace(conds=s.conds | {(key, not value)}) for s in states if (key, value) not in s.conds)
         return into, other
@@ -242,11 +291,12 @@ class Flow(Checks):
     def _varying(self, node: ast.For | ast.AsyncFor | ast.While) -> frozenset[str]:
         """Keys of the conditions that read a variable `node` assigns (its target, its body's
         assignments): they may change from one iteration to the next."""
-        assigned = {
-            n.id
-            for n in ast.walk(node)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-        }
+        if not self.cond_names:
+            return frozenset()
+        assigned = self._assigned.get(id(node))
+        if assigned is None:
+            assigned = frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+            self._assigned[id(node)] = assigned
         return frozenset(k for k, names in self.cond_names.items() if names & assigned)
 
     def loop(self, node: ast.For | ast.AsyncFor | ast.While, states: States, ctx: Ctx) -> States:
@@ -320,7 +370,8 @@ class Flow(Checks):
         loc = ctx.site or (call.lineno, call.col_offset + 1)
         loops = tuple(f.id for f in ctx.loops)
         if name == "zero_grad" or (name == "zero_" and (rname or "").endswith(".grad")):
-            return frozenset(st.zero(s, loc) for s in states)
+            by = rname if name == "zero_grad" and rname and self.idx.is_optimizer(rname) else None
+            return frozenset(st.zero(s, loc, by) for s in states)
         if self._is_scaler_call(call):
             # backward and, unless `update_grad=` says it may not, a step
             self._check_backward(states, ctx)
@@ -353,7 +404,8 @@ class Flow(Checks):
                         ctx,
                         False,
                     )
-                self._check_step(states, ctx)
+                opt = rname if self.idx.is_optimizer(rname) else (dotted(call.args[0]) if call.args else None)
+                self._check_step(states, ctx, opt)
                 return frozenset(st.step(s, loops) for s in states)
             return states
         if name == "unscale_":
@@ -546,7 +598,17 @@ class Flow(Checks):
                 out.add("zero")
                 opt = rname if name == "zero_grad" and rname and self.idx.is_optimizer(rname) else None
                 if opt is None and name == "zero_grad" and rname:
-                    opt = self.idx.optimizer_of.get(rname) or None  # netD.zero_grad() clears optimizerD's
+                    # A model's zero_grad() clears every parameter in it: those of each optimizer
+                    # built over it or over a part of it (netD.zero_grad() clears optimizerD's).
+                    owned = {
+                        o
+                        for owner, o in self.idx.optimizer_of.items()
+                        if o and (owner == rname or owner.startswith(rname + "."))
+                    }
+                    if len(owned) > 1:
+                        out |= {"zero:" + o for o in owned}
+                        continue
+                    opt = self.idx.optimizer_of.get(rname) or None
                 out.add("zero:" + (opt or "*"))
             elif name in ("backward", "manual_backward"):
                 out.add("backward")

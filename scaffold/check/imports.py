@@ -116,8 +116,22 @@ def _exists(root: str) -> Callable[[str], bool]:
     return check
 
 
+# A followed function longer than this (in AST nodes) is not followed: what it does to the model
+# is rarely the point, and walking it on every call would cost more than the checked file.
+_MAX_NODES = 1500
+
+
+@lru_cache(maxsize=256)
+def _definitions_of(tree: ast.Module) -> tuple[tuple[str, FuncDef], ...]:
+    return tuple(
+        (n.name, n)
+        for n in tree.body
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and sum(1 for _ in ast.walk(n)) <= _MAX_NODES
+    )
+
+
 def _definitions(tree: ast.Module) -> dict[str, FuncDef]:
-    return {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    return dict(_definitions_of(tree))
 
 
 def imported_functions(tree: ast.Module, path: str) -> dict[str, FuncDef]:
@@ -171,6 +185,6 @@ def imported_functions(tree: ast.Module, path: str) -> dict[str, FuncDef]:
         frontier = nxt
         if not frontier or depth + 1 >= MAX_DEPTH:
             break
-    own = _definitions(tree)
+    own = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     elsewhere = {alias for *_, alias in imported_names(tree)} - set(direct)
     return {k: v for k, v in found.items() if k not in own and (k in direct or k not in elsewhere)}
