@@ -1,5 +1,6 @@
 """Score `scaffold check` on real, public training scripts: precision on the clean copies,
-recall on single-mistake mutants of them.
+recall on single-mistake mutants of them. Precision counts error findings (hints are
+reported apart); recall counts a mutant as caught by a hint or an error of its rule.
 
 The scripts are other people's code, so they are not in this repository. `check_eval_sources.tsv`
 lists each one as `name  owner/repo  commit  path  split`; `fetch` copies them into a folder, each
@@ -123,6 +124,8 @@ class Tally:
 
     tp: Counter[str] = field(default_factory=Counter)
     fp: Counter[str] = field(default_factory=Counter)
+    hint_tp: Counter[str] = field(default_factory=Counter)  # hints, kept apart from the errors
+    hint_fp: Counter[str] = field(default_factory=Counter)
     caught: Counter[str] = field(default_factory=Counter)
     missed: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
@@ -158,13 +161,14 @@ def score(
             used.add(key)
             verdict = truth.get(key)
             kind = " (hint)" if f.severity == HINT else ""
+            tp, fp = (tally.hint_tp, tally.hint_fp) if f.severity == HINT else (tally.tp, tally.fp)
             if verdict is None:
-                tally.fp[f.id] += 1
+                fp[f.id] += 1
                 tally.notes.append(f"UNLABELLED {name}:{f.line}: {f.id}{kind} {f.message}")
             elif verdict:
-                tally.tp[f.id] += 1
+                tp[f.id] += 1
             else:
-                tally.fp[f.id] += 1
+                fp[f.id] += 1
                 tally.notes.append(f"false positive {name}:{f.line}: {f.id}{kind}")
     for key in sorted(set(truth) - used):
         tally.notes.append(f"label no longer matches a finding: {key[0]}:{key[1]}: {key[2]} (true={truth[key]})")
@@ -200,19 +204,25 @@ def report(tally: Tally, files: int | None = None) -> dict[str, object]:
         rules[r] = {
             "true": tally.tp[r],
             "false": tally.fp[r],
+            "hints_true": tally.hint_tp[r],
+            "hints_false": tally.hint_fp[r],
             "precision": _ratio(tally.tp[r], tally.tp[r] + tally.fp[r]),
             "mutants": tally.caught[r] + tally.missed[r],
             "caught": tally.caught[r],
             "recall": _ratio(tally.caught[r], tally.caught[r] + tally.missed[r]),
         }
     tp, fp = sum(tally.tp.values()), sum(tally.fp.values())
+    hint_tp, hint_fp = sum(tally.hint_tp.values()), sum(tally.hint_fp.values())
     caught, missed = sum(tally.caught.values()), sum(tally.missed.values())
     return {
         "date": datetime.date.today().isoformat(),
         "files": len(sources()) if files is None else files,
         "rules": rules,
         "precision": _ratio(tp, tp + fp),
+        "true_errors": tp,
         "false_positives": fp,
+        "hints_true": hint_tp,
+        "hints_false": hint_fp,
         "recall": _ratio(caught, caught + missed),
         "mutants": caught + missed,
         "notes": tally.notes,
@@ -246,8 +256,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['mutants']:4} {row['caught']:6} {_fmt(row['recall']):>6}"
         )
     print(
-        f"{'overall':34} precision {_fmt(data['precision'])} ({data['false_positives']} false in "
-        f"{data['files']} files), recall {_fmt(data['recall'])} on {data['mutants']} mutants"
+        f"{'overall':34} error precision {_fmt(data['precision'])} ({data['true_errors']} true, "
+        f"{data['false_positives']} false in {data['files']} files), hints {data['hints_true']} true "
+        f"{data['hints_false']} false, recall {_fmt(data['recall'])} on {data['mutants']} mutants"
     )
     for note in data["notes"]:  # type: ignore[union-attr]
         print("  " + note)

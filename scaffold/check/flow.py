@@ -351,6 +351,8 @@ class Flow(Checks):
 
     def call(self, call: ast.Call, states: States, ctx: Ctx) -> States:
         target = self.resolve(call, ctx.cls, ctx)
+        if target is not None and id(target[0]) in self.idx.foreign and func_name(call) in CLIP_FUNCS:
+            target = None  # `utils.clip_gradients(model, c)`: read as the clip it is named for
         if target is not None:
             fn, cls, method = target
             comp = self.comprehension.get(id(call))
