@@ -75,7 +75,7 @@ def fetch(dest: Path, mirrors: Path | None) -> None:
     """Copy every listed script, at its recorded commit, into `dest`."""
     dest.mkdir(parents=True, exist_ok=True)
     clones = dest / ".clones"
-    for name, repo, commit, path in sources():
+    for _name, repo, commit, path in sources():
         if mirrors is not None:
             git_dir = _git_dir(mirrors, repo)
         else:
@@ -109,7 +109,7 @@ def fetch(dest: Path, mirrors: Path | None) -> None:
             except (SyntaxError, ValueError):
                 continue
             folder = posixpath.dirname(rel)
-            for found in module_files(tree, folder, lambda p, folder=folder: _norm(folder, p) in files):
+            for found in module_files(tree, folder, lambda p, folder=folder, files=files: _norm(folder, p) in files):
                 todo.append((_norm(folder, found), depth + 1))
     print(f"{len(sources())} scripts in {dest}")
 

@@ -206,9 +206,7 @@ class Checks:
         # A path reaching step() with wiped gradients can only come from a zero_grad placed
         # between backward() and step(), so one such path is enough ("may").
         hit = frozenset(
-            s
-            for s in states
-            if s.grad == st.WIPED and s.wiped_at and not (opt and s.wiped_by and s.wiped_by != opt)
+            s for s in states if s.grad == st.WIPED and s.wiped_at and not (opt and s.wiped_by and s.wiped_by != opt)
         )
         if hit:
             where = min(s.wiped_at for s in hit if s.wiped_at)

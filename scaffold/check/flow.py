@@ -295,7 +295,9 @@ class Flow(Checks):
             return frozenset()
         assigned = self._assigned.get(id(node))
         if assigned is None:
-            assigned = frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+            assigned = frozenset(
+                n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            )
             self._assigned[id(node)] = assigned
         return frozenset(k for k, names in self.cond_names.items() if names & assigned)
 

@@ -31,6 +31,9 @@ class Rule:
             out, which file is "best"). Hints and myth checks are always "low".
         smell: The closest entry of the ML code-smell catalogue of Zhang et al. (2022) and how
             close the match is, or None.
+        hint_when: When an error rule reports a hint instead: the mistake holds on some paths
+            only, behind a condition the checker cannot resolve ("" when it never does).
+        exempt: Correct code the rule knows not to flag, in prose ("" for none worth naming).
     """
 
     id: str
@@ -39,6 +42,8 @@ class Rule:
     example: str
     confidence: str = "high"
     smell: tuple[str, str] | None = None
+    hint_when: str = ""
+    exempt: str = ""
 
     @property
     def bug(self) -> Bug:
@@ -60,6 +65,15 @@ class Rule:
         return "low" if self.severity == HINT else self.confidence
 
     @property
+    def severity_doc(self) -> str:
+        """One sentence for docs/check.md: how this rule's findings are graded."""
+        if self.severity == HINT:
+            return "always a hint (exit 0 unless `--strict`)."
+        if self.hint_when:
+            return f"an error when every path through the loop makes the mistake; a hint {self.hint_when}."
+        return "an error: the rule fires only when every path it can follow makes the mistake."
+
+    @property
     def anchor(self) -> str:
         """The rule's section in docs/check.md (the catalogue link users follow)."""
         return f"docs/check.md#{self.id}"
@@ -75,6 +89,7 @@ _RULES: tuple[Rule, ...] = (
         "Zeroing done by code the checker cannot see (another module, a framework callback).",
         "for x, y in loader:\n    loss = criterion(model(x), y)\n    loss.backward()\n    optimizer.step()",
         smell=("Gradients Not Cleared before Backward Propagation", "same mistake"),
+        exempt="`model.zero_grad()` clears every optimizer's parameters inside the model; `p.grad = None` under an `if` in a loop over the parameters cancels one layer's update and is not a zero_grad.",
     ),
     Rule(
         "zero-grad-after-backward",
@@ -84,6 +99,8 @@ _RULES: tuple[Rule, ...] = (
         "Zeroing through a second optimizer over the same parameters.",
         "loss.backward()\noptimizer.zero_grad()\noptimizer.step()",
         smell=("Gradients Not Cleared before Backward Propagation", "same family: the clear is misplaced, not missing"),
+        hint_when="(naming the condition when one is known) when only some paths reach the step with wiped gradients",
+        exempt="another optimizer's zero_grad() between a backward() and a step (each optimizer owns only its parameters); `model.zero_grad()` counts for every optimizer built over the model or a part of it.",
     ),
     Rule(
         "clip-before-backward",
@@ -116,6 +133,7 @@ _RULES: tuple[Rule, ...] = (
         "range(n)` loop, which may be iteration-based training on purpose.",
         "sched = StepLR(optimizer, step_size=30)\nfor epoch in range(90):\n    for x, y in loader:\n"
         "        ...\n        optimizer.step()\n        sched.step()",
+        exempt="a ReduceLROnPlateau stepped under an `if` in the batch loop (once per validation round, with the metric), and `scheduler.step(epoch)` with an explicit epoch.",
     ),
     Rule(
         "scheduler-before-optimizer-step",
@@ -125,6 +143,7 @@ _RULES: tuple[Rule, ...] = (
         "loop is correct and not flagged; ReduceLROnPlateau is exempt.",
         "Schedulers of unknown origin; loops where the order differs between branches.",
         "for x, y in loader:\n    ...\n    loss.backward()\n    scheduler.step()\n    optimizer.step()",
+        exempt="`scheduler.step(epoch)` with an explicit epoch at the top of the loop.",
     ),
     Rule(
         "missing-train-mode",
@@ -136,6 +155,8 @@ _RULES: tuple[Rule, ...] = (
         "model.train()\nfor epoch in range(n):\n    for x, y in train_loader: ...\n"
         "    model.eval()\n    with torch.no_grad(): ...",
         smell=("Training / Evaluation Mode Improper Toggling", "same mistake (train side)"),
+        hint_when="naming the condition when only the paths through one branch (`if do_validation:`) leave the model in eval mode",
+        exempt="a deliberate eval(): parameters frozen (`requires_grad = False`, `requires_grad_(False)`, an optimizer over `filter(lambda p: p.requires_grad, ...)`), optimizers that own only a part of the model (a linear probe's classifier), or a comment by the eval() that says why (frozen, linear probe, on purpose); a shared train/eval helper whose backward runs only on the train branch.",
     ),
     Rule(
         "validation-in-train-mode",
@@ -206,6 +227,7 @@ _RULES: tuple[Rule, ...] = (
         "from a call with a `reduction=` argument or cannot be traced).",
         "loss = criterion(model(x), y)\nloss.backward()\nif (i + 1) % accum_steps == 0:\n"
         "    optimizer.step()\n    optimizer.zero_grad()",
+        exempt='a loss summed over the samples (`reduction="sum"`, `size_average=False`) in the training function, or an lr divided by the batch or the accumulation count (the darknet convention).',
     ),
     Rule(
         "validate-on-train-split",
@@ -243,6 +265,7 @@ _RULES: tuple[Rule, ...] = (
         "`set_epoch(epoch)` call on some other object that hides the missing one.",
         "sampler = DistributedSampler(train_set)\nloader = DataLoader(train_set, sampler=sampler)\n"
         "for epoch in range(epochs):\n    train_one_epoch(model, loader)",
+        exempt="validation samplers (their order changes no metric).",
     ),
     Rule(
         "ddp-scheduler-per-process",
@@ -269,6 +292,7 @@ _RULES: tuple[Rule, ...] = (
         "val_sampler = DistributedSampler(val_set, shuffle=False)\n"
         "val_loader = DataLoader(val_set, sampler=val_sampler)",
         confidence="medium",
+        exempt="files that never reduce or gather a value across ranks (each rank's metric is its own).",
     ),
     Rule(
         "ddp-accumulation-without-no-sync",

@@ -127,6 +127,5 @@ def forget(states: States, prefix: str) -> States:
     if not any(s.conds for s in states):
         return states
     return frozenset(
-        s._replace(conds=frozenset(c for c in s.conds if not c[0].startswith(prefix))) if s.conds else s
-        for s in states
+        s._replace(conds=frozenset(c for c in s.conds if not c[0].startswith(prefix))) if s.conds else s for s in states
     )
