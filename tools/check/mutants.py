@@ -22,6 +22,7 @@ written by `python bench/check_eval.py fetch`.
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import sys
 from pathlib import Path
@@ -86,6 +87,15 @@ def mutants_of(name: str, source: str) -> list[dict[str, str]]:
     return out
 
 
+def _parses(source: str) -> bool:
+    """A mutant must still be Python (deleting a function's only line is not a mistake)."""
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
 def to_toml(mutant: dict[str, str]) -> str:
     """One `[[mutant]]` table; literal multi-line strings keep the code as it is."""
     return (
@@ -106,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         source = check_eval.local_path(args.folder, repo, path).read_text(encoding="utf-8")
         for mutant in mutants_of(name, source):
-            if "'''" not in mutant["old"] + mutant["new"]:
+            if "'''" not in mutant["old"] + mutant["new"] and _parses(source.replace(mutant["old"], mutant["new"])):
                 sys.stdout.write(to_toml(mutant))
     return 0
 
