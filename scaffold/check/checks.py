@@ -347,7 +347,9 @@ class Checks:
         iterations, so each backward()'s loss must be scaled down."""
         if not ends or not all(frame.id in s.backwarded for s in ends):
             return
-        stepped = {frame.id in s.stepped for s in ends}
+        # An iteration that ends without a step accumulates only if its gradients survive it:
+        # one that zero_grad()s before moving on (`if not training: zero_grad(); continue`) does not.
+        stepped = {frame.id in s.stepped for s in ends if frame.id in s.stepped or s.grad == st.FRESH}
         # nanoGPT's `for micro_step in range(k): ... backward()` with the step after the inner
         # loop: no iteration steps, and the enclosing loop steps once they are all done.
         micro = stepped == {False} and "step" not in frame.effects and any("step" in f.effects for f in ctx.loops)

@@ -386,13 +386,13 @@ def test_a_mistake_on_some_paths_is_a_hint_naming_the_condition() -> None:
     assert finding.severity == "error"
 
 
-def test_a_branch_taken_once_is_taken_again() -> None:
+def test_an_iteration_that_zeroes_before_continue_does_not_accumulate() -> None:
     source = (
-        "def run(model, loader, opt, mode):\n    for x in loader:\n        loss = model(x).sum()\n"
-        "        if mode == 'train':\n            opt.zero_grad()\n            loss.backward()\n"
-        "        if mode != 'train':\n            continue\n        opt.step()\n"
+        "def run(model, loader, opt, phase):\n    for x in loader:\n        loss = model(x).sum()\n"
+        "        loss.backward()\n        if phase != 'train':\n            opt.zero_grad()\n"
+        "            continue\n        opt.step()\n        opt.zero_grad()\n"
     )
-    assert check_source(source) == []
+    assert check_source(source) == []  # the path that zeroes after backward never steps or carries
 
 
 def test_followed_import_is_read_but_not_reported(tmp_path) -> None:
