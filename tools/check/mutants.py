@@ -11,7 +11,8 @@ Each mutant is one exact edit that makes one classic mistake, chosen by the shap
 - `zero-after-backward`: insert the next step's optimizer's zero_grad() right after a backward()
   (zero-grad-after-backward).
 
-Some edits are harmless in their file (a second zero_grad in the same loop, an eval() of a model
+A statement that the same function repeats is not deleted (one copy left makes no mistake).
+Some edits are still harmless in their file (a second zero_grad in the same loop, an eval() of a model
 that has no dropout and is never trained); review the missed ones and drop those, with the reason,
 as bench/check_mutants.toml's header does.
 
@@ -39,7 +40,12 @@ _NOGRAD_DECO = re.compile(r"^\s*@torch\.no_grad\(\)\s*$")
 _NOGRAD_WITH = re.compile(r"^(\s*)with torch\.no_grad\(\):\s*(#.*)?$")
 _BACKWARD = re.compile(r"^(\s*)[^#]*\.backward\([^()]*\)\s*(#.*)?$")
 _STEP = re.compile(r"^\s*([\w\.\[\]]+)\.step\(\)\s*(#.*)?$")
+_DEF = re.compile(r"^\s*(async\s+)?def\s")
 _VAL = re.compile(r"val|eval|test|valid", re.IGNORECASE)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def _unique_old(lines: list[str], i: int) -> str | None:
@@ -68,7 +74,24 @@ def mutants_of(name: str, source: str) -> list[dict[str, str]]:
         new = "".join(line + "\n" for line in new_lines)
         out.append({"name": f"{kind}@{i + 1}", "file": name, "id": bug, "old": old, "new": new})
 
+    def redundant(i: int) -> bool:
+        """The same statement again in the same function: deleting one copy makes no mistake."""
+        text = lines[i].strip()
+        indent = len(lines[i]) - len(lines[i].lstrip())
+        start = next((j for j in range(i - 1, -1, -1) if _DEF.match(lines[j]) and _indent(lines[j]) < indent), -1)
+        end = next(
+            (
+                j
+                for j in range(i + 1, len(lines))
+                if _DEF.match(lines[j]) and _indent(lines[j]) <= max(0, _indent(lines[start]) if start >= 0 else 0)
+            ),
+            len(lines),
+        )
+        return any(lines[j].strip() == text for j in range(start + 1, end) if j != i)
+
     for i, line in enumerate(lines):
+        if (_ZERO.match(line) or _EVAL.match(line) or _TRAIN.match(line)) and redundant(i):
+            continue
         if _ZERO.match(line):
             add("del-zero", "zero-grad-missing", i, None)
         elif _EVAL.match(line):
