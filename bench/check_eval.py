@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scaffold.catalogue import BUGS  # noqa: E402
-from scaffold.check import check_source  # noqa: E402
+from scaffold.check import check_source, decode_source  # noqa: E402
 from scaffold.check.findings import HINT  # noqa: E402
 from scaffold.check.imports import MAX_DEPTH, module_files  # noqa: E402
 
@@ -153,7 +153,7 @@ def score(
         where[name] = local_path(folder, repo, path)
         if not where[name].exists():
             where[name] = folder / name  # a flat copy
-        source = where[name].read_text(encoding="utf-8")
+        source = decode_source(where[name].read_bytes())  # a BOM or a coding line, as Python reads it
         found = _findings(source, str(where[name]))
         clean[name] = Counter(f.id for f in found)
         for f in found:
@@ -176,7 +176,7 @@ def score(
         name, bug = mutant["file"], mutant["id"]
         if name not in where:
             continue  # another split
-        mutated = where[name].read_text(encoding="utf-8")
+        mutated = decode_source(where[name].read_bytes())
         edits = mutant.get("edit", []) or [{"old": mutant["old"], "new": mutant["new"]}]
         for edit in edits:  # a move is two edits: delete here, insert there
             count = mutated.count(edit["old"])

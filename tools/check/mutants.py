@@ -137,9 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, repo, _commit, path in check_eval.sources(split=args.split):
         if wanted is not None and name not in wanted:
             continue
-        source = check_eval.local_path(args.folder, repo, path).read_text(encoding="utf-8")
+        source = check_eval.decode_source(check_eval.local_path(args.folder, repo, path).read_bytes())
         for mutant in mutants_of(name, source):
-            if "'''" not in mutant["old"] + mutant["new"] and _parses(source.replace(mutant["old"], mutant["new"])):
+            usable = "'''" not in mutant["old"] + mutant["new"] and source.count(mutant["old"]) == 1  # not CRLF
+            if usable and _parses(source.replace(mutant["old"], mutant["new"])):
                 sys.stdout.write(to_toml(mutant))
     return 0
 
