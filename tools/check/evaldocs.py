@@ -88,6 +88,10 @@ def evaluation_section() -> list[str]:
             f"{row['hints_true']}/{row['hints_false']} | {row['mutants']} | {row['caught']} | {_pct(row['recall'])} |"
         )
     for title, data in (("held-back", held), ("tuning", tune)):
+        wrong = [n for n in data["notes"] if n.startswith(("false positive", "UNLABELLED"))]
+        if wrong:
+            out += ["", f"False findings ({title} part; the reasons are in the labels file):", ""]
+            out += [f"- {n.removeprefix('false positive ')}" for n in wrong]
         misses = [n for n in data["notes"] if n.startswith("missed")]
         if misses:
             out += ["", f"Mutants still missed ({title} part):", ""]
