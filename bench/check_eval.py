@@ -170,7 +170,7 @@ def score(
             else:
                 fp[f.id] += 1
                 tally.notes.append(f"false positive {name}:{f.line}: {f.id}{kind}")
-    for key in sorted(set(truth) - used):
+    for key in sorted(k for k in set(truth) - used if k[0] in where):  # labels of this split only
         tally.notes.append(f"label no longer matches a finding: {key[0]}:{key[1]}: {key[2]} (true={truth[key]})")
     for mutant in tomllib.loads(mutant_file.read_text(encoding="utf-8")).get("mutant", []):
         name, bug = mutant["file"], mutant["id"]
