@@ -31,9 +31,7 @@ def big_source(min_lines: int = 2000) -> str:
     while lines < min_lines:
         for path in files:
             text = path.read_text(encoding="utf-8")
-            names = set(
-                re.findall(r"^\s*(?:def|class)\s+(\w+)", text, flags=re.MULTILINE)
-            ) - {
+            names = set(re.findall(r"^\s*(?:def|class)\s+(\w+)", text, flags=re.MULTILINE)) - {
                 "__init__",
                 "forward",
             }
@@ -57,9 +55,7 @@ def main() -> None:
         start = time.perf_counter()
         findings = check_source(source, "big.py")
         best = min(best, time.perf_counter() - start)
-    print(
-        f"{n_lines} lines, {len(findings)} findings: best of 5 = {best * 1000:.1f} ms"
-    )
+    print(f"{n_lines} lines, {len(findings)} findings: best of 5 = {best * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from scaffold.check import state as st
+import scaffold.check.state as st
+from scaffold.check.registry import HINT
+from scaffold.check.context import Ctx, LoopFrame
 from scaffold.check.index import FuncDef, ModuleIndex
 from scaffold.check.names import dotted, func_name, is_val_name
 from scaffold.check.rules import backward_of_unscaled_loss
 from scaffold.check.state import States
-
-if TYPE_CHECKING:
-    from scaffold.check.flow import Ctx, LoopFrame
 
 # Methods a training framework calls for evaluation with eval() and no_grad already applied.
 _FRAMEWORK_EVAL_HOOKS = frozenset({"validation_step", "test_step", "predict_step", "eval_step", "prediction_step"})
@@ -49,11 +47,65 @@ def _scales_grads(node: ast.AST) -> bool:
     return False
 
 
+def _scaled_elsewhere(scope: ast.AST, tree: ast.AST) -> bool:
+    """Is the accumulation scale folded into something other than the loss? A loss summed over
+    the samples (`reduction="sum"`, `size_average=False`) with the lr divided by the batch (the
+    darknet convention), or an lr divided by the batch or accumulation count: each makes the
+    update independent of how many backward() calls it sums. The summed loss counts in the
+    training function (`scope`); a validation loss summed for an exact mean says nothing."""
+    for node in ast.walk(scope):
+        if isinstance(node, ast.keyword):
+            value = node.value
+            if node.arg == "reduction" and isinstance(value, ast.Constant) and value.value == "sum":
+                return True
+            if node.arg == "size_average" and isinstance(value, ast.Constant) and value.value is False:
+                return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            left, right = ast.unparse(node.left).lower(), ast.unparse(node.right).lower()
+            if ("lr" in left or "learning_rate" in left) and any(w in right for w in ("batch", "accum", "subdiv")):
+                return True
+    return False
+
+
 def _same_module(a: str, b: str) -> bool:
     """Could `a.eval()` put the module that `b(...)` runs in eval mode? The same path, one
     inside the other (`model.module`), or the same attribute name (`self.model` and `model`)."""
     a, b = a.lstrip("?"), b.lstrip("?")
     return a == b or a.startswith(b + ".") or b.startswith(a + ".") or a.split(".")[-1] == b.split(".")[-1]
+
+
+# Words of a comment that explains an eval() during training.
+_WHY_EVAL = (
+    "frozen",
+    "freeze",
+    "linear prob",
+    "linear classif",
+    "on purpose",
+    "deliberate",
+)
+
+
+def _reason(hit: States, miss: States) -> str | None:
+    """Why only the `hit` paths show a mistake: a branch every one of them took and some `miss`
+    path did not, as "only when `cond`" (None when no recorded branch tells them apart)."""
+    if not hit:
+        return None
+    common = frozenset.intersection(*(s.conds for s in hit))
+    for key, value in sorted(common):
+        if any((key, value) not in s.conds for s in miss):
+            text = key.partition(":")[2]
+            return f"only when `{text}`" if value else f"only when not `{text}`"
+    return None
+
+
+def _guarded_in(loop: ast.AST, node: ast.AST) -> bool:
+    """Is `node` inside an `if` (or an `if`'s loop) within `loop`'s body: run on some iterations only?"""
+    for branch in ast.walk(loop):
+        if isinstance(branch, ast.If):
+            if any(sub is node for sub in ast.walk(branch)):
+                return True
+    return False
 
 
 def _own_calls(stmts: list[ast.stmt]) -> list[ast.Call]:
@@ -80,6 +132,7 @@ class Checks:
     emit: Callable[..., None]
     trained: set[str]
     comprehension: dict[int, ast.expr]
+    _frozen: bool | None = None  # the file freezes parameters (computed on first need)
 
     def effects(self, node: ast.AST, cls: str | None) -> frozenset[str]:  # pragma: no cover
         raise NotImplementedError
@@ -98,6 +151,17 @@ class Checks:
         frozen = any(w in lowered for w in ("teacher", "ema", "target", "frozen", "ref"))
         return self.idx.is_model(model) and not frozen
 
+    def _deliberate_eval(self, model: str, states: States) -> bool:
+        """Is `model` kept in eval mode on purpose during training? Yes when parameters are frozen
+        (a linear probe keeps its backbone's batchnorm statistics fixed), when the optimizer owns
+        only a part of it (the classifier), or when a comment by the eval() says why."""
+        if self._frozen is None:
+            self._frozen = self.idx.freezes()
+        if self._frozen or self.idx.only_parts_optimized(model):
+            return True
+        lines = {e[1] for s in states for e in s.evals if e[0] == model}
+        return any(self.idx.says_why(line, _WHY_EVAL) for line in lines)
+
     def _eval_covers(self, evaluated: str, called: str) -> bool:
         """Does `evaluated.eval()` count for a call of `called`? Yes for the same module (or one
         inside the other), and for any other module too (a wrapper: `net = compile(model)`),
@@ -113,36 +177,47 @@ class Checks:
         # train() or eval() by a condition is not flagged).
         models = {e[0] for s in states for e in s.evals}
         for model in sorted(models):
-            if not self._is_trained(model):
+            if not self._is_trained(model) or self._deliberate_eval(model, states):
                 continue
             locs = [
                 min((e[1], e[2]) for e in s.evals if e[0] == model) if any(e[0] == model for e in s.evals) else None
                 for s in states
             ]
+            message = (
+                f"{model}.eval() is still in effect when the next training step runs backward(); "
+                f"call {model}.train() at the start of each epoch"
+            )
             if all(locs):
                 line, col = min(loc for loc in locs if loc)
-                self.emit(
-                    "missing-train-mode",
-                    line,
-                    col,
-                    f"{model}.eval() is still in effect when the next training step runs backward(); "
-                    f"call {model}.train() at the start of each epoch",
-                    None,
-                )
+                self.emit("missing-train-mode", line, col, message, None)
+            elif any(locs):
+                # Only the paths that took some branch leave the model in eval mode: a hint that
+                # names the condition (`if do_validation:`), since the checker cannot resolve it.
+                hit = frozenset(s for s, loc in zip(states, locs, strict=True) if loc)
+                reason = _reason(hit, states - hit)
+                if reason:
+                    line, col = min(loc for loc in locs if loc)
+                    self.emit("missing-train-mode", line, col, f"{message} ({reason})", None, HINT)
 
-    def _check_step(self, states: States, ctx: Ctx) -> None:
+    def _check_step(self, states: States, ctx: Ctx, opt: str | None = None) -> None:
+        """Checks at an optimizer step (`opt`, when known by name)."""
         if not (ctx.report and states):
             return
         # A path reaching step() with wiped gradients can only come from a zero_grad placed
         # between backward() and step(), so one such path is enough ("may").
-        wiped = sorted(s.wiped_at for s in states if s.grad == st.WIPED and s.wiped_at)
-        if wiped:
-            self.emit(
-                "zero-grad-after-backward",
-                *wiped[0],
-                "zero_grad() runs after backward() and before optimizer.step()",
-                None,
-            )
+        hit = frozenset(
+            s for s in states if s.grad == st.WIPED and s.wiped_at and not (opt and s.wiped_by and s.wiped_by != opt)
+        )
+        if hit:
+            where = min(s.wiped_at for s in hit if s.wiped_at)
+            message = "zero_grad() runs after backward() and before optimizer.step()"
+            if hit == states:
+                self.emit("zero-grad-after-backward", *where, message, None)
+            else:
+                # Some paths reach step() with fresh gradients: the mistake depends on a
+                # condition the checker cannot resolve.
+                reason = _reason(hit, states - hit) or "only on some paths"
+                self.emit("zero-grad-after-backward", *where, f"{message} ({reason})", None, HINT)
         # A clip that a later backward() made pointless, with no clip of the new gradients on
         # any path (the clip itself may sit under `if grad_clip > 0`).
         stale = sorted(s.stale_clip for s in states if s.stale_clip)
@@ -184,6 +259,10 @@ class Checks:
         line, col = call.lineno, call.col_offset + 1
         if "step" not in loop.effects:
             return
+        if kind == "plateau" and _guarded_in(loop.node, call):
+            return  # a plateau scheduler steps with a metric whenever one is measured: per round, not per batch
+        if call.args and kind in ("epoch", "either"):
+            return  # `scheduler.step(epoch)`: the epoch is set explicitly, wherever the call sits
         if kind in ("epoch", "plateau") and loop.kind == "batch":
             self.emit(
                 "scheduler-in-batch-loop",
@@ -268,7 +347,9 @@ class Checks:
         iterations, so each backward()'s loss must be scaled down."""
         if not ends or not all(frame.id in s.backwarded for s in ends):
             return
-        stepped = {frame.id in s.stepped for s in ends}
+        # An iteration that ends without a step accumulates only if its gradients survive it:
+        # one that zero_grad()s before moving on (`if not training: zero_grad(); continue`) does not.
+        stepped = {frame.id in s.stepped for s in ends if frame.id in s.stepped or s.grad == st.FRESH}
         # nanoGPT's `for micro_step in range(k): ... backward()` with the step after the inner
         # loop: no iteration steps, and the enclosing loop steps once they are all done.
         micro = stepped == {False} and "step" not in frame.effects and any("step" in f.effects for f in ctx.loops)
@@ -276,6 +357,8 @@ class Checks:
             return
         if _scales_grads(ctx.loops[-1].node if micro else frame.node):
             return  # `p.grad.mul_(1 / k)` before the step averages the sum: the same thing
+        if _scaled_elsewhere(ctx.frames[-1].fn or self.idx.tree, self.idx.tree):
+            return  # a summed loss, or an lr divided by the batch: the scale is folded elsewhere
         scope = ctx.frames[-1].fn or self.idx.tree
         for call in _own_calls(frame.node.body):
             if backward_of_unscaled_loss(call, scope):

@@ -99,6 +99,8 @@ class DdpRules:
         classes = self._epoch_sampler_classes()
         for call in calls:
             name = func_name(call)
+            if name == "DistributedSampler" and self._held_out(call):
+                continue  # a validation sampler: its order changes no metric, shuffled or not
             if name == "DistributedSampler" and not _is_constant(_keyword(call, "shuffle"), False):
                 what = "this DistributedSampler shuffles"
             elif name in classes:
@@ -163,11 +165,24 @@ class DdpRules:
             return False
         return any(is_val_name(n) for n in names) or is_val_name(function)
 
+    def _reduces_across_ranks(self) -> bool:
+        """Does the file (or a function it imports) combine values across processes? Padding only
+        biases a metric that is reduced or gathered; one rank's own metric has no duplicates.
+        (`gather_for_metrics` drops the padding itself, so it does not count.)"""
+        roots: list[ast.AST] = [self.idx.tree, *self.idx.imported.values()]
+        for root in roots:
+            for node in ast.walk(root):
+                if isinstance(node, ast.Call):
+                    name = func_name(node).lower()
+                    if "reduce" in name or "all_gather" in name or name in ("gather", "synchronize_between_processes"):
+                        return True
+        return False
+
     def padded_validation(self) -> None:
         for call in self._calls():
             if func_name(call) != "DistributedSampler" or _is_constant(_keyword(call, "drop_last"), True):
                 continue
-            if self._held_out(call):
+            if self._held_out(call) and self._reduces_across_ranks():
                 self.emit(
                     "ddp-padded-validation",
                     *_loc(call),

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from scaffold.check import state as st
+import scaffold.check.state as st
 from scaffold.check.index import FuncDef, ModuleIndex
 from scaffold.check.names import (
     CLIP_FUNCS,
@@ -26,10 +26,16 @@ from scaffold.check.names import (
     receiver,
 )
 from scaffold.check.checks import Checks
+from scaffold.check.context import Ctx, FuncFrame, LoopFrame
 from scaffold.check.state import States
 
 Emit = Callable[[str, int, int, str, object], None]
 
+
+# Branch conditions one path remembers at most (each can double the states).
+_MAX_CONDS = 4
+# Past this many states at one `if`, branches are no longer told apart (the walk stays linear).
+_MAX_SPLIT_STATES = 32
 
 # Loops nested deeper than this are walked once, not twice (the cost doubles per level).
 _MAX_TWICE_DEPTH = 5
@@ -55,6 +61,9 @@ def _through_self_returning(node: ast.expr | None) -> ast.expr | None:
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _RETURNS_SELF:
         node = node.func.value
     return node
+
+
+_NEGATED: dict[type, type] = {ast.NotEq: ast.Eq, ast.IsNot: ast.Is, ast.NotIn: ast.In}
 
 
 def _bool_constant(node: ast.expr | None) -> bool | None:
@@ -84,49 +93,6 @@ def _is_manual_update_stmt(node: ast.stmt) -> bool:
     return isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Sub, ast.Add)) and _reads_grad(node.value)
 
 
-class LoopFrame:
-    """One loop being walked: what it is, plus where its `break`/`continue` states go."""
-
-    def __init__(
-        self,
-        node: ast.For | ast.AsyncFor | ast.While,
-        kind: str,
-        val: bool,
-        effects: frozenset[str],
-    ):
-        self.node = node
-        self.id = id(node)
-        self.kind = kind  # "epoch", "batch" or "other"
-        self.val = val  # iterates held-out data
-        self.effects = effects
-        self.breaks: set[st.State] = set()
-        self.continues: set[st.State] = set()
-
-
-class FuncFrame:
-    """One function being walked: its definition and the states its `return`s leave."""
-
-    def __init__(self, fn: FuncDef | None):
-        self.fn = fn
-        self.returns: set[st.State] = set()
-
-
-@dataclass(frozen=True)
-class Ctx:
-    """What the walk knows beyond the state: position, autograd mode, variable bindings."""
-
-    report: bool = True
-    grad_off: bool | None = False  # None: set_grad_enabled(expr), unknown
-    nograd_depth: int = 0  # how many loops were open when autograd was switched off
-    loops: tuple[LoopFrame, ...] = ()
-    env: tuple[tuple[str, str], ...] = ()
-    cls: str | None = None
-    # Walking a function nothing in the file calls: its caller (and the model's mode) is unknown.
-    root: bool = False
-    val_data: bool = False  # called once per item of held-out data (from a comprehension)
-    frames: tuple[FuncFrame, ...] = field(default_factory=lambda: (FuncFrame(None),))
-
-
 class Flow(Checks):
     """Interprets one module; calls `emit(id, line, col, message, dedupe_key)` for each finding."""
 
@@ -136,6 +102,10 @@ class Flow(Checks):
         self.memo: dict[object, States] = {}
         self.entered: set[int] = set()  # functions some walk has interpreted
         self.effects_memo: dict[int, frozenset[str]] = {}
+        self._partial: frozenset[int] | None = None
+        self.cond_names: dict[str, frozenset[str]] = {}
+        self._tracked_memo: dict[int, frozenset[str]] = {}
+        self._assigned: dict[int, frozenset[str]] = {}
         self.trained = self._trained_models()
         self.comprehension = self._comprehensions()
 
@@ -188,12 +158,24 @@ class Flow(Checks):
             ),
         ):
             return states
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.IfExp):
+            # `model.train() if training else model.eval()` is an if statement written inline.
+            expr = node.value
+            node = ast.copy_location(
+                ast.If(
+                    test=expr.test,
+                    body=[ast.copy_location(ast.Expr(value=expr.body), node)],
+                    orelse=[ast.copy_location(ast.Expr(value=expr.orelse), node)],
+                ),
+                node,
+            )
         if isinstance(node, ast.If):
             states = self.exprs(node.test, states, ctx)
             flag = self.flag_value(node.test, ctx)
             if flag is not None:
                 return self.body(node.body if flag else node.orelse, states, ctx)
-            taken, skipped = self.body(node.body, states, ctx), self.body(node.orelse, states, ctx)
+            into, other = self._split(node.test, states, ctx)
+            taken, skipped = self.body(node.body, into, ctx), self.body(node.orelse, other, ctx)
             if _is_periodic(node.test) and taken:
                 # `if it % eval_interval == 0: evaluate()` runs sooner or later: the model mode it
                 # leaves behind holds on the other path too.
@@ -238,10 +220,86 @@ class Flow(Checks):
             loops = tuple(f.id for f in ctx.loops)
             self._check_step(states, ctx)
             return frozenset(st.step(s, loops) for s in states)
-        if _sets_grad_to_none(node):
+        if _sets_grad_to_none(node) and id(node) not in self._partial_clears():
             # `p.grad = None` is a zero_grad(set_to_none=True) written by hand.
-            return frozenset(st.zero(s, (node.lineno, node.col_offset + 1)) for s in states)
+            return frozenset(st.zero(s, ctx.site or (node.lineno, node.col_offset + 1)) for s in states)
         return self.exprs(node, states, ctx)
+
+    def _cond(self, test: ast.expr, ctx: Ctx) -> tuple[str, bool] | None:
+        """The condition an `if` tests, as (key, value when the test is true); None for a test
+        that may change between two reads (it calls something)."""
+        positive = True
+        while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, positive = test.operand, not positive
+        # `a != b` is `not a == b` (likewise `is not`, `not in`): one key for both spellings.
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _NEGATED:
+            test = ast.Compare(left=test.left, ops=[_NEGATED[type(test.ops[0])]()], comparators=test.comparators)
+            positive = not positive
+        if any(isinstance(n, (ast.Call, ast.Await, ast.NamedExpr)) for n in ast.walk(test)):
+            return None
+        fn = ctx.frames[-1].fn
+        if fn is not None and id(fn) in self.idx.foreign:
+            return None  # another file's branches: its findings are not reported here
+        text = ast.unparse(test)
+        if text not in self._tracked(fn):
+            return None
+        key = f"{id(fn) if fn is not None else 0}:{text}"
+        self.cond_names.setdefault(key, frozenset(dotted(n) or "" for n in ast.walk(test) if isinstance(n, ast.Name)))
+        return key, positive
+
+    def _tracked(self, fn: FuncDef | None) -> frozenset[str]:
+        """The conditions worth remembering in `fn` (or the module body): those it tests more
+        than once (the correlation), and those whose branch switches a model's mode (the reason
+        a hint names). Remembering every condition would multiply the states for nothing."""
+        key = id(fn) if fn is not None else 0
+        if key not in self._tracked_memo:
+            seen: dict[str, int] = {}
+            chosen: set[str] = set()
+            for node in ast.walk(fn if fn is not None else self.idx.tree):
+                if isinstance(node, (ast.If, ast.IfExp)):
+                    test, _ = node.test, None
+                    while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+                        test = test.operand
+                    if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _NEGATED:
+                        test = ast.Compare(
+                            left=test.left, ops=[_NEGATED[type(test.ops[0])]()], comparators=test.comparators
+                        )
+                    text = ast.unparse(test)
+                    seen[text] = seen.get(text, 0) + 1
+                    if any(
+                        isinstance(c, ast.Call) and (func_name(c) in ("eval", "train") or is_val_name(func_name(c)))
+                        for c in ast.walk(node)
+                    ):
+                        chosen.add(text)
+            chosen |= {t for t, n in seen.items() if n > 1}
+            self._tracked_memo[key] = frozenset(chosen)
+        return self._tracked_memo[key]
+
+    def _split(self, test: ast.expr, states: States, ctx: Ctx) -> tuple[States, States]:
+        """The states that may take an `if`'s body and those that may skip it, each recording the
+        branch it took: a path that took one branch of a condition takes it again."""
+        cond = self._cond(test, ctx)
+        if cond is None:
+            return states, states
+        key, value = cond
+        if len(states) > _MAX_SPLIT_STATES or any(len(s.conds) >= _MAX_CONDS for s in states):
+            return states, states
+        into = frozenset(s._replace(conds=s.conds | {(key, value)}) for s in states if (key, not value) not in s.conds)
+        other = frozenset(s._replace(conds=s.conds | {(key, not value)}) for s in states if (key, value) not in s.conds)
+        return into, other
+
+    def _varying(self, node: ast.For | ast.AsyncFor | ast.While) -> frozenset[str]:
+        """Keys of the conditions that read a variable `node` assigns (its target, its body's
+        assignments): they may change from one iteration to the next."""
+        if not self.cond_names:
+            return frozenset()
+        assigned = self._assigned.get(id(node))
+        if assigned is None:
+            assigned = frozenset(
+                n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            )
+            self._assigned[id(node)] = assigned
+        return frozenset(k for k, names in self.cond_names.items() if names & assigned)
 
     def loop(self, node: ast.For | ast.AsyncFor | ast.While, states: States, ctx: Ctx) -> States:
         frame = self._loop_frame(node, ctx)
@@ -250,13 +308,13 @@ class Flow(Checks):
             # Walking every level twice costs 2**depth; past this depth walk once.
             first = states
         else:
-            first = self.body(node.body, st.new_iteration(states, frame.id), inner)
+            first = self.body(node.body, st.new_iteration(states, frame.id, self._varying(node)), inner)
         first |= frame.continues
         entry = first or states  # a body that always breaks: the second walk starts like the first
         frame.continues = set()
         second = self.body(
             node.body,
-            st.new_iteration(entry, frame.id),
+            st.new_iteration(entry, frame.id, self._varying(node)),
             replace(inner, report=ctx.report),
         )
         ends = second | frame.continues
@@ -295,6 +353,8 @@ class Flow(Checks):
 
     def call(self, call: ast.Call, states: States, ctx: Ctx) -> States:
         target = self.resolve(call, ctx.cls, ctx)
+        if target is not None and id(target[0]) in self.idx.foreign and func_name(call) in CLIP_FUNCS:
+            target = None  # `utils.clip_gradients(model, c)`: read as the clip it is named for
         if target is not None:
             fn, cls, method = target
             comp = self.comprehension.get(id(call))
@@ -311,10 +371,11 @@ class Flow(Checks):
         if name in ("train", "eval"):
             recv = _through_self_returning(recv)  # model.to(device).train()
         rname = self.canon(dotted(recv), ctx) if recv is not None else None
-        loc = (call.lineno, call.col_offset + 1)
+        loc = ctx.site or (call.lineno, call.col_offset + 1)
         loops = tuple(f.id for f in ctx.loops)
         if name == "zero_grad" or (name == "zero_" and (rname or "").endswith(".grad")):
-            return frozenset(st.zero(s, loc) for s in states)
+            by = rname if name == "zero_grad" and rname and self.idx.is_optimizer(rname) else None
+            return frozenset(st.zero(s, loc, by) for s in states)
         if self._is_scaler_call(call):
             # backward and, unless `update_grad=` says it may not, a step
             self._check_backward(states, ctx)
@@ -347,7 +408,8 @@ class Flow(Checks):
                         ctx,
                         False,
                     )
-                self._check_step(states, ctx)
+                opt = rname if self.idx.is_optimizer(rname) else (dotted(call.args[0]) if call.args else None)
+                self._check_step(states, ctx, opt)
                 return frozenset(st.step(s, loops) for s in states)
             return states
         if name == "unscale_":
@@ -390,10 +452,13 @@ class Flow(Checks):
         """The function or method of this file that `call` runs, if any."""
         func = call.func
         if isinstance(func, ast.Name):
-            fn = self.idx.functions.get(func.id)
+            fn = self.idx.functions.get(func.id) or self.idx.imported.get(func.id)
             return (fn, None, False) if fn is not None else None
         if isinstance(func, ast.Attribute):
             base = dotted(func.value)
+            imported = self.idx.imported.get(dotted(func) or "")
+            if imported is not None:
+                return imported, None, False
             if base == "self" and cls:
                 found = self._method(cls, func.attr)
                 return (found[0], found[1], True) if found else None
@@ -450,8 +515,11 @@ class Flow(Checks):
             return self.memo[key]
         self.entered.add(id(fn))
         frame = FuncFrame(fn)
+        foreign = id(fn) in self.idx.foreign
         inner = replace(
             ctx,
+            report=ctx.report and not foreign,
+            site=ctx.site or (foreign and call is not None and (call.lineno, call.col_offset + 1)) or None,
             env=env,
             cls=cls,
             grad_off=grad_off,
@@ -459,7 +527,7 @@ class Flow(Checks):
             frames=(*ctx.frames, frame),
         )
         out = self.body(fn.body, states, inner) | frame.returns
-        out = out or states  # a function that always raises: treat as a no-op
+        out = st.forget(out, f"{id(fn)}:") if out else states  # a function that always raises: a no-op
         self.memo[key] = out
         return out
 
@@ -516,9 +584,7 @@ class Flow(Checks):
                 inner = self.effects(sub, cls)
                 if {"step", "backward"} <= inner:
                     out.add("loopstep")
-            if isinstance(sub, ast.Assign) and any(
-                isinstance(t, ast.Attribute) and t.attr == "grad" for t in sub.targets
-            ):
+            if _sets_grad_to_none(sub) and id(sub) not in self._partial_clears():  # type: ignore[arg-type]
                 out |= {"zero", "zero:*"}
             if not isinstance(sub, ast.Call):
                 continue
@@ -536,7 +602,17 @@ class Flow(Checks):
                 out.add("zero")
                 opt = rname if name == "zero_grad" and rname and self.idx.is_optimizer(rname) else None
                 if opt is None and name == "zero_grad" and rname:
-                    opt = self.idx.optimizer_of.get(rname) or None  # netD.zero_grad() clears optimizerD's
+                    # A model's zero_grad() clears every parameter in it: those of each optimizer
+                    # built over it or over a part of it (netD.zero_grad() clears optimizerD's).
+                    owned = {
+                        o
+                        for owner, o in self.idx.optimizer_of.items()
+                        if o and (owner == rname or owner.startswith(rname + "."))
+                    }
+                    if len(owned) > 1:
+                        out |= {"zero:" + o for o in owned}
+                        continue
+                    opt = self.idx.optimizer_of.get(rname) or None
                 out.add("zero:" + (opt or "*"))
             elif name in ("backward", "manual_backward"):
                 out.add("backward")
@@ -556,6 +632,23 @@ class Flow(Checks):
         result = frozenset(out)
         self.effects_memo[key] = result
         return result
+
+    def _partial_clears(self) -> frozenset[int]:
+        """`p.grad = None` statements that clear only some parameters: under an `if` inside the
+        loop over them (`for n, p in model.named_parameters(): if "head" in n: p.grad = None`),
+        which cancels one layer's update and is no zero_grad."""
+        if self._partial is None:
+            found: set[int] = set()
+            roots: list[ast.AST] = [self.idx.tree, *self.idx.imported.values()]
+            for root in roots:
+                for loop in ast.walk(root):
+                    if not isinstance(loop, (ast.For, ast.AsyncFor)):
+                        continue
+                    for branch in ast.walk(loop):
+                        if isinstance(branch, ast.If) and not _reads_grad(branch.test):  # not `if p.grad is not None`
+                            found.update(id(n) for n in ast.walk(branch) if isinstance(n, ast.Assign))
+            self._partial = frozenset(found)
+        return self._partial
 
     def _is_scaler_call(self, call: ast.Call) -> bool:
         """`loss_scaler(loss, optimizer, clip_grad=...)`: timm's NativeScaler and the loss scalers

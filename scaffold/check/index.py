@@ -139,6 +139,11 @@ class ModuleIndex:
     built_by: dict[str, set[str]] = field(default_factory=dict)
     ctor_calls: dict[str, ast.Call] = field(default_factory=dict)
     called: set[str] = field(default_factory=set)
+    # Functions imported from the file's own project (`scaffold.check.imports`): followed by the
+    # ordering rules like local ones, but never reported on (their findings belong to their file).
+    imported: dict[str, FuncDef] = field(default_factory=dict)
+    foreign: set[int] = field(default_factory=set)
+    lines: list[str] = field(default_factory=list)  # the source, to read the comments by an eval()
     _values_cache: dict[int, dict[str, list[ast.expr]]] = field(default_factory=dict)
     self_called: set[str] = field(default_factory=set)
     attr_called: set[tuple[str, str]] = field(default_factory=set)
@@ -288,6 +293,57 @@ class ModuleIndex:
                         more.extend(values.get(node.id, []))
             todo = more
         return owners
+
+    def freezes(self) -> bool:
+        """Does the file freeze parameters (`p.requires_grad = False`, `requires_grad_(False)`, an
+        optimizer over `filter(lambda p: p.requires_grad, ...)`)? A frozen backbone is kept in
+        eval mode on purpose (a linear probe), so its eval() during training is no mistake."""
+        for node in self.nodes:
+            if (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Attribute) and t.attr == "requires_grad" for t in node.targets)
+                and isinstance(node.value, ast.Constant)
+                and node.value.value is False
+            ):
+                return True
+            if isinstance(node, ast.Call) and func_name(node) == "requires_grad_" and node.args:
+                arg = node.args[0]
+                if isinstance(arg, ast.Constant) and arg.value is False:
+                    return True
+            if isinstance(node, ast.Call) and func_name(node) == "filter" and "requires_grad" in ast.unparse(node):
+                return True
+        return False
+
+    def only_parts_optimized(self, name: str) -> bool:
+        """Are the optimizers' parameters all inside `name` (`model.fc`, `model.head` for
+        `model`), so the rest of `name` is frozen?"""
+        if not self.optimized_known or not self.optimized:
+            return False
+        name = self.resolve_alias(name.lstrip("?"))
+        related = [self.resolve_alias(o) for o in self.optimized]
+        related = [o for o in related if o == name or o.startswith(name + ".")]
+        return bool(related) and all(o != name for o in related)
+
+    def says_why(self, line: int, words: tuple[str, ...]) -> bool:
+        """Does a comment or a string statement on `line` or the 8 lines above mention one of
+        `words` (lower case)?"""
+        strings = {
+            n
+            for node in self.nodes
+            if isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+            and line - 12 <= (node.end_lineno or node.lineno) <= line
+            for n in range(node.lineno, (node.end_lineno or node.lineno) + 1)
+        }
+        for number in range(max(1, line - 8), line + 1):
+            if number > len(self.lines):
+                break
+            text = self.lines[number - 1]
+            note = text if number in strings else text.partition("#")[2]
+            if note and any(w in note.lower() for w in words):
+                return True
+        return False
 
     def is_optimized(self, name: str) -> bool | None:
         """Does an optimizer of this file update `name` (or a part of it, or a module holding it)?

@@ -11,7 +11,7 @@ from collections import Counter
 
 from scaffold import __version__
 from scaffold.catalogue import BUGS
-from scaffold.check.model import HINT, Report
+from scaffold.check.findings import HINT, Report
 
 FORMATS = ("text", "json", "sarif", "github")
 

@@ -34,6 +34,12 @@ class State(NamedTuple):
         clipped: A clip ran since the last backward (so it clips the gradients step will use).
         stale_clip: Where a clip ran that a later zero_grad or backward made pointless (clip,
             then backward, then step); cleared by step.
+        wiped_by: The optimizer whose zero_grad() wiped them (None: a model's zero_grad(), which
+            clears every parameter). Another optimizer's step is not affected: each optimizer
+            owns only the parameters it was built with.
+        conds: Branch conditions this path took, as (condition, value): a later `if` on the
+            same condition takes the same branch, so `if train: backward()` ... `if train:
+            step()` is not read as a path that steps without backward.
     """
 
     grad: str = EMPTY
@@ -45,16 +51,21 @@ class State(NamedTuple):
     backwarded: frozenset[int] = frozenset()
     clipped: Loc | None = None
     stale_clip: Loc | None = None
+    conds: frozenset[tuple[str, bool]] = frozenset()
+    wiped_by: str | None = None
 
 
 States = frozenset[State]
 START: States = frozenset({State()})
 
 
-def zero(s: State, loc: Loc) -> State:
-    """zero_grad: fresh gradients become wiped; anything else becomes empty."""
-    if s.grad in (FRESH, WIPED):
-        return s._replace(grad=WIPED, wiped_at=s.wiped_at if s.grad == WIPED else loc)
+def zero(s: State, loc: Loc, by: str | None = None) -> State:
+    """zero_grad (of optimizer `by`, or of a model when None): fresh gradients become wiped;
+    anything else becomes empty."""
+    if s.grad == WIPED:
+        return s._replace(wiped_by=s.wiped_by if s.wiped_by == by else None)
+    if s.grad == FRESH:
+        return s._replace(grad=WIPED, wiped_at=loc, wiped_by=by)
     return s._replace(grad=EMPTY, wiped_at=None, clipped=None, stale_clip=s.clipped or s.stale_clip)
 
 
@@ -96,6 +107,25 @@ def set_mode(s: State, model: str, mode: str, loc: Loc) -> State:
     return s._replace(evals=evals)
 
 
-def new_iteration(states: States, loop: int) -> States:
-    """Start of an iteration of `loop`: nothing has stepped or run backward in it yet."""
-    return frozenset(s._replace(stepped=s.stepped - {loop}, backwarded=s.backwarded - {loop}) for s in states)
+def new_iteration(states: States, loop: int, varying: frozenset[str] = frozenset()) -> States:
+    """Start of an iteration of `loop`: nothing has stepped or run backward in it yet, and the
+    conditions in `varying` (they read variables the loop assigns) are unknown again."""
+    if not varying and all(loop not in s.stepped and loop not in s.backwarded for s in states):
+        return states
+    return frozenset(
+        s._replace(
+            stepped=s.stepped - {loop},
+            backwarded=s.backwarded - {loop},
+            conds=frozenset(c for c in s.conds if c[0] not in varying) if varying and s.conds else s.conds,
+        )
+        for s in states
+    )
+
+
+def forget(states: States, prefix: str) -> States:
+    """Drop the conditions recorded inside one function (their variables are its locals)."""
+    if not any(s.conds for s in states):
+        return states
+    return frozenset(
+        s._replace(conds=frozenset(c for c in s.conds if not c[0].startswith(prefix))) if s.conds else s for s in states
+    )

@@ -60,3 +60,21 @@ def test_pre_commit_hook_runs_scaffold_check() -> None:
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "scaffold-check" and hook["entry"].split()[:2] == ["scaffold", "check"]
     assert hook["types"] == ["python"] and hook["language"] == "python"
+
+
+def test_mutant_writer_makes_mistakes_the_checker_catches(tmp_path: Path) -> None:
+    from tools.check.mutants import mutants_of
+
+    source = (
+        "import torch\n\n\ndef fit(model, loader, val_loader, opt):\n    for epoch in range(3):\n"
+        "        model.train()\n        for x in loader:\n            opt.zero_grad()\n"
+        "            model(x).sum().backward()\n            opt.step()\n        model.eval()\n"
+        "        with torch.no_grad():\n            for x in val_loader:\n                model(x)\n"
+    )
+    made = {m["name"]: m for m in mutants_of("s.py", source)}
+    assert set(made) == {"del-train@6", "del-zero@8", "zero-after-backward@9", "del-eval@11", "grad-on@12"}
+    for mutant in made.values():
+        assert source.count(mutant["old"]) == 1
+        before = [f.id for f in check_eval.check_source(source)]
+        after = [f.id for f in check_eval.check_source(source.replace(mutant["old"], mutant["new"]))]
+        assert after.count(mutant["id"]) > before.count(mutant["id"]), mutant["name"]

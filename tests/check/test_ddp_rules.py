@@ -13,16 +13,31 @@ HEAD = "import torch\nfrom torch.utils.data import DataLoader, DistributedSample
 
 CASES = {
     # ddp-missing-set-epoch
-    "sampler never fed": ("s = DistributedSampler(ds)\nfor epoch in range(3):\n    run(s)\n", {"ddp-missing-set-epoch"}),
-    "constant set_epoch": ("s = DistributedSampler(ds)\ns.set_epoch(0)\nfor e in range(3):\n    run(s)\n", {"ddp-missing-set-epoch"}),
-    "fed through the loader": ("s = DistributedSampler(ds)\nfor e in range(3):\n    loader.sampler.set_epoch(e)\n", set()),
-    "no shuffle, no epoch needed": ("s = DistributedSampler(ds, shuffle=False)\nfor e in range(3):\n    run(s)\n", set()),
+    "sampler never fed": (
+        "s = DistributedSampler(ds)\nfor epoch in range(3):\n    run(s)\n",
+        {"ddp-missing-set-epoch"},
+    ),
+    "constant set_epoch": (
+        "s = DistributedSampler(ds)\ns.set_epoch(0)\nfor e in range(3):\n    run(s)\n",
+        {"ddp-missing-set-epoch"},
+    ),
+    "fed through the loader": (
+        "s = DistributedSampler(ds)\nfor e in range(3):\n    loader.sampler.set_epoch(e)\n",
+        set(),
+    ),
+    "no shuffle, no epoch needed": (
+        "s = DistributedSampler(ds, shuffle=False)\nfor e in range(3):\n    run(s)\n",
+        set(),
+    ),
     "own sampler class": (
         "class S(torch.utils.data.Sampler):\n    def set_epoch(self, e):\n        self.e = e\n\nloader = DataLoader(ds, sampler=S())\n",
         {"ddp-missing-set-epoch"},
     ),
     # ddp-padded-validation
-    "val sampler pads": ("val_sampler = DistributedSampler(val_ds, shuffle=False)\nval_sampler.set_epoch(e)\n", {"ddp-padded-validation"}),
+    "val sampler pads": (
+        "val_sampler = DistributedSampler(val_ds, shuffle=False)\nval_sampler.set_epoch(e)\ndist.all_reduce(acc)\n",
+        {"ddp-padded-validation"},
+    ),
     "val sampler drops": ("val_sampler = DistributedSampler(val_ds, shuffle=False, drop_last=True)\n", set()),
     "keyword names it": ("dl = DataLoader(x, sampler=DistributedSampler(x, shuffle=False), test=1)\n", set()),
     "train sampler in eval function": (
@@ -30,11 +45,23 @@ CASES = {
         set(),
     ),
     "builder named for validation": (
-        "def build_val_loader(ds):\n    return DataLoader(ds, sampler=DistributedSampler(ds, shuffle=False))\n",
+        "def build_val_loader(ds):\n    return DataLoader(ds, sampler=DistributedSampler(ds, shuffle=False))\n"
+        "def score(total):\n    dist.all_reduce(total)\n",
         {"ddp-padded-validation"},
     ),
+    "padded validation whose metric no rank combines": (
+        "def build_val_loader(ds):\n    return DataLoader(ds, sampler=DistributedSampler(ds, shuffle=False))\n",
+        set(),
+    ),
+    "shuffled validation sampler needs no set_epoch": (
+        "val_sampler = DistributedSampler(val_set, drop_last=True)\n",
+        set(),
+    ),
     # ddp-scheduler-per-process
-    "scheduler per process": ("for _ in range(dist.get_world_size()):\n    scheduler.step()\n", {"ddp-scheduler-per-process"}),
+    "scheduler per process": (
+        "for _ in range(dist.get_world_size()):\n    scheduler.step()\n",
+        {"ddp-scheduler-per-process"},
+    ),
     "scheduler per epoch": ("for _ in range(epochs):\n    scheduler.step()\n", set()),
     "optimizer per process is not a scheduler": ("for _ in range(world_size):\n    optimizer.step()\n", set()),
 }

@@ -360,3 +360,51 @@ def test_trainer_class_with_attributes() -> None:
     """
     assert ids(src.format(inner="", outer="self.scheduler.step()")) == []
     assert ids(src.format(inner="self.scheduler.step()", outer="")) == ["scheduler-in-batch-loop"]
+
+
+PATHS = """
+import torch
+def main(model, train_loader, val_loader, epochs, do_validation):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(epochs):
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        if do_validation:
+            model.eval()
+"""
+
+
+def test_a_mistake_on_some_paths_is_a_hint_naming_the_condition() -> None:
+    (finding,) = check_source(PATHS)
+    assert finding.id == "missing-train-mode" and finding.severity == "hint" and finding.confidence == "low"
+    assert "only when `do_validation`" in finding.message
+    (finding,) = check_source(
+        PATHS.replace("        if do_validation:\n            model.eval()", "        model.eval()")
+    )
+    assert finding.severity == "error"
+
+
+def test_an_iteration_that_zeroes_before_continue_does_not_accumulate() -> None:
+    source = (
+        "def run(model, loader, opt, phase):\n    for x in loader:\n        loss = model(x).sum()\n"
+        "        loss.backward()\n        if phase != 'train':\n            opt.zero_grad()\n"
+        "            continue\n        opt.step()\n        opt.zero_grad()\n"
+    )
+    assert check_source(source) == []  # the path that zeroes after backward never steps or carries
+
+
+def test_followed_import_is_read_but_not_reported(tmp_path) -> None:
+    (tmp_path / "engine.py").write_text(
+        "def evaluate(model, loader):\n    model.eval()\n    for x in loader:\n        model(x)\n"
+    )
+    script = (
+        "from engine import evaluate\n\ndef fit(model, loader, opt):\n    model.train()\n"
+        "    for epoch in range(3):\n        for x in loader:\n            opt.zero_grad()\n"
+        "            model(x).sum().backward()\n            opt.step()\n        evaluate(model, loader)\n"
+    )
+    (tmp_path / "train.py").write_text(script)
+    found = check_source(script, str(tmp_path / "train.py"))
+    assert [(f.id, f.line) for f in found] == [("missing-train-mode", 10)]  # at the call, in this file
+    assert check_source(script, "train.py") == []  # not on disk: nothing to follow

@@ -1,44 +1,109 @@
-"""The checker's documentation per rule, and the generator of docs/check.md.
+"""One record per rule of `scaffold check`: the only place a rule's checker-side facts live.
 
-Titles and explanations come from `scaffold.catalogue`; this module adds only what is specific to
-the static check: what it catches, what it misses, and an example.
-Regenerate with `python -m scaffold.check.ruledocs > docs/check.md` (a test fails when stale).
+Each `Rule` links to its catalogue entry (`scaffold.catalogue`: title, one-line why, teaching kind)
+by ID and adds what is specific to the static check: how sure its findings are, whether they are
+errors or hints, what it catches and misses, an example, and the closest published smell name.
+`findings` reads severity and confidence from here; docs/check.md is generated from here by
+`python -m tools.check.ruledocs`. A test requires exactly one record per catalogue ID.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scaffold.catalogue import BUGS, applicability
-from scaffold.check.evaldocs import evaluation_section
+from scaffold.catalogue import Bug, get_bug
+
+ERROR = "error"
+HINT = "hint"
 
 
 @dataclass(frozen=True)
-class RuleDoc:
-    """What the static rule for one catalogue entry does."""
+class Rule:
+    """What the static rule for one catalogue entry does.
 
+    Attributes:
+        id: The catalogue ID the rule reports.
+        catches: What the rule flags, in prose (rendered into docs/check.md).
+        misses: What it knowingly does not flag.
+        example: A minimal snippet it flags.
+        confidence: Default confidence of its findings: "high" for the ordering rules (read from
+            the order of calls), "medium" where the rule leans on names (which loader is held
+            out, which file is "best"). Hints and myth checks are always "low".
+        smell: The closest entry of the ML code-smell catalogue of Zhang et al. (2022) and how
+            close the match is, or None.
+        hint_when: When an error rule reports a hint instead: the mistake holds on some paths
+            only, behind a condition the checker cannot resolve ("" when it never does).
+        exempt: Correct code the rule knows not to flag, in prose ("" for none worth naming).
+    """
+
+    id: str
     catches: str
     misses: str
     example: str
+    confidence: str = "high"
+    smell: tuple[str, str] | None = None
+    hint_when: str = ""
+    exempt: str = ""
+
+    @property
+    def bug(self) -> Bug:
+        """The catalogue entry: title, why, and teaching kind."""
+        return get_bug(self.id)
+
+    @property
+    def severity(self) -> str:
+        """Default severity: "hint" for low-confidence checks and myths, else "error".
+
+        A finding whose mistake depends on a condition the checker cannot resolve is a hint
+        whatever its rule's default (see `flow`).
+        """
+        return HINT if self.bug.kind in ("hint", "myth") else ERROR
+
+    @property
+    def default_confidence(self) -> str:
+        """`confidence`, lowered to "low" for hints and myth checks."""
+        return "low" if self.severity == HINT else self.confidence
+
+    @property
+    def severity_doc(self) -> str:
+        """One sentence for docs/check.md: how this rule's findings are graded."""
+        if self.severity == HINT:
+            return "always a hint (exit 0 unless `--strict`)."
+        if self.hint_when:
+            return f"an error when every path through the loop makes the mistake; a hint {self.hint_when}."
+        return "an error: the rule fires only when every path it can follow makes the mistake."
+
+    @property
+    def anchor(self) -> str:
+        """The rule's section in docs/check.md (the catalogue link users follow)."""
+        return f"docs/check.md#{self.id}"
 
 
-RULE_DOCS: dict[str, RuleDoc] = {
-    "zero-grad-missing": RuleDoc(
+_RULES: tuple[Rule, ...] = (
+    Rule(
+        "zero-grad-missing",
         "A loop (or the innermost loop, when loops nest) that runs backward() and an optimizer step, "
         "directly or through functions and methods it calls, with no `zero_grad()`, "
         "`zero_grad(set_to_none=True)`, `model.zero_grad()`, `p.grad = None` or `p.grad.zero_()` "
         "anywhere in it. A zero_grad only before the loop does not count.",
         "Zeroing done by code the checker cannot see (another module, a framework callback).",
         "for x, y in loader:\n    loss = criterion(model(x), y)\n    loss.backward()\n    optimizer.step()",
+        smell=("Gradients Not Cleared before Backward Propagation", "same mistake"),
+        exempt="`model.zero_grad()` clears every optimizer's parameters inside the model; `p.grad = None` under an `if` in a loop over the parameters cancels one layer's update and is not a zero_grad.",
     ),
-    "zero-grad-after-backward": RuleDoc(
+    Rule(
+        "zero-grad-after-backward",
         "An optimizer or scaler step reached, on some path, with gradients that a zero_grad wiped "
         "after backward() (no backward() in between). zero_grad first, last, right after "
         "step(), or at the start of an accumulation window are all fine.",
         "Zeroing through a second optimizer over the same parameters.",
         "loss.backward()\noptimizer.zero_grad()\noptimizer.step()",
+        smell=("Gradients Not Cleared before Backward Propagation", "same family: the clear is misplaced, not missing"),
+        hint_when="(naming the condition when one is known) when only some paths reach the step with wiped gradients",
+        exempt="another optimizer's zero_grad() between a backward() and a step (each optimizer owns only its parameters); `model.zero_grad()` counts for every optimizer built over the model or a part of it.",
     ),
-    "clip-before-backward": RuleDoc(
+    Rule(
+        "clip-before-backward",
         "A `clip_grad_norm_`/`clip_grad_value_` whose work a later zero_grad or backward() undoes "
         "before the optimizer step, with no clip of the new gradients on any path: clip, then "
         "backward, then step. Also inside accumulation windows and under `if grad_clip > 0`.",
@@ -46,13 +111,15 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "optimizer.zero_grad()\nloss = criterion(model(x), y)\n"
         "clip_grad_norm_(model.parameters(), 1.0)\nloss.backward()\noptimizer.step()",
     ),
-    "clip-after-step": RuleDoc(
+    Rule(
+        "clip-after-step",
         "Clipping reached, on every path, after this iteration's optimizer step and before the next "
         "backward(), including inside a helper such as `def update(opt, model)`.",
         "Clipping meant for a second optimizer in a multi-optimizer loop is judged like any other.",
         "loss.backward()\noptimizer.step()\nclip_grad_norm_(model.parameters(), 1.0)",
     ),
-    "scheduler-in-batch-loop": RuleDoc(
+    Rule(
+        "scheduler-in-batch-loop",
         "`.step()` of an epoch scheduler (StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, "
         "MultiplicativeLR, and ReduceLROnPlateau) inside a batch loop that also steps the optimizer. "
         "The scheduler is recognised by its constructor assignment (`sched = StepLR(...)`, "
@@ -66,16 +133,20 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "range(n)` loop, which may be iteration-based training on purpose.",
         "sched = StepLR(optimizer, step_size=30)\nfor epoch in range(90):\n    for x, y in loader:\n"
         "        ...\n        optimizer.step()\n        sched.step()",
+        exempt="a ReduceLROnPlateau stepped under an `if` in the batch loop (once per validation round, with the metric), and `scheduler.step(epoch)` with an explicit epoch.",
     ),
-    "scheduler-before-optimizer-step": RuleDoc(
+    Rule(
+        "scheduler-before-optimizer-step",
         "A known LR scheduler stepped, on every path, before any optimizer step in the same "
         "iteration of its loop: a per-batch scheduler before `optimizer.step()`, or an epoch "
         "scheduler at the top of the epoch loop. An epoch `scheduler.step()` after the inner batch "
         "loop is correct and not flagged; ReduceLROnPlateau is exempt.",
         "Schedulers of unknown origin; loops where the order differs between branches.",
         "for x, y in loader:\n    ...\n    loss.backward()\n    scheduler.step()\n    optimizer.step()",
+        exempt="`scheduler.step(epoch)` with an explicit epoch at the top of the loop.",
     ),
-    "missing-train-mode": RuleDoc(
+    Rule(
+        "missing-train-mode",
         "A `model.eval()` (inline or in a called function such as `evaluate()`) that is still in "
         "effect, on every path, when the next iteration's backward() runs, i.e. train() is not "
         "called again inside the epoch loop. The finding points at the eval() call.",
@@ -83,8 +154,12 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "is in eval mode; models other than the one being optimised or trained.",
         "model.train()\nfor epoch in range(n):\n    for x, y in train_loader: ...\n"
         "    model.eval()\n    with torch.no_grad(): ...",
+        smell=("Training / Evaluation Mode Improper Toggling", "same mistake (train side)"),
+        hint_when="naming the condition when only the paths through one branch (`if do_validation:`) leave the model in eval mode",
+        exempt="a deliberate eval(): parameters frozen (`requires_grad = False`, `requires_grad_(False)`, an optimizer over `filter(lambda p: p.requires_grad, ...)`), optimizers that own only a part of the model (a linear probe's classifier), or a comment by the eval() that says why (frozen, linear probe, on purpose); a shared train/eval helper whose backward runs only on the train branch.",
     ),
-    "validation-in-train-mode": RuleDoc(
+    Rule(
+        "validation-in-train-mode",
         "A model call inside a no_grad/inference_mode region that looks like validation (a loop "
         "over held-out data, a function named validate/evaluate/test, or a loop or comprehension "
         "inside the no_grad block without backward) where no path has called eval(). eval() done "
@@ -93,8 +168,11 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "eval for every model; evaluation that is not under no_grad is covered by "
         "validation-without-no-grad instead.",
         "@torch.no_grad()\ndef validate(model, val_loader):\n    for x, y in val_loader:\n        out = model(x)",
+        confidence="medium",
+        smell=("Training / Evaluation Mode Improper Toggling", "same mistake (eval side)"),
     ),
-    "validation-without-no-grad": RuleDoc(
+    Rule(
+        "validation-without-no-grad",
         "A model call in a validation loop (iterating a loader named val/valid/test/eval...) or in a "
         "function named validate/evaluate/test..., with no backward() there and autograd on: no "
         "`torch.no_grad()`/`inference_mode()` around it, on the function, or around the call site.",
@@ -102,15 +180,18 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "is treated as unknown and not flagged.",
         "model.eval()\nfor x, y in val_loader:\n    out = model(x)",
     ),
-    "log-loss-tensor": RuleDoc(
+    Rule(
+        "log-loss-tensor",
         "`total += loss`, `total = total + loss`, `losses.append(loss)` (also `loss * n`) where "
         "`loss` is the tensor backward() is called on in the same function (or a tensor operand "
         "of it: `share = loss * w; share.backward()`), with no .item(), .detach(), float() "
         "around it, outside no_grad.",
         "Losses returned by a helper and accumulated by the caller; other tensors that hold a graph.",
         "loss.backward()\noptimizer.step()\nrunning_loss += loss",
+        smell=("Memory not Freed", "one cause of it: graphs kept alive by logged tensors"),
     ),
-    "softmax-before-cross-entropy": RuleDoc(
+    Rule(
+        "softmax-before-cross-entropy",
         "In a file that uses CrossEntropyLoss or F.cross_entropy: a `forward()` whose final return "
         "is a softmax (directly, via a variable, or via an `nn.Softmax` attribute), an "
         "`nn.Sequential(...)` ending in `nn.Softmax`, or `cross_entropy(softmax(x), y)` in one call. "
@@ -118,7 +199,8 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "A softmax model and a cross-entropy loss in different files; softmax returned only under a condition.",
         "def forward(self, x):\n    return F.softmax(self.fc(x), dim=1)\n...\nloss = nn.CrossEntropyLoss()(model(x), y)",
     ),
-    "checkpoint-last-not-best": RuleDoc(
+    Rule(
+        "checkpoint-last-not-best",
         "A hint: `torch.save(...)` or any call whose name contains `save` (`save_checkpoint`, "
         '`save_atomic`), whose arguments mention "best", inside a loop and under no `if` that '
         "tests a metric (a comparison, or a test naming best/improved/loss/acc/metric/score). "
@@ -126,14 +208,17 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "A 'best' file written after training without ever comparing metrics; a metric-looking "
         "guard that does not actually compare with the best value.",
         "for epoch in range(n):\n    ...\n    torch.save(model.state_dict(), 'best.pt')",
+        confidence="medium",
     ),
-    "clip-without-unscale": RuleDoc(
+    Rule(
+        "clip-without-unscale",
         "Clipping when, on every path, the gradients come from `scaler.scale(loss).backward()` and "
         "`scaler.unscale_(optimizer)` has not run since.",
         "Scalers used through a wrapper the checker cannot see.",
         "scaler.scale(loss).backward()\nclip_grad_norm_(model.parameters(), 1.0)\nscaler.step(optimizer)",
     ),
-    "accumulation-loss-not-scaled": RuleDoc(
+    Rule(
+        "accumulation-loss-not-scaled",
         "A loop that accumulates: backward() runs on every iteration but the optimizer steps on "
         "only some (an `if (i + 1) % accum == 0:` guard, or `if not window_end: continue`), and "
         "backward() is called on a loss that is never divided or multiplied (`loss / accum`, "
@@ -142,16 +227,21 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "from a call with a `reduction=` argument or cannot be traced).",
         "loss = criterion(model(x), y)\nloss.backward()\nif (i + 1) % accum_steps == 0:\n"
         "    optimizer.step()\n    optimizer.zero_grad()",
+        exempt='a loss summed over the samples (`reduction="sum"`, `size_average=False`) in the training function, or an lr divided by the batch or the accumulation count (the darknet convention).',
     ),
-    "validate-on-train-split": RuleDoc(
+    Rule(
+        "validate-on-train-split",
         "A validation function (validate/evaluate/test...) that is only ever called with training "
         "data (`train_loader`, `train_ds`...), or a validation loader built from the training "
         "dataset (`val_loader = DataLoader(train_ds)`, `val_ds = train_ds`). Evaluating on the "
         "training set as well as on held-out data is fine.",
         "Leaks through indices or splits (overlapping `Subset`s), and names that do not say train/val.",
         "acc = evaluate(model, train_loader)",
+        confidence="medium",
+        smell=("Data Leakage", "one form of it: scoring on the data trained on"),
     ),
-    "to-device-after-optimizer": RuleDoc(
+    Rule(
+        "to-device-after-optimizer",
         "A hint, for a myth: moving (`.to(device)`, `.cuda()`) or casting (`.half()`, `.double()`, "
         "`.bfloat16()`, `.to(dtype)`, `.to(device, dtype)`) a model after an optimizer over its "
         "parameters was built (`torch.optim.X(model.parameters())` or a factory such as "
@@ -164,7 +254,8 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "optimizer = torch.optim.Adam(model.parameters())\nmodel.half()",
     ),
     # --- DDP rules (issue 13), in scaffold/check/ddp.py
-    "ddp-missing-set-epoch": RuleDoc(
+    Rule(
+        "ddp-missing-set-epoch",
         "A `DistributedSampler(...)` that shuffles (no `shuffle=False`), or an instance of a class "
         "of the same file that defines `set_epoch` or subclasses DistributedSampler, in a file "
         "where nothing calls `.set_epoch(x)` with a non-constant argument (`set_epoch(0)` once "
@@ -174,8 +265,10 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "`set_epoch(epoch)` call on some other object that hides the missing one.",
         "sampler = DistributedSampler(train_set)\nloader = DataLoader(train_set, sampler=sampler)\n"
         "for epoch in range(epochs):\n    train_one_epoch(model, loader)",
+        exempt="validation samplers (their order changes no metric).",
     ),
-    "ddp-scheduler-per-process": RuleDoc(
+    Rule(
+        "ddp-scheduler-per-process",
         "`scheduler.step()` (a variable built as a scheduler, or named *sched*) inside "
         "`for _ in range(N)` where N names the world size (`world_size`, `get_world_size()`, "
         "`num_processes`, `num_replicas`, `nprocs`, `ngpus`): the schedule advances N steps per "
@@ -185,7 +278,8 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "world size: both need the numbers, not the text.",
         "optimizer.step()\nfor _ in range(dist.get_world_size()):\n    scheduler.step()",
     ),
-    "ddp-padded-validation": RuleDoc(
+    Rule(
+        "ddp-padded-validation",
         "A `DistributedSampler(...)` without `drop_last=True` over held-out data: its dataset, the "
         "variable or keyword it is assigned to, or (when those say nothing) the function that "
         "builds it is named val/valid/test/eval/dev; a train name says no. Whenever the split does "
@@ -197,8 +291,11 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "of other libraries.",
         "val_sampler = DistributedSampler(val_set, shuffle=False)\n"
         "val_loader = DataLoader(val_set, sampler=val_sampler)",
+        confidence="medium",
+        exempt="files that never reduce or gather a value across ranks (each rank's metric is its own).",
     ),
-    "ddp-accumulation-without-no-sync": RuleDoc(
+    Rule(
+        "ddp-accumulation-without-no-sync",
         "A hint: in a file that calls `DistributedDataParallel(...)` (or `DDP(...)`, `smart_DDP(...)`), "
         "a backward() in a loop whose optimizer step is conditional (inside an `if`, after an "
         "`if ...: continue` that follows the backward, or after a `for micro_step in "
@@ -212,89 +309,12 @@ RULE_DOCS: dict[str, RuleDoc] = {
         "model = DDP(model)\nfor i, (x, y) in enumerate(loader):\n    (criterion(model(x), y) / accum).backward()\n"
         "    if (i + 1) % accum == 0:\n        optimizer.step()\n        optimizer.zero_grad()",
     ),
-}
+)
 
 
-def render() -> str:
-    """The full text of docs/check.md."""
-    out = [
-        "# `scaffold check`: rules",
-        "",
-        "<!-- Generated by `python -m scaffold.check.ruledocs > docs/check.md`; do not edit. -->",
-        "",
-        "`scaffold check PATH... [--format text|json|sarif|github] [--select IDS] [--ignore IDS]",
-        "[--strict] [--exit-zero] [-q] [--progress]` reads Python files (directories are walked for",
-        "`*.py`) without running them and reports the classic training-loop mistakes of the teaching",
-        "catalogue, one ID per mistake.",
-        "",
-        "- Text output: `path:line:col: ID message (why)`; hints carry `(hint)` after the ID. On",
-        "  stderr: one `error:` line per file that could not be checked, a per-file count when",
-        "  several files have findings, and a total (`-q` prints findings only).",
-        '- JSON output (`--format json`): `{"files_checked": N, "findings": [{path, line, col, id,',
-        '  message, severity, confidence, title, why}], "file_errors": [{path, line, col,',
-        "  message}]}`; `severity` is `error` or `hint`, `confidence` is `high`, `medium` or `low`",
-        "  (ordering rules are high; rules that lean on names are medium; hints are low).",
-        "- `--format sarif` writes SARIF 2.1.0 (for code-scanning uploads); `--format github` writes",
-        "  `::error file=...,line=...::` workflow commands, shown as pull-request annotations.",
-        "- Exit status: 0 when there are no errors, 1 with errors, 2 for usage errors or when any file",
-        "  could not be read, decoded or parsed (the other files are still checked and reported; see",
-        "  docs/errors.md). Hints alone exit 0; `--strict` makes them exit 1; `--exit-zero` makes",
-        "  findings exit 0 (an unchecked file still exits 2).",
-        "- `--select`/`--ignore` take comma-separated IDs or prefixes (`clip` = every `clip-*` rule,",
-        "  `ALL`); a code that matches no rule is a usage error.",
-        "- Progress (`[i/N] path`) goes to stderr when it is a terminal, or with `--progress`.",
-        "- Files are decoded as Python does: a UTF-8 BOM or a `# -*- coding: ... -*-` line counts.",
-        "- Silence one line with `# scaffold: ignore[ID]` or `# scaffold: ignore[ID1,ID2]` on the",
-        "  line the finding points at.",
-        "- pre-commit: this repository ships `.pre-commit-hooks.yaml` with the hook `scaffold-check`.",
-        "",
-        "## How it works",
-        "",
-        "The file is parsed with `ast`. Ordering rules run an abstract interpreter over a set of",
-        "states (gradients empty/fresh/used/wiped, scaled/unscaled, models in eval mode, whether this",
-        "iteration already stepped). Each loop body is walked twice: the second walk starts from the",
-        "state the first one ended in, so zero_grad last in the body and an `evaluate()` that",
-        "leaves the model in eval mode are both seen as the next iteration sees them. Calls to",
-        "functions and methods of the same file are followed with their parameters bound to the",
-        "caller's variables (`self.optimizer`, Trainer classes, `train_one_epoch(...)`). Most",
-        "rules fire only when every path agrees, so the checker prefers missing a bug hidden behind",
-        "a condition to inventing one. Functions that nothing in the file calls are checked on",
-        "their own. Hints (low-confidence rules and myths) are marked as such.",
-        "",
-        "## Accuracy and speed",
-        "",
-        "`tests/check_corpus/` holds hand-written training scripts in many styles (functions,",
-        "Trainer classes, while loops over iterators, tqdm, AMP, accumulation, Hugging Face,",
-        "Lightning, DDP), each labelled in its first line: `# expect: clean` or",
-        "`# expect: ID@LINE`. `python -m scaffold.check.evaluate` prints precision and recall per",
-        "rule; the test suite requires at least 0.95 and 0.90 overall. Every correct render of",
-        "the project template must give no finding, and one-line mutations of it are flagged with",
-        "their own ID (`tests/check/test_template_variants.py`). `python bench/check_speed.py`",
-        "times a 2,000-line file (a few hundred milliseconds).",
-        "",
-        *evaluation_section(),
-        "## Rules",
-        "",
-    ]
-    for bug in BUGS:
-        doc = RULE_DOCS[bug.id]
-        kind = {"hint": " (hint)", "myth": " (myth check, hint)"}.get(bug.kind, "")
-        out += [
-            f"### `{bug.id}`{kind}",
-            "",
-            f"**{bug.title}.** {bug.why[0].upper()}{bug.why[1:]}.",
-            "",
-            f"- Catches: {doc.catches}",
-            f"- Does not catch: {doc.misses}",
-            f"- Teaching variant (`scaffold teach {bug.id} DEST --task TASK`): {applicability(bug.id)}",
-            "",
-            "```python",
-            doc.example,
-            "```",
-            "",
-        ]
-    return "\n".join(out).rstrip() + "\n"
+RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}
 
 
-if __name__ == "__main__":
-    print(render(), end="")
+def rule(bug_id: str) -> Rule:
+    """The record of one rule ID (KeyError for an unknown ID)."""
+    return RULES[bug_id]

@@ -5,29 +5,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from scaffold.catalogue import get_bug
+from scaffold.check.registry import ERROR, HINT, rule
 
-ERROR = "error"
-HINT = "hint"
-
-
-# How sure a finding is, by rule: "high" for the ordering rules (read from the order of calls),
-# "medium" where the rule leans on names (which loader is held-out, which file is "best"),
-# "low" for hints and myth checks. A finding may lower its own (a harmless case).
-_MEDIUM = frozenset(
-    {"validate-on-train-split", "checkpoint-last-not-best", "validation-in-train-mode", "ddp-padded-validation"}
-)
+__all__ = ["ERROR", "HINT", "FileError", "Finding", "Report", "confidence_of", "severity_of"]
 
 
 def confidence_of(bug_id: str) -> str:
-    """Default confidence of a rule's findings: "high", "medium" or "low"."""
-    if get_bug(bug_id).kind in ("hint", "myth"):
-        return "low"
-    return "medium" if bug_id in _MEDIUM else "high"
+    """Default confidence of a rule's findings: "high", "medium" or "low" (its registry record)."""
+    return rule(bug_id).default_confidence
 
 
 def severity_of(bug_id: str) -> str:
-    """Severity of a catalogue entry: "hint" for low-confidence checks and myths, else "error"."""
-    return HINT if get_bug(bug_id).kind in ("hint", "myth") else ERROR
+    """Default severity of a rule's findings: "error" or "hint" (its registry record)."""
+    return rule(bug_id).severity
 
 
 @dataclass(frozen=True, order=True)

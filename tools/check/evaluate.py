@@ -5,7 +5,7 @@ Each corpus file starts with header comments `# expect: clean` or `# expect: ID`
 when the label gives one); every other finding is a false positive, every unmatched expectation a
 false negative. Hints count like errors here: the corpus labels them too.
 
-Run: `python -m scaffold.check.evaluate [CORPUS_DIR]`.
+Run: `python -m tools.check.evaluate [CORPUS_DIR]`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Development tooling of `scaffold check`: corpus scoring and docs generation."""
