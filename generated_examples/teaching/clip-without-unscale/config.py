@@ -168,7 +168,7 @@ class FlagParser(argparse.ArgumentParser):
         exit_bad_flag(message + self.suggestion(message))
 
     def suggestion(self, message: str) -> str:
-        """ "; did you mean --epochs?" for a mistyped flag (empty when nothing is close)."""
+        """The hint "; did you mean --epochs?" for a mistyped flag (empty when none is close)."""
         if not message.startswith("unrecognized arguments:"):
             return ""
         known = [s for action in self._actions for s in action.option_strings if s.startswith("--")]

@@ -680,11 +680,8 @@ def provenance(out: Path) -> dict:
     here = Path(__file__).resolve().parent
     commit = dirty = None
     # Inside a git hook these point at another repository: ask about this folder's own.
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")
-    }
+    other_repository = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")
+    env = {k: v for k, v in os.environ.items() if k not in other_repository}
     try:
         git = ["git", "-C", str(here)]
         run = dict(capture_output=True, text=True, timeout=10, check=True, env=env)
