@@ -95,11 +95,6 @@ def run_git(
     return proc
 
 
-def git_output(args: Sequence[str], cwd: Path | str, *, check: bool = True) -> str:
-    """`run_git`'s stdout as text."""
-    return run_git(args, cwd, check=check).stdout.decode("utf-8", errors="replace")
-
-
 @contextlib.contextmanager
 def copier_git_env(extra: Mapping[str, str] | None = None) -> Iterator[None]:
     """While active, the git commands copier runs (through plumbum) see a chosen environment.
