@@ -1,4 +1,4 @@
-"""Rules for the DDP mistakes (issue 13) that show in the text of a script:
+"""Rules for the DDP mistakes that show in the text of a script:
 
 - ddp-missing-set-epoch: a shuffling DistributedSampler (or a sampler class of the file with a
   `set_epoch` method) is built, and nothing in the file ever calls `.set_epoch(...)` with a

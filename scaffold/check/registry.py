@@ -253,7 +253,7 @@ _RULES: tuple[Rule, ...] = (
         "Casts through another name than the one passed to the optimizer.",
         "optimizer = torch.optim.Adam(model.parameters())\nmodel.half()",
     ),
-    # --- DDP rules (issue 13), in scaffold/check/ddp.py
+    # --- DDP rules, in scaffold/check/ddp.py
     Rule(
         "ddp-missing-set-epoch",
         "A `DistributedSampler(...)` that shuffles (no `shuffle=False`), or an instance of a class "

@@ -140,7 +140,7 @@ def _render(**answers: object) -> str:
 def _render_files(**answers: object) -> dict[str, str]:
     try:
         from scaffold import options, render
-    except ImportError as exc:  # pragma: no cover - the render library is the lead's
+    except ImportError as exc:  # pragma: no cover - rendering needs the render library
         pytest.skip(f"cannot render: {exc}")
     return render.render_in_memory(options.resolve_answers(answers))
 
