@@ -127,3 +127,20 @@ def test_every_damaged_checkpoint_is_one_training_error(project, tmp_path):
     print(f"damaged checkpoints (seed {sampling.SEED}): {outcomes}")
     assert outcomes["refused"] > CASES // 2
     assert torch.is_tensor(next(iter(train_module.load_checkpoint(project / "runs" / "real" / "last.pt")["model"].values())))
+
+
+def test_predict_into_a_closed_pipe_ends_quietly(project, tmp_path):
+    """`python predict.py RUN FILE | head -1`: the rest of the lines go nowhere, without a
+    traceback."""
+    assert train(project, "--epochs", "1", "--name", "for_predict").returncode == 0
+    inputs = tmp_path / "points.csv"
+    inputs.write_text("x1,x2\n" + "".join(f"{i / 100},{-i / 50}\n" for i in range(20000)))
+    proc = subprocess.Popen(
+        [PYTHON, "predict.py", "runs/for_predict", str(inputs)], cwd=project, env=child_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+    )  # fmt: skip
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=300)
+    assert first.strip() and proc.returncode == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

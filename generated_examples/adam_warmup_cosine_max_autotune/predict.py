@@ -24,6 +24,7 @@ import torch
 
 from data import DataError, DataInfo, describe, load_inputs
 from model import build_model
+from tracking import PipeSafeStdout
 from train import TrainingError, load_checkpoint
 
 TASK = "tabular"  # checkpoints of another task are refused
@@ -96,6 +97,8 @@ def flag_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse flags, load the model, print one line per prediction. Returns the exit code."""
+    if not isinstance(sys.stdout, PipeSafeStdout):  # `| head` must not end in a traceback
+        sys.stdout = PipeSafeStdout(sys.stdout)
     parser = flag_parser()
     args = parser.parse_args(argv)  # bad flags: argparse prints its message and exits 2
     if args.batch_size < 1:

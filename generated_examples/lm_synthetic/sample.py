@@ -21,6 +21,7 @@ import torch
 
 from data import decode, encode, unknown_chars
 from predict import CHECKPOINTS, PredictError, find_checkpoint, load_model
+from tracking import PipeSafeStdout
 from train import RUNS, ConfigError, check_device_available
 
 
@@ -162,6 +163,8 @@ def sample(args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point. Returns the exit code (see the module docstring)."""
+    if not isinstance(sys.stdout, PipeSafeStdout):  # `| head` must not end in a traceback
+        sys.stdout = PipeSafeStdout(sys.stdout)
     args = parse_args(argv)
     try:
         text = sample(args)
