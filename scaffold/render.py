@@ -77,6 +77,29 @@ def template_files() -> list[str]:
     return files
 
 
+def render_context(answers: Mapping[str, Any], questions: list | None = None) -> dict[str, Any]:
+    """The answers plus the defaults of the questions they skip: what copier renders with.
+
+    Args:
+        answers: A complete answer set (see `scaffold.options.resolve_answers`).
+        questions: The template's questions, in order (default: the packaged template's).
+
+    Raises:
+        KeyError: an asked question has no answer.
+    """
+    from scaffold.options import evaluate_default, is_asked, load_questions
+
+    context: dict[str, Any] = {}
+    for question in questions if questions is not None else load_questions():
+        if question.name in answers:
+            context[question.name] = answers[question.name]
+        elif not is_asked(question, context):  # skipped questions still render with their default
+            context[question.name] = evaluate_default(question, context)
+        else:
+            raise KeyError(f"answer missing: {question.name}")
+    return context
+
+
 def render_in_memory(answers: Mapping[str, Any], *, black_check: bool = True) -> dict[str, str]:
     """Render every template file to text, without copier and without touching the disk.
 
@@ -87,16 +110,7 @@ def render_in_memory(answers: Mapping[str, Any], *, black_check: bool = True) ->
     Returns:
         Output path -> file text, for every file except copier's answers file.
     """
-    from scaffold.options import evaluate_default, is_asked, load_questions
-
-    context: dict[str, Any] = {}
-    for question in load_questions():  # skipped questions still render with their default
-        if question.name in answers:
-            context[question.name] = answers[question.name]
-        elif not is_asked(question, context):
-            context[question.name] = evaluate_default(question, context)
-        else:
-            raise KeyError(f"answer missing: {question.name}")
+    context = render_context(answers)
     env = _environment()
     suffix = _settings().get("_templates_suffix", ".jinja")
     rendered = {}

@@ -227,14 +227,19 @@ def test_next_hint_says_what_to_install_when_torch_is_missing(tmp_path, monkeypa
 # --- the real terminal ------------------------------------------------------------------------
 
 
-def test_real_prompts_in_a_pseudo_terminal(tmp_path):
-    pexpect = pytest.importorskip("pexpect")
-    dest = tmp_path / "pty project"
+def spawn_new(pexpect, dest):
+    """`scaffold new DEST --no-git` on a real pseudo-terminal, 100 columns, no colour."""
     env = {**os.environ, "COLUMNS": "100", "TERM": "dumb"}
-    child = pexpect.spawn(
+    return pexpect.spawn(
         sys.executable, ["-m", "scaffold", "new", str(dest), "--no-git"], env=env, encoding="utf-8",
         timeout=60,
     )
+
+
+def test_real_prompts_in_a_pseudo_terminal(tmp_path):
+    pexpect = pytest.importorskip("pexpect")
+    dest = tmp_path / "pty project"
+    child = spawn_new(pexpect, dest)
     try:
         child.expect_exact("task (tabular, image, lm) [tabular]:")
         child.sendline("")
@@ -272,11 +277,7 @@ def test_real_prompts_in_a_pseudo_terminal(tmp_path):
 def test_ctrl_c_at_a_prompt_exits_130_in_one_line(tmp_path, where):
     pexpect = pytest.importorskip("pexpect")
     dest = tmp_path / "interrupted"
-    env = {**os.environ, "COLUMNS": "100", "TERM": "dumb"}
-    child = pexpect.spawn(
-        sys.executable, ["-m", "scaffold", "new", str(dest), "--no-git"], env=env, encoding="utf-8",
-        timeout=60,
-    )
+    child = spawn_new(pexpect, dest)
     try:
         child.expect_exact("task (tabular, image, lm) [tabular]:")
         if where == "write it?":

@@ -34,7 +34,7 @@ import yaml
 
 from scaffold import render
 from scaffold.formatting import format_python
-from scaffold.options import evaluate_default, is_asked, load_questions
+from scaffold.options import load_questions
 from tools import matrix
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,15 +68,7 @@ class Template:
 
     def context(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         """The answers plus the defaults of the questions they skip (copier's context)."""
-        context: dict[str, Any] = {}
-        for question in self.questions:
-            if question.name in answers:
-                context[question.name] = answers[question.name]
-            elif not is_asked(question, context):
-                context[question.name] = evaluate_default(question, context)
-            else:
-                raise KeyError(f"answer missing: {question.name}")
-        return context
+        return render.render_context(answers, self.questions)
 
     def render(self, answers: Mapping[str, Any]) -> dict[str, str]:
         """Output path -> raw text (before black) of every file this answer set writes."""
